@@ -1,0 +1,27 @@
+namespace PushCompare.Web.Http;
+
+/// <summary>Every error the service returns, as RFC 9457 ProblemDetails with a sentence a person can act on.</summary>
+public static class Problems
+{
+    public static IResult Create(int status, string title, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title);
+
+    public static IResult BadEchoMode(string? value) => Create(StatusCodes.Status400BadRequest, "Unknown echo mode",
+        $"echo='{value}' is not a mode: use echo=exact for a reply equal to the message, or leave it out for 'Received: <message>'.");
+
+    public static IResult SessionGone(string? reason) => Create(StatusCodes.Status410Gone, "Session gone",
+        reason ?? "The session was closed. Open a new session with POST /poll.");
+
+    public static IResult TooManySessions(int max) => new RetryAfterResult(1, Create(StatusCodes.Status503ServiceUnavailable, "Too many sessions",
+        $"The server already holds its limit of {max} polling sessions: retry after the Retry-After delay, or use WebSocket (/ws)."));
+
+    /// <summary>Adds <c>Retry-After</c> (seconds) to another result.</summary>
+    private sealed class RetryAfterResult(int seconds, IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

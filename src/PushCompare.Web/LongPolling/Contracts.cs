@@ -1,0 +1,22 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PushCompare.Web.LongPolling;
+
+/// <summary>Body of <c>201 Created</c> from <c>POST /poll</c>: the session id and the limits the client must respect.</summary>
+public sealed record SessionCreated(
+    string Id,
+    string Echo,
+    int PollTimeoutMs,
+    int IdleTimeoutMs,
+    int MaxMessageBytes,
+    int MaxBacklogMessages,
+    long MaxBacklogBytes);
+
+/// <summary>Body of <c>200 OK</c> from <c>GET /poll/{id}</c>: every unacknowledged message, in order; <c>Cursor</c> numbers the last one.</summary>
+public sealed record PollBatch(long Cursor, string[] Messages);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(SessionCreated))]
+[JsonSerializable(typeof(PollBatch))]
+internal sealed partial class LongPollingJson : JsonSerializerContext;

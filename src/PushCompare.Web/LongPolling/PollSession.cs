@@ -1,0 +1,143 @@
+using PushCompare.Web.Messaging;
+
+namespace PushCompare.Web.LongPolling;
+
+/// <summary>What a poll ends with; the endpoint maps each to one status code (docs/protocol.md).</summary>
+internal enum PollStatus
+{
+    Messages,   // 200 with a batch
+    Empty,      // 204: timed out, or a newer poll took over
+    Closed,     // 410 with CloseReason
+    BadCursor,  // 400 with Detail
+}
+
+internal readonly record struct PollResult(PollStatus Status, long Cursor = 0, string[]? Messages = null, string? Detail = null);
+
+/// <summary>
+/// The server side of one long-polling client: an ordered queue of outgoing messages numbered 1, 2, 3…
+/// A message is dropped only when a later poll's cursor acknowledges it, so a response lost in flight is sent again.
+/// At most one poll is held; a newer poll completes the older one (204) and takes over.
+/// </summary>
+internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions options, TimeProvider time, Action<PollSession> onClosed)
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<(long Seq, string Text, int Bytes)> _unacked = new();
+    private long _lastSeq;      // number of the newest message queued
+    private long _ackedSeq;     // every message up to this number was acknowledged and dropped
+    private long _backlogBytes;
+    private TaskCompletionSource<bool>? _heldPoll; // completes true when messages arrive, false when superseded or closed
+    private long _lastActivity = time.GetTimestamp();
+
+    public string Id { get; } = id;
+    public EchoMode Mode { get; } = mode;
+
+    /// <summary>Why the session ended (null while it is open); sent with every later 410.</summary>
+    public string? CloseReason { get; private set; }
+
+    /// <summary>Queues a message for the client. False when the session is closed (or closes now because the backlog is full).</summary>
+    public bool Enqueue(string text)
+    {
+        lock (_gate)
+        {
+            if (CloseReason is not null) return false;
+            int bytes = System.Text.Encoding.UTF8.GetByteCount(text);
+            if (_unacked.Count + 1 > options.MaxBacklogMessages || _backlogBytes + bytes > options.MaxBacklogBytes)
+            {
+                CloseLocked($"The session's backlog passed its limit ({options.MaxBacklogMessages} messages or {options.MaxBacklogBytes} bytes " +
+                    "unacknowledged): the client stopped polling or fell behind. Open a new session with POST /poll.");
+                return false;
+            }
+            _unacked.Enqueue((++_lastSeq, text, bytes));
+            _backlogBytes += bytes;
+            _heldPoll?.TrySetResult(true);
+            return true;
+        }
+    }
+
+    /// <summary>Acknowledges everything up to <paramref name="cursor"/>, then answers at once or holds until a message, the timeout or a newer poll.</summary>
+    public async Task<PollResult> PollAsync(long cursor, TimeSpan timeout, CancellationToken aborted)
+    {
+        TaskCompletionSource<bool> held;
+        lock (_gate)
+        {
+            if (CloseReason is not null) return new(PollStatus.Closed, Detail: CloseReason);
+            if (cursor > _lastSeq)
+                return new(PollStatus.BadCursor, Detail: $"cursor={cursor} is ahead of the newest message ({_lastSeq}): send the cursor of the last response you received.");
+            if (cursor < _ackedSeq)
+                return new(PollStatus.BadCursor, Detail: $"cursor={cursor} is behind one already acknowledged ({_ackedSeq}): messages up to it were dropped; send the cursor of the last response you received.");
+
+            Acknowledge(cursor);
+            _lastActivity = time.GetTimestamp();
+            _heldPoll?.TrySetResult(false); // one poll per session: the older one answers 204 now
+            _heldPoll = null;
+            if (_unacked.Count > 0 || timeout == TimeSpan.Zero) return BatchLocked();
+            held = _heldPoll = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        bool hasMessages;
+        try
+        {
+            hasMessages = await held.Task.WaitAsync(timeout, time, aborted);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            hasMessages = false;
+        }
+
+        lock (_gate)
+        {
+            bool stillCurrent = ReferenceEquals(_heldPoll, held);
+            if (stillCurrent) _heldPoll = null;
+            _lastActivity = time.GetTimestamp();
+            if (CloseReason is not null) return new(PollStatus.Closed, Detail: CloseReason);
+            // A superseded poll answers empty even if messages raced in: the newer poll carries them.
+            return hasMessages && stillCurrent ? BatchLocked() : new(PollStatus.Empty);
+        }
+    }
+
+    /// <summary>Ends the session: frees its queue and answers a held poll with 410.</summary>
+    public void Close(string reason)
+    {
+        lock (_gate) CloseLocked(reason);
+    }
+
+    /// <summary>True when the session is closed, or has had no poll held or started for <paramref name="idleTimeout"/>.</summary>
+    public bool IsExpired(TimeSpan idleTimeout)
+    {
+        lock (_gate)
+        {
+            return _heldPoll is null && time.GetElapsedTime(_lastActivity) >= idleTimeout;
+        }
+    }
+
+    private void CloseLocked(string reason)
+    {
+        if (CloseReason is not null) return;
+        CloseReason = reason;
+        onClosed(this);
+        _lastActivity = time.GetTimestamp(); // closed sessions linger one idle period so their reason reaches the client
+        _unacked.Clear();
+        _backlogBytes = 0;
+        _heldPoll?.TrySetResult(false);
+        _heldPoll = null;
+    }
+
+    private void Acknowledge(long cursor)
+    {
+        _ackedSeq = cursor;
+        while (_unacked.TryPeek(out var head) && head.Seq <= cursor)
+        {
+            _unacked.Dequeue();
+            _backlogBytes -= head.Bytes;
+        }
+    }
+
+    private PollResult BatchLocked()
+    {
+        if (_unacked.Count == 0) return new(PollStatus.Empty);
+        var messages = new string[_unacked.Count];
+        int i = 0;
+        foreach (var (_, text, _) in _unacked) messages[i++] = text;
+        return new(PollStatus.Messages, _lastSeq, messages);
+    }
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Options;
+
+namespace PushCompare.Web.Messaging;
+
+public static class MessagingExtensions
+{
+    /// <summary>Options shared by all transports, validated when the app starts so a bad appsettings.json fails fast.</summary>
+    public static IServiceCollection AddMessaging(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<MessagingOptions, MessagingOptionsValidator>(configuration.GetSection(MessagingOptions.Section));
+        return services;
+    }
+
+    /// <summary>Binds <typeparamref name="TOptions"/> to a configuration section and validates it at start-up with a source-generated validator.</summary>
+    public static IServiceCollection AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfigurationSection section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+        return services;
+    }
+}

@@ -1,0 +1,26 @@
+using PushCompare.Web.Http;
+using PushCompare.Web.LongPolling;
+using PushCompare.Web.Messaging;
+using PushCompare.Web.WebSockets;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false); // the Server header serves no client; it is bytes on every poll
+builder.Services.AddProblemDetails(ProblemDetailing.Configure);
+builder.Services.AddMessaging(builder.Configuration);
+builder.Services.AddWebSocketEcho(builder.Configuration);
+builder.Services.AddLongPolling(builder.Configuration);
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages(); // empty 404/405 answers from routing become ProblemDetails too
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.MapWebSocketEcho();
+app.MapLongPolling();
+
+app.Run();
+
+/// <summary>Entry point, public so tests can host the app with WebApplicationFactory.</summary>
+public partial class Program;
