@@ -1,15 +1,17 @@
 using PushCompare.Web.Http;
 using PushCompare.Web.LongPolling;
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Security;
 using PushCompare.Web.WebSockets;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false); // the Server header serves no client; it is bytes on every poll
+builder.Services.AddServerLimits(builder.Configuration);
 builder.Services.AddProblemDetails(ProblemDetailing.Configure);
 builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddWebSocketEcho(builder.Configuration);
 builder.Services.AddLongPolling(builder.Configuration);
+builder.Services.AddConnectionGuards(builder.Configuration);
 
 var app = builder.Build();
 
@@ -17,6 +19,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages(); // empty 404/405 answers from routing become ProblemDetails too
 app.UseDefaultFiles();
 app.UseStaticFiles();
+app.UseConnectionGuards();
 app.MapWebSocketEcho();
 app.MapLongPolling();
 

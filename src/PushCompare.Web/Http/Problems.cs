@@ -15,6 +15,9 @@ public static class Problems
     public static IResult TooManySessions(int max) => new RetryAfterResult(1, Create(StatusCodes.Status503ServiceUnavailable, "Too many sessions",
         $"The server already holds its limit of {max} polling sessions: retry after the Retry-After delay, or use WebSocket (/ws)."));
 
+    public static IResult ShuttingDown() => new RetryAfterResult(5, Create(StatusCodes.Status503ServiceUnavailable, "Server shutting down",
+        "The server is shutting down and did not accept the message: reconnect after the Retry-After delay and send it again."));
+
     /// <summary>Adds <c>Retry-After</c> (seconds) to another result.</summary>
     private sealed class RetryAfterResult(int seconds, IResult inner) : IResult
     {

@@ -1,8 +1,9 @@
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Push;
+using PushCompare.Web.Security;
 
 namespace PushCompare.Web.LongPolling;
 
@@ -17,15 +18,15 @@ public static class LongPollingEndpoints
         services.AddSingleton<SessionIds>();
         services.AddSingleton<PollSessionStore>();
         services.AddHostedService<SessionSweeper>();
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddHostedService<LongPollingShutdown>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, LongPollingJson.Default));
         return services;
     }
 
     public static RouteGroupBuilder MapLongPolling(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup(Path).AddEndpointFilter(NoStore);
-        group.MapPost("", Open).WithName("OpenPollSession");
+        var group = app.MapGroup(Path).AddEndpointFilter(NoStore).RequireOrigin();
+        group.MapPost("", Open).WithName("OpenPollSession").RequireRateLimiting(SecurityExtensions.ConnectPolicy);
         group.MapPost("/{id}", Send).WithName("SendPollMessage");
         group.MapGet("/{id}", Poll).WithName("Poll");
         group.MapDelete("/{id}", Close).WithName("ClosePollSession");
@@ -39,11 +40,18 @@ public static class LongPollingEndpoints
         return next(context);
     }
 
-    private static IResult Open(string? echo, PollSessionStore store, IOptions<MessagingOptions> messaging)
+    private static IResult Open(HttpRequest request, PollSessionStore store, IOptions<MessagingOptions> messaging,
+        TimeProvider time, IHostApplicationLifetime lifetime)
     {
-        if (!Echo.TryParseMode(echo, out var mode)) return Problems.BadEchoMode(echo);
+        if (ConnectOptions.TryParse(request, messaging.Value, out var connect) is { } invalid) return invalid;
+        var mode = connect.Echo;
         var session = store.TryOpen(mode);
-        if (session is null) return Problems.TooManySessions(store.Options.MaxSessions);
+        if (session is null) return store.IsDraining ? Problems.ShuttingDown() : Problems.TooManySessions(store.Options.MaxSessions);
+        if (connect.PushInterval is { } interval)
+        {
+            // Runs until the session closes (Enqueue returns false) or the server stops.
+            _ = TickStream.RunAsync(interval, time, tick => ValueTask.FromResult(session.Enqueue(tick)), lifetime.ApplicationStopping);
+        }
 
         var o = store.Options;
         return TypedResults.Created($"{Path}/{session.Id}", new SessionCreated(
@@ -56,17 +64,34 @@ public static class LongPollingEndpoints
             o.MaxBacklogBytes));
     }
 
-    private static async Task<IResult> Send(string id, HttpRequest request, PollSessionStore store, IOptions<MessagingOptions> messaging)
+    private static async Task<IResult> Send(string id, string? seq, HttpRequest request, PollSessionStore store, IOptions<MessagingOptions> messaging)
     {
         if (Lookup(store, id, out var session) is { } missing) return missing;
+        long? clientSeq = null;
+        if (seq is not null)
+        {
+            if (!long.TryParse(seq, NumberStyles.None, CultureInfo.InvariantCulture, out long parsed) || parsed < 1)
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, "Invalid sequence number",
+                    $"seq='{seq}' is not a positive integer: number your messages 1, 2, 3… and resend a failed one with the same number.");
+            }
+            clientSeq = parsed;
+        }
 
         var (text, problem) = await TextBody.ReadAsync(request, messaging.Value.MaxMessageBytes, request.HttpContext.RequestAborted);
         if (problem is not null) return problem;
 
-        return session.Enqueue(Echo.Reply(text!, session.Mode)) ? TypedResults.Accepted((string?)null) : Problems.SessionGone(session.CloseReason);
+        return session.Accept(clientSeq, () => Echo.Reply(text!, session.Mode)) switch
+        {
+            SendStatus.Accepted or SendStatus.Duplicate => TypedResults.Accepted((string?)null),
+            SendStatus.ShuttingDown => Problems.ShuttingDown(),
+            SendStatus.Gap => Problems.Create(StatusCodes.Status409Conflict, "Sequence gap",
+                $"seq={clientSeq} skips ahead: the next message must carry seq={session.ExpectedClientSeq}. Resend the missing messages in order."),
+            _ => Problems.SessionGone(session.CloseReason),
+        };
     }
 
-    private static async Task<IResult> Poll(string id, string? cursor, PollSessionStore store, HttpContext context)
+    private static async Task<IResult> Poll(string id, string? cursor, string? wait, PollSessionStore store, HttpContext context)
     {
         if (Lookup(store, id, out var session) is { } missing) return missing;
         if (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out long after))
@@ -74,8 +99,19 @@ public static class LongPollingEndpoints
             return Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor",
                 $"cursor='{cursor}' is not a sequence number: send cursor=0 on the first poll, then the cursor of the last 200 response.");
         }
+        var hold = store.Options.PollTimeout;
+        if (wait is not null)
+        {
+            // wait=0 is short polling: answer at once. Any wait up to the poll timeout is allowed.
+            if (!int.TryParse(wait, NumberStyles.None, CultureInfo.InvariantCulture, out int waitMs) || waitMs > hold.TotalMilliseconds)
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, "Invalid wait",
+                    $"wait='{wait}' is not a hold time: give milliseconds from 0 (answer at once) to {hold.TotalMilliseconds:0}.");
+            }
+            hold = TimeSpan.FromMilliseconds(waitMs);
+        }
 
-        var result = await session.PollAsync(after, store.Options.PollTimeout, context.RequestAborted);
+        var result = await session.PollAsync(after, hold, context.RequestAborted);
         return result.Status switch
         {
             PollStatus.Messages => TypedResults.Ok(new PollBatch(result.Cursor, result.Messages!)),

@@ -24,6 +24,10 @@ public sealed class LongPollingOptions
     [Range(1, 1L << 30)]
     public long MaxBacklogBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>On shutdown, how long clients get to collect and acknowledge queued messages before the sessions close anyway.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Open sessions the server keeps at once; the next <c>POST /poll</c> gets 503.</summary>
     [Range(1, 10_000_000)]
     public int MaxSessions { get; set; } = 10_000;

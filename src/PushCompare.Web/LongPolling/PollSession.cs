@@ -11,6 +11,16 @@ internal enum PollStatus
     BadCursor,  // 400 with Detail
 }
 
+/// <summary>What happened to a client's message; the endpoint maps each to a status code.</summary>
+internal enum SendStatus
+{
+    Accepted,   // 202, reply queued
+    Duplicate,  // 202 again: this seq was accepted before, nothing queued twice
+    Gap,        // 409: a seq was skipped
+    ShuttingDown, // 503: the server is draining and accepts nothing new
+    Closed,     // 410 with CloseReason
+}
+
 internal readonly record struct PollResult(PollStatus Status, long Cursor = 0, string[]? Messages = null, string? Detail = null);
 
 /// <summary>
@@ -27,12 +37,39 @@ internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions o
     private long _backlogBytes;
     private TaskCompletionSource<bool>? _heldPoll; // completes true when messages arrive, false when superseded or closed
     private long _lastActivity = time.GetTimestamp();
+    private long _clientSeq;    // the client's sequence number of the last message accepted
+    private bool _draining;     // server stopping: accept nothing new, close once the client has acknowledged everything
 
     public string Id { get; } = id;
     public EchoMode Mode { get; } = mode;
 
     /// <summary>Why the session ended (null while it is open); sent with every later 410.</summary>
     public string? CloseReason { get; private set; }
+
+    /// <summary>The client's sequence number the next message must carry.</summary>
+    public long ExpectedClientSeq
+    {
+        get { lock (_gate) return _clientSeq + 1; }
+    }
+
+    /// <summary>
+    /// Accepts the client's message number <paramref name="seq"/> (null: no de-duplication) and queues its reply.
+    /// A retried number is acknowledged again without a second reply; a skipped number is refused.
+    /// The check and the queueing share one lock so a retry racing its original is still answered once.
+    /// </summary>
+    public SendStatus Accept(long? seq, Func<string> reply)
+    {
+        lock (_gate)
+        {
+            if (CloseReason is not null) return SendStatus.Closed;
+            if (seq <= _clientSeq) return SendStatus.Duplicate;
+            if (_draining) return SendStatus.ShuttingDown;
+            if (seq > _clientSeq + 1) return SendStatus.Gap;
+            if (!Enqueue(reply())) return SendStatus.Closed;
+            if (seq is { } accepted) _clientSeq = accepted;
+            return SendStatus.Accepted;
+        }
+    }
 
     /// <summary>Queues a message for the client. False when the session is closed (or closes now because the backlog is full).</summary>
     public bool Enqueue(string text)
@@ -68,6 +105,11 @@ internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions o
 
             Acknowledge(cursor);
             _lastActivity = time.GetTimestamp();
+            if (_draining && _unacked.Count == 0)
+            {
+                CloseLocked(ShutdownReason);
+                return new(PollStatus.Closed, Detail: CloseReason);
+            }
             _heldPoll?.TrySetResult(false); // one poll per session: the older one answers 204 now
             _heldPoll = null;
             if (_unacked.Count > 0 || timeout == TimeSpan.Zero) return BatchLocked();
@@ -92,6 +134,32 @@ internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions o
             if (CloseReason is not null) return new(PollStatus.Closed, Detail: CloseReason);
             // A superseded poll answers empty even if messages raced in: the newer poll carries them.
             return hasMessages && stillCurrent ? BatchLocked() : new(PollStatus.Empty);
+        }
+    }
+
+    private const string ShutdownReason = "The server is shutting down; every message was delivered. Reconnect in a moment.";
+
+    /// <summary>
+    /// Server stopping: refuse new messages (503) and close as soon as the client has acknowledged what is queued,
+    /// so nothing accepted with 202 is dropped silently. True when the session closed at once (nothing was queued).
+    /// </summary>
+    public bool BeginDrain()
+    {
+        lock (_gate)
+        {
+            _draining = true;
+            if (_unacked.Count == 0) CloseLocked(ShutdownReason);
+            return CloseReason is not null;
+        }
+    }
+
+    /// <summary>Drain time is up: close, naming the messages the client never acknowledged.</summary>
+    public void CloseUndrained()
+    {
+        lock (_gate)
+        {
+            CloseLocked(_unacked.Count == 0 ? ShutdownReason :
+                $"The server shut down before messages {_ackedSeq + 1}..{_lastSeq} were acknowledged; they were not delivered.");
         }
     }
 

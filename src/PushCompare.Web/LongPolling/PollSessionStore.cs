@@ -15,12 +15,15 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
 
     public LongPollingOptions Options => options.Value;
 
+    public bool IsDraining => _draining;
+
     /// <summary>Sessions open now (closed ones waiting to be swept are not counted).</summary>
     public int OpenCount => Volatile.Read(ref _open);
 
     /// <summary>Opens a session, or returns null when <see cref="LongPollingOptions.MaxSessions"/> are already open.</summary>
     public PollSession? TryOpen(EchoMode mode)
     {
+        if (_draining) return null;
         if (Interlocked.Increment(ref _open) > options.Value.MaxSessions)
         {
             Interlocked.Decrement(ref _open);
@@ -34,8 +37,33 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
     public SessionLookup Find(string id) =>
         _sessions.TryGetValue(id, out var session) ? new(session, true) : new(null, ids.WasIssued(id));
 
+    private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _draining;
+
     // A closed session stays findable for one idle period so its client learns why (410 with the reason).
-    private void OnClosed(PollSession session) => Interlocked.Decrement(ref _open);
+    private void OnClosed(PollSession session)
+    {
+        if (Interlocked.Decrement(ref _open) == 0 && _draining) _allClosed.TrySetResult();
+    }
+
+    /// <summary>
+    /// Server stopping: no new sessions; each open one closes once its client has acknowledged what is queued.
+    /// After <paramref name="timeout"/> the rest are closed with a reason naming the undelivered messages.
+    /// </summary>
+    public async Task DrainAsync(TimeSpan timeout, CancellationToken cancel)
+    {
+        _draining = true;
+        foreach (var session in _sessions.Values) session.BeginDrain();
+        if (OpenCount == 0) return;
+        try
+        {
+            await _allClosed.Task.WaitAsync(timeout, time, cancel);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            foreach (var session in _sessions.Values) session.CloseUndrained();
+        }
+    }
 
     /// <summary>Removes sessions idle past the timeout (later requests get a generic 410) and closed ones whose reason was kept long enough.</summary>
     public int Sweep()
@@ -51,9 +79,4 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
         return removed;
     }
 
-    /// <summary>Closes every session, e.g. when the server stops.</summary>
-    public void CloseAll(string reason)
-    {
-        foreach (var session in _sessions.Values) session.Close(reason);
-    }
 }

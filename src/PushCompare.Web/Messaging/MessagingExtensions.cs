@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace PushCompare.Web.Messaging;
@@ -8,6 +9,7 @@ public static class MessagingExtensions
     public static IServiceCollection AddMessaging(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<MessagingOptions, MessagingOptionsValidator>(configuration.GetSection(MessagingOptions.Section));
+        services.TryAddSingleton(TimeProvider.System); // tests swap in a fake clock
         return services;
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Security;
 
 namespace PushCompare.Web.WebSockets;
 
@@ -18,11 +19,11 @@ public static class WebSocketEchoEndpoint
     public static IEndpointConventionBuilder MapWebSocketEcho(this WebApplication app)
     {
         app.UseWebSockets(); // Adds the upgrade feature; pings are configured per connection on accept.
-        return app.MapGet(Path, HandleAsync).WithName("WebSocketEcho");
+        return app.MapGet(Path, HandleAsync).WithName("WebSocketEcho").GuardConnect();
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext context, string? echo,
-        IOptions<WebSocketEchoOptions> options, IOptions<MessagingOptions> messaging, ILoggerFactory loggers)
+    private static async Task<IResult> HandleAsync(HttpContext context, IOptions<WebSocketEchoOptions> options,
+        IOptions<MessagingOptions> messaging, TimeProvider time, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -30,7 +31,7 @@ public static class WebSocketEchoEndpoint
                 $"{Path} is a WebSocket endpoint: open it with new WebSocket('ws://{context.Request.Host}{Path}') " +
                 "or send a GET with 'Connection: Upgrade' and 'Upgrade: websocket'. Browsers without WebSocket can use /poll.");
         }
-        if (!Echo.TryParseMode(echo, out var mode)) return Problems.BadEchoMode(echo);
+        if (ConnectOptions.TryParse(context.Request, messaging.Value, out var connect) is { } invalid) return invalid;
 
         var o = options.Value;
         var logger = loggers.CreateLogger("PushCompare.WebSockets");
@@ -39,8 +40,9 @@ public static class WebSocketEchoEndpoint
             KeepAliveInterval = o.KeepAliveInterval,
             KeepAliveTimeout = o.KeepAliveTimeout,
         });
-        Log.Opened(logger, mode);
-        await new WebSocketEchoSession(socket, mode, messaging.Value.MaxMessageBytes, o.CloseTimeout, logger).RunAsync(context.RequestAborted);
+        Log.Opened(logger, connect.Echo);
+        await new WebSocketEchoSession(socket, connect, messaging.Value.MaxMessageBytes, o.CloseTimeout, time, logger)
+            .RunAsync(context.RequestAborted, lifetime.ApplicationStopping);
         Log.Closed(logger, socket.CloseStatus);
         return Results.Empty;
     }

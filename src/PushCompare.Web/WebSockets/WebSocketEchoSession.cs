@@ -1,20 +1,44 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Text;
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Push;
 
 namespace PushCompare.Web.WebSockets;
 
 /// <summary>
-/// One accepted WebSocket: reassembles each message (up to the size limit), answers it with the shared echo rule
-/// and completes the close handshake with the peer's own code. Framing, masking, UTF-8 validation and pings are the
-/// framework's (ManagedWebSocket); nothing here touches frames.
+/// One accepted WebSocket: reassembles each message (up to the size limit), answers it with the shared echo rule,
+/// runs the optional push stream and completes the close handshake with the peer's own code. Framing, masking,
+/// UTF-8 validation (1007) and pings are the framework's (ManagedWebSocket); nothing here touches frames.
 /// </summary>
-internal sealed class WebSocketEchoSession(WebSocket socket, EchoMode mode, int maxMessageBytes, TimeSpan closeTimeout, ILogger logger)
+internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions connect, int maxMessageBytes, TimeSpan closeTimeout,
+    TimeProvider time, ILogger logger)
 {
     // The message is received after this many free bytes so a prefixed reply is built in place, with no copy.
     private static readonly int Headroom = Echo.PrefixUtf8.Length;
 
-    public async Task RunAsync(CancellationToken aborted)
+    // A WebSocket allows one send at a time; echo replies, push ticks and the shutdown close take turns.
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+
+    public async Task RunAsync(CancellationToken aborted, CancellationToken stopping)
+    {
+        using var closed = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        using var onStopping = stopping.Register(() => _ = GoAwayAsync());
+        Task push = connect.PushInterval is { } interval
+            ? TickStream.RunAsync(interval, time, SendTickAsync, closed.Token)
+            : Task.CompletedTask;
+        try
+        {
+            await ReceiveLoopAsync(aborted);
+        }
+        finally
+        {
+            await closed.CancelAsync();
+            await push;
+        }
+    }
+
+    private async Task ReceiveLoopAsync(CancellationToken aborted)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Headroom + Math.Min(4096, maxMessageBytes + 1));
         try
@@ -32,7 +56,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, EchoMode mode, int 
                     {
                         Log.MessageTooBig(logger, maxMessageBytes);
                         await CloseAsync(WebSocketCloseStatus.MessageTooBig,
-                            $"Message exceeds the {maxMessageBytes}-byte limit; split it or raise Messaging:MaxMessageBytes.");
+                            $"Message exceeds the {maxMessageBytes}-byte limit; split it or raise Messaging:MaxMessageBytes.", waitForPeer: true);
                         return;
                     }
                 }
@@ -40,16 +64,21 @@ internal sealed class WebSocketEchoSession(WebSocket socket, EchoMode mode, int 
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    // Answer with the peer's own code (or none, if it sent none): RFC 6455 §5.5.1.
-                    await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.Empty, socket.CloseStatusDescription, aborted);
+                    // Answer with the peer's own code (or none, if it sent none): RFC 6455 §5.5.1. If we closed first
+                    // (shutdown), this is the peer's answer and the handshake is already complete.
+                    if (socket.State == WebSocketState.CloseReceived)
+                    {
+                        await SendLockedAsync(() => socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.Empty,
+                            socket.CloseStatusDescription, aborted));
+                    }
                     return;
                 }
 
                 bool isText = result.MessageType == WebSocketMessageType.Text;
-                int length = Echo.ReplyLength(count, isText, mode);
+                int length = Echo.ReplyLength(count, isText, connect.Echo);
                 int start = Headroom + count - length;
-                Echo.WriteReply(buffer.AsSpan(Headroom, count), isText, mode, buffer.AsSpan(start, length));
-                await socket.SendAsync(buffer.AsMemory(start, length), result.MessageType, endOfMessage: true, aborted);
+                Echo.WriteReply(buffer.AsSpan(Headroom, count), isText, connect.Echo, buffer.AsSpan(start, length));
+                await SendLockedAsync(() => socket.SendAsync(buffer.AsMemory(start, length), result.MessageType, endOfMessage: true, aborted));
             }
         }
         catch (WebSocketException ex)
@@ -67,6 +96,37 @@ internal sealed class WebSocketEchoSession(WebSocket socket, EchoMode mode, int 
         }
     }
 
+    private async ValueTask<bool> SendTickAsync(string tick)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(tick);
+        try
+        {
+            return await SendLockedAsync(() => socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None));
+        }
+        catch (WebSocketException)
+        {
+            return false; // the receive loop reports the failure
+        }
+    }
+
+    /// <summary>Sends while holding the send lock; false (nothing sent) once our side of the socket is closed.</summary>
+    private async ValueTask<bool> SendLockedAsync(Func<ValueTask> send)
+    {
+        await _sendLock.WaitAsync();
+        try
+        {
+            if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return false;
+            await send();
+            return true;
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private Task<bool> SendLockedAsync(Func<Task> send) => SendLockedAsync(() => new ValueTask(send())).AsTask();
+
     private byte[] Grow(byte[] buffer, int count)
     {
         // Capacity never exceeds limit + 1, so the byte past the limit is what reveals an oversize message.
@@ -77,12 +137,32 @@ internal sealed class WebSocketEchoSession(WebSocket socket, EchoMode mode, int 
         return larger;
     }
 
-    private async Task CloseAsync(WebSocketCloseStatus status, string reason)
+    /// <summary>Server shutdown: close with 1001 and give the peer the close timeout to answer before the connection is cut.</summary>
+    private async Task GoAwayAsync()
+    {
+        await CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "Server shutting down; reconnect in a moment.", waitForPeer: false);
+        await Task.Delay(closeTimeout, time);
+        if (socket.State == WebSocketState.CloseSent) socket.Abort();
+    }
+
+    /// <summary>Starts the close handshake; with <paramref name="waitForPeer"/> it also waits (bounded) for the peer's answer.</summary>
+    private async Task CloseAsync(WebSocketCloseStatus status, string reason, bool waitForPeer)
     {
         using var timeout = new CancellationTokenSource(closeTimeout);
         try
         {
-            await socket.CloseAsync(status, reason, timeout.Token);
+            if (!await SendLockedAsync(() => socket.CloseOutputAsync(status, reason, timeout.Token)) || !waitForPeer) return;
+            // Discard what the peer still sends until its close frame arrives (RFC 6455 §7.1.1).
+            byte[] sink = ArrayPool<byte>.Shared.Rent(4096);
+            try
+            {
+                while (socket.State == WebSocketState.CloseSent)
+                    await socket.ReceiveAsync(sink.AsMemory(), timeout.Token);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(sink);
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
