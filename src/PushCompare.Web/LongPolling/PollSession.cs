@@ -76,7 +76,7 @@ internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions o
     {
         lock (_gate)
         {
-            if (CloseReason is not null) return false;
+            if (CloseReason is not null || _draining) return false;
             int bytes = System.Text.Encoding.UTF8.GetByteCount(text);
             if (_unacked.Count + 1 > options.MaxBacklogMessages || _backlogBytes + bytes > options.MaxBacklogBytes)
             {

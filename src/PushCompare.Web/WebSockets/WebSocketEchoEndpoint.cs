@@ -32,6 +32,7 @@ public static class WebSocketEchoEndpoint
                 "or send a GET with 'Connection: Upgrade' and 'Upgrade: websocket'. Browsers without WebSocket can use /poll.");
         }
         if (ConnectOptions.TryParse(context.Request, messaging.Value, out var connect) is { } invalid) return invalid;
+        if (lifetime.ApplicationStopping.IsCancellationRequested) return Problems.ShuttingDown();
 
         var o = options.Value;
         var logger = loggers.CreateLogger("PushCompare.WebSockets");
