@@ -1,0 +1,141 @@
+// Page logic for the echo test. It talks to whichever socket createSocket returns and never asks which transport it is.
+import { transports, createSocket, CONNECTING, OPEN, CLOSING, CLOSED } from './transports/index.js';
+import { createLog } from './log.js';
+
+const STATES = ['connecting', 'open', 'closing', 'closed'];
+const CLOSE_WAIT_MS = 5000; // a switch waits this long at most for the old socket's close before opening the new one
+
+const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
+const ui = {
+  switcher: byTestId('transport'),
+  hint: byTestId('transport-hint'),
+  status: byTestId('status'),
+  connect: byTestId('connect'),
+  disconnect: byTestId('disconnect'),
+  composer: byTestId('composer'),
+  message: byTestId('message'),
+  send: byTestId('send'),
+  log: byTestId('log'),
+  count: byTestId('log-count'),
+  clear: byTestId('clear-log'),
+};
+const log = createLog(ui.log, (n) => { ui.count.textContent = n === 1 ? '1 entry' : `${n} entries`; });
+
+let transport = transportFromUrl();
+let socket = null;
+let generation = 0; // bumped by every connect or switch; a superseded one gives up after its await
+
+buildSwitch();
+ui.connect.addEventListener('click', () => connect());
+ui.disconnect.addEventListener('click', () => disconnect('Disconnect clicked'));
+ui.clear.addEventListener('click', () => log.clear());
+ui.message.addEventListener('input', render);
+ui.composer.addEventListener('submit', (e) => { e.preventDefault(); send(); });
+// Closing on pagehide frees a polling session at once instead of leaving it to expire on the server.
+addEventListener('pagehide', () => socket?.readyState === OPEN && socket.close(1000, 'Page closed'));
+addEventListener('pageshow', (e) => e.persisted && connect()); // back from the back/forward cache: connect again
+connect();
+
+function transportFromUrl() {
+  const wanted = new URLSearchParams(location.search).get('transport');
+  return transports.find((t) => t.id === wanted) ?? transports[0];
+}
+
+function buildSwitch() {
+  for (const t of transports) {
+    const id = `transport-${t.id}`;
+    const segment = document.createElement('div');
+    segment.className = 'segment';
+    const input = Object.assign(document.createElement('input'), { type: 'radio', name: 'transport', id, value: t.id });
+    input.dataset.testid = id;
+    input.checked = t === transport;
+    input.addEventListener('change', () => input.checked && switchTo(t));
+    const label = Object.assign(document.createElement('label'), { htmlFor: id, textContent: t.label });
+    segment.append(input, label);
+    ui.switcher.append(segment);
+  }
+}
+
+async function switchTo(next) {
+  transport = next;
+  const url = new URL(location.href);
+  url.searchParams.set('transport', next.id);
+  history.replaceState(null, '', url);
+  const mine = ++generation;
+  log.event(`switching to ${next.label}`, next.label);
+  await closeSocket(`Switching to ${next.label}`);
+  if (mine === generation) open();
+}
+
+async function connect() {
+  const mine = ++generation;
+  await closeSocket('Reconnecting');
+  if (mine === generation) open();
+}
+
+async function disconnect(reason) {
+  ++generation;
+  await closeSocket(reason);
+}
+
+function open() {
+  const via = transport.label;
+  log.event(`connecting via ${via}`, via);
+  const s = createSocket(transport.id, location.href);
+  s.onopen = () => { log.event(`open — connected to ${s.url}`, via); render(); };
+  s.onmessage = (e) => log.received(e.data, via);
+  s.onerror = (e) => { log.event(`error${e.message ? ` — ${e.message}` : ''}`, via, 'error'); render(); };
+  s.onclose = (e) => {
+    const reason = e.reason ? ` “${e.reason}”` : '';
+    log.event(`close — code ${e.code}${reason}, ${e.wasClean ? 'clean' : 'not clean'}`, via, e.wasClean ? undefined : 'error');
+    render();
+  };
+  s.addEventListener('retry', (e) => {
+    log.event(`retry — ${e.operation} attempt ${e.attempt} failed (${e.reason}); trying again in ${e.delayMs} ms`, via, 'warning');
+  });
+  socket = s;
+  render();
+}
+
+// Closes the current socket and resolves once it has fired close (or after CLOSE_WAIT_MS if it never does).
+function closeSocket(reason) {
+  const s = socket;
+  if (!s || s.readyState === CLOSED) return Promise.resolve();
+  const closed = new Promise((resolve) => {
+    s.addEventListener('close', resolve, { once: true });
+    setTimeout(resolve, CLOSE_WAIT_MS);
+  });
+  if (s.readyState !== CLOSING) s.close(1000, reason);
+  render();
+  return closed;
+}
+
+function send() {
+  const text = ui.message.value;
+  if (text === '' || socket?.readyState !== OPEN) return;
+  try {
+    socket.send(text);
+    log.sent(text, transport.label);
+  } catch (err) {
+    log.event(`error — ${err.message}`, transport.label, 'error');
+  }
+}
+
+let refocus = null; // the button that should take focus back when a disabled one dropped it
+
+function render() {
+  const focused = document.activeElement;
+  const state = socket?.readyState ?? CLOSED;
+  const name = STATES[state];
+  ui.status.dataset.state = name;
+  ui.status.textContent = name[0].toUpperCase() + name.slice(1);
+  ui.connect.disabled = state !== CLOSED;
+  ui.disconnect.disabled = state !== CONNECTING && state !== OPEN;
+  ui.send.disabled = state !== OPEN || ui.message.value === '';
+  ui.hint.textContent = transport.hint;
+
+  // Keyboard users keep their place: Disconnect hands focus to Connect once it is enabled, and back.
+  if (focused?.disabled) refocus = focused === ui.connect ? ui.disconnect : ui.connect;
+  if (refocus && !refocus.disabled && document.activeElement === document.body) refocus.focus();
+  if (refocus && !refocus.disabled) refocus = null;
+}

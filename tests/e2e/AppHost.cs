@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace PushCompare.E2ETests;
+
+/// <summary>The real app on Kestrel at a free loopback port, so a real browser can reach it.</summary>
+public sealed class AppHost : WebApplicationFactory<Program>
+{
+    public AppHost()
+    {
+        UseKestrel(0);
+    }
+
+    /// <summary>Starts Kestrel and answers its address as http://127.0.0.1:port/ (loopback only, never a name lookup).</summary>
+    public Uri Start()
+    {
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var bound = new Uri(addresses.First());
+        return new UriBuilder("http", "127.0.0.1", bound.Port, "/").Uri;
+    }
+}

@@ -1,0 +1,66 @@
+using Microsoft.Playwright;
+
+namespace PushCompare.E2ETests;
+
+/// <summary>One app server and one Chromium for the whole collection; each test gets its own context and page.</summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    // Works as root, and keeps Chromium from calling out: every host name but loopback fails to resolve.
+    private static readonly string[] LaunchArgs =
+    [
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    ];
+
+    private readonly AppHost _app = new();
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        BaseUrl = _app.Start();
+        // Auto-waiting assertions, not sleeps; the generous limit absorbs a busy 2-core machine.
+        Assertions.SetDefaultExpectTimeout(15_000);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath(),
+            Args = LaunchArgs,
+            Headless = true,
+        });
+    }
+
+    /// <summary>A fresh context (own cookies, cache and traffic) with one page of the given size.</summary>
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)
+    {
+        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseUrl.ToString(),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+        });
+        return await context.NewPageAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        _playwright?.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    // PUSHCOMPARE_CHROMIUM, else Debian's chromium, else null: Playwright's own browser where a developer installed it.
+    private static string? ChromiumPath()
+    {
+        var configured = Environment.GetEnvironmentVariable("PUSHCOMPARE_CHROMIUM");
+        if (!string.IsNullOrEmpty(configured)) return configured;
+        return File.Exists("/usr/bin/chromium") ? "/usr/bin/chromium" : null;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
+}

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace PushCompare.E2ETests;
+
+/// <summary>
+/// What devtools' Network tab shows, counted from the browser's own network events (not from the page's code):
+/// after the connection is open, WebSocket sends frames and no HTTP requests; long polling pays one POST per message.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class TrafficContrastTests(BrowserFixture browser) : IAsyncLifetime
+{
+    private const int Messages = 10;
+    private static readonly TimeSpan EventWait = TimeSpan.FromSeconds(15);
+    private EchoPage _echo = null!;
+
+    public async Task InitializeAsync() => _echo = new EchoPage(await browser.NewPageAsync());
+
+    public Task DisposeAsync() => _echo.Page.Context.CloseAsync();
+
+    [Fact]
+    public async Task Ten_websocket_sends_make_no_http_request_and_ten_frames_each_way()
+    {
+        var framesSent = new ConcurrentQueue<string>();
+        var framesReceived = new ConcurrentQueue<string>();
+        var allFrames = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _echo.Page.WebSocket += (_, socket) =>
+        {
+            socket.FrameSent += (_, frame) => { framesSent.Enqueue(frame.Text ?? "<binary>"); CheckDone(); };
+            socket.FrameReceived += (_, frame) => { framesReceived.Enqueue(frame.Text ?? "<binary>"); CheckDone(); };
+        };
+        void CheckDone()
+        {
+            if (framesSent.Count >= Messages && framesReceived.Count >= Messages) allFrames.TrySetResult();
+        }
+
+        await _echo.OpenAsync("websocket");
+        var requestsAfterOpen = new ConcurrentQueue<string>();
+        _echo.Page.Request += (_, request) => requestsAfterOpen.Enqueue($"{request.Method} {request.Url}");
+
+        var texts = await SendNumberedAsync();
+        await allFrames.Task.WaitAsync(EventWait);
+
+        Assert.Empty(requestsAfterOpen);
+        Assert.Equal(texts, framesSent);
+        Assert.Equal(texts.Select(t => "Received: " + t), framesReceived);
+    }
+
+    [Fact]
+    public async Task Ten_long_polling_sends_make_ten_posts_and_the_200_polls_carry_the_ten_replies()
+    {
+        var webSockets = 0;
+        _echo.Page.WebSocket += (_, _) => Interlocked.Increment(ref webSockets);
+        var posts = new ConcurrentQueue<IRequest>();
+        var polledMessages = new ConcurrentQueue<string>();
+        var pollBodies = new ConcurrentQueue<Task>();
+        var allReplies = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _echo.Page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && PollRoutes.IsSessionUrl(request.Url)) posts.Enqueue(request);
+        };
+        // RequestFinished comes after the body is in, so a 200 poll's messages can be read from the browser's copy.
+        _echo.Page.RequestFinished += (_, request) =>
+        {
+            if (request.Method == "GET" && PollRoutes.IsSessionUrl(request.Url)) pollBodies.Enqueue(ReadPollAsync(request));
+        };
+        async Task ReadPollAsync(IRequest request)
+        {
+            var response = await request.ResponseAsync();
+            if (response is not { Status: 200 }) return;
+            using var batch = JsonDocument.Parse(await response.TextAsync());
+            foreach (var message in batch.RootElement.GetProperty("messages").EnumerateArray()) polledMessages.Enqueue(message.GetString()!);
+            if (polledMessages.Count >= Messages) allReplies.TrySetResult();
+        }
+
+        await _echo.OpenAsync("longpoll");
+        var texts = await SendNumberedAsync();
+        await allReplies.Task.WaitAsync(EventWait);
+        await Task.WhenAll(pollBodies); // every finished poll read, so none is still adding messages
+
+        Assert.Equal(0, Volatile.Read(ref webSockets));
+        Assert.Equal(Messages, posts.Count);
+        Assert.Single(posts.Select(p => new Uri(p.Url).AbsolutePath).Distinct()); // all to the one session
+        Assert.Equal(Enumerable.Range(1, Messages).Select(i => $"seq={i}"), posts.Select(p => new Uri(p.Url).Query.TrimStart('?')));
+        Assert.Equal(texts, posts.Select(p => p.PostData));
+        Assert.All(posts, p => Assert.Equal("text/plain; charset=utf-8", p.Headers["content-type"]));
+        Assert.Equal(texts.Select(t => "Received: " + t), polledMessages);
+    }
+
+    // Sends "message 1".."message 10" through the page and waits until all ten replies are in the log.
+    private async Task<string[]> SendNumberedAsync()
+    {
+        var texts = Enumerable.Range(1, Messages).Select(i => $"message {i}").ToArray();
+        foreach (var text in texts) await _echo.SendAsync(text);
+        await Expect(_echo.Received).ToHaveCountAsync(Messages);
+        await Expect(_echo.Received.Locator(".text")).ToHaveTextAsync(texts.Select(t => "Received: " + t).ToArray());
+        return texts;
+    }
+}
