@@ -25,13 +25,13 @@ public sealed class SmallMessageApp() : AppFactory(("Messaging:MaxMessageBytes",
     public const int MaxMessageBytes = 64;
 }
 
-/// <summary>Sessions expire after 300 ms without a poll; a held poll (5 s) outlasts that many times over.</summary>
+/// <summary>
+/// Sessions expire after 1 s without a poll; a held poll (10 s) outlasts that many times over. 1 s rather than less
+/// so that a loaded CI machine cannot stall a test long enough to expire a session it is still setting up.
+/// </summary>
 public sealed class IdleExpiryApp() : AppFactory(
-    ("LongPolling:IdleTimeout", "00:00:00.300"),
-    ("LongPolling:PollTimeout", "00:00:05"))
-{
-    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMilliseconds(300);
-}
+    ("LongPolling:IdleTimeout", "00:00:01"),
+    ("LongPolling:PollTimeout", "00:00:10"));
 
 /// <summary>The app on real Kestrel bound to a free loopback port, for tests that must see the bytes on the wire.</summary>
 public sealed class KestrelApp : AppFactory
@@ -42,3 +42,9 @@ public sealed class KestrelApp : AppFactory
         StartServer();
     }
 }
+
+/// <summary>Room for two open sessions only.</summary>
+public sealed class SessionLimitApp() : AppFactory(("LongPolling:MaxSessions", "2"));
+
+/// <summary>A session may hold three unacknowledged messages; the fourth closes it.</summary>
+public sealed class BacklogLimitApp() : AppFactory(("LongPolling:MaxBacklogMessages", "3"));

@@ -59,6 +59,22 @@ public sealed class WireBytesTests(KestrelApp app) : IClassFixture<KestrelApp>
     }
 
     [Fact]
+    public async Task Close_without_a_status_code_is_answered_with_none_or_1000()
+    {
+        await using var wire = await RawConnection.OpenAsync(app.KestrelAddress);
+        Assert.StartsWith("HTTP/1.1 101 ", await HandshakeAsync(wire));
+
+        await wire.WriteAsync((byte[])[0x88, 0x80, .. Mask]); // close frame with an empty payload
+
+        // RFC 6455 §5.5.1 lets the answer carry no code or 1000; .NET reports an empty close as 1000 and echoes that.
+        var header = await wire.ReadExactlyAsync(2);
+        Assert.Equal(0x88, header[0]);
+        Assert.Contains(header[1], new byte[] { 0, 2 });
+        if (header[1] == 2) Assert.Equal((byte[])[0x03, 0xE8], await wire.ReadExactlyAsync(2));
+        Assert.True(await wire.IsClosedByServerAsync(), "the server should close the TCP connection after the close handshake");
+    }
+
+    [Fact]
     public async Task Unknown_echo_mode_on_an_upgrade_is_400_problem()
     {
         using var http = new HttpClient { BaseAddress = app.KestrelAddress };
