@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Options;
+using PushCompare.UnitTests.Infrastructure;
+
+namespace PushCompare.UnitTests.Configuration;
+
+/// <summary>A bad appsettings.json value stops the app at start-up, naming the setting, instead of misbehaving later.</summary>
+public sealed class OptionsValidationTests
+{
+    [Theory]
+    [InlineData("LongPolling:PollTimeout", "00:00:00", "LongPollingOptions", "PollTimeout")]
+    [InlineData("LongPolling:IdleTimeout", "00:00:00", "LongPollingOptions", "IdleTimeout")]
+    [InlineData("LongPolling:MaxBacklogMessages", "0", "LongPollingOptions", "MaxBacklogMessages")]
+    [InlineData("LongPolling:MaxSessions", "-1", "LongPollingOptions", "MaxSessions")]
+    [InlineData("Messaging:MaxMessageBytes", "0", "MessagingOptions", "MaxMessageBytes")]
+    [InlineData("WebSockets:KeepAliveInterval", "00:00:00", "WebSocketEchoOptions", "KeepAliveInterval")]
+    public void Invalid_setting_fails_start_up_naming_the_field(string key, string value, string optionsType, string field)
+    {
+        using var app = new StartupFailureFactory((key, value));
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.Server);
+
+        Assert.Equal(optionsType, error.OptionsType.Name);
+        Assert.Contains($"{optionsType}.{field}", Assert.Single(error.Failures));
+    }
+
+    [Fact]
+    public void Smallest_valid_settings_start()
+    {
+        using var app = new StartupFailureFactory(("LongPolling:PollTimeout", "00:00:00.010"), ("Messaging:MaxMessageBytes", "1"));
+
+        Assert.NotNull(app.Server);
+    }
+}

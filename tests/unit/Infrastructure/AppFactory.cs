@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace PushCompare.UnitTests.Infrastructure;
+
+/// <summary>
+/// Hosts the real app in memory with configuration overrides (the same keys as appsettings.json), so each
+/// feature's tests run against the limits they need, e.g. a 200 ms poll timeout instead of 25 s.
+/// </summary>
+public class AppFactory(params (string Key, string Value)[] settings) : WebApplicationFactory<Program>
+{
+    public IReadOnlyList<(string Key, string Value)> Settings { get; } = settings;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        // Expected failures (1009 closes, 4xx) would otherwise flood the test output.
+        builder.ConfigureLogging(logging => logging.ClearProviders());
+    }
+
+    /// <summary>The first address the real (Kestrel) server bound; only after <c>UseKestrel</c> + <c>StartServer</c>.</summary>
+    public Uri KestrelAddress =>
+        new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+}

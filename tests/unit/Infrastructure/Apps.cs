@@ -1,0 +1,50 @@
+namespace PushCompare.UnitTests.Infrastructure;
+
+// Shared hosts, one per set of limits, used as xunit class fixtures so a class starts its host once.
+
+/// <summary>The shipped defaults (64 KiB messages): WebSocket echo tests.</summary>
+public sealed class DefaultApp : AppFactory;
+
+/// <summary>Polling with a 200 ms poll timeout, so an empty poll answers 204 quickly; every limit explicit so tests can compare.</summary>
+public sealed class ShortPollApp() : AppFactory(
+    ("LongPolling:PollTimeout", "00:00:00.200"),
+    ("LongPolling:IdleTimeout", "00:00:30"),
+    ("LongPolling:MaxBacklogMessages", "500"),
+    ("LongPolling:MaxBacklogBytes", "300000"),
+    ("Messaging:MaxMessageBytes", "4096"))
+{
+    public const int PollTimeoutMs = 200, IdleTimeoutMs = 30_000, MaxBacklogMessages = 500, MaxBacklogBytes = 300_000, MaxMessageBytes = 4096;
+}
+
+/// <summary>Polling with a 30 s poll timeout, so a poll that answers early was answered by an event, not by the timeout.</summary>
+public sealed class HeldPollApp() : AppFactory(("LongPolling:PollTimeout", "00:00:30"));
+
+/// <summary>A 64-byte message limit, so oversize tests send tiny payloads.</summary>
+public sealed class SmallMessageApp() : AppFactory(("Messaging:MaxMessageBytes", SmallMessageApp.MaxMessageBytes.ToString()))
+{
+    public const int MaxMessageBytes = 64;
+}
+
+/// <summary>
+/// Sessions expire after 1 s without a poll; a held poll (10 s) outlasts that many times over. 1 s rather than less
+/// so that a loaded CI machine cannot stall a test long enough to expire a session it is still setting up.
+/// </summary>
+public sealed class IdleExpiryApp() : AppFactory(
+    ("LongPolling:IdleTimeout", "00:00:01"),
+    ("LongPolling:PollTimeout", "00:00:10"));
+
+/// <summary>The app on real Kestrel bound to a free loopback port, for tests that must see the bytes on the wire.</summary>
+public sealed class KestrelApp : AppFactory
+{
+    public KestrelApp()
+    {
+        UseKestrel(0);
+        StartServer();
+    }
+}
+
+/// <summary>Room for two open sessions only.</summary>
+public sealed class SessionLimitApp() : AppFactory(("LongPolling:MaxSessions", "2"));
+
+/// <summary>A session may hold three unacknowledged messages; the fourth closes it.</summary>
+public sealed class BacklogLimitApp() : AppFactory(("LongPolling:MaxBacklogMessages", "3"));
