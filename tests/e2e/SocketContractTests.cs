@@ -95,7 +95,7 @@ public sealed class SocketContractTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_4xx_from_the_server_on_send_fires_error_then_close_4400_with_the_detail()
+    public async Task An_oversize_send_fires_error_then_close_1009_with_the_detail_like_WebSocket()
     {
         // A real refusal: one byte over the server's 65536-byte limit is answered 413 with a ProblemDetails detail.
         var result = await _page.EvaluateAsync<JsonElement>("""
@@ -112,7 +112,7 @@ public sealed class SocketContractTests(BrowserFixture browser) : IAsyncLifetime
 
         var detail = result.GetProperty("error").GetString();
         Assert.Contains("65536-byte limit", detail);
-        Assert.Equal(4400, result.GetProperty("close").GetProperty("code").GetInt32());
+        Assert.Equal(1009, result.GetProperty("close").GetProperty("code").GetInt32());
         Assert.Equal(detail, result.GetProperty("close").GetProperty("reason").GetString());
         Assert.False(result.GetProperty("close").GetProperty("wasClean").GetBoolean());
     }

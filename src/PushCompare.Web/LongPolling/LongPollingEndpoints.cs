@@ -18,14 +18,17 @@ public static class LongPollingEndpoints
         services.AddSingleton<SessionIds>();
         services.AddSingleton<PollSessionStore>();
         services.AddHostedService<SessionSweeper>();
-        services.AddHostedService<LongPollingShutdown>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, LongPollingJson.Default));
         return services;
     }
 
-    public static RouteGroupBuilder MapLongPolling(this IEndpointRouteBuilder app)
+    public static RouteGroupBuilder MapLongPolling(this WebApplication app)
     {
-        var group = app.MapGroup(Path).AddEndpointFilter(NoStore).RequireOrigin();
+        app.Use(NoStore);
+        var store = app.Services.GetRequiredService<PollSessionStore>();
+        // On shutdown, deliver what was accepted with 202 (or name it in the 410) before the web server stops.
+        app.Services.GetRequiredService<ServiceShutdown>().OnStopping(cancel => store.DrainAsync(store.Options.ShutdownDrainTimeout, cancel));
+        var group = app.MapGroup(Path).RequireOrigin();
         group.MapPost("", Open).WithName("OpenPollSession").RequireRateLimiting(SecurityExtensions.ConnectPolicy);
         group.MapPost("/{id}", Send).WithName("SendPollMessage");
         group.MapGet("/{id}", Poll).WithName("Poll");
@@ -33,15 +36,16 @@ public static class LongPollingEndpoints
         return group;
     }
 
-    // Polling responses are live data: no browser or proxy may cache or replay them.
-    private static ValueTask<object?> NoStore(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    // Polling responses are live data: no browser or proxy may cache or replay them. A middleware, not an endpoint
+    // filter, so routing's own answers (405) under /poll carry it too.
+    private static Task NoStore(HttpContext context, RequestDelegate next)
     {
-        context.HttpContext.Response.Headers.CacheControl = "no-store";
+        if (context.Request.Path.StartsWithSegments(Path)) context.Response.Headers.CacheControl = "no-store";
         return next(context);
     }
 
     private static IResult Open(HttpRequest request, PollSessionStore store, IOptions<MessagingOptions> messaging,
-        TimeProvider time, IHostApplicationLifetime lifetime)
+        TimeProvider time, ServiceShutdown shutdown)
     {
         if (ConnectOptions.TryParse(request, messaging.Value, out var connect) is { } invalid) return invalid;
         var mode = connect.Echo;
@@ -50,7 +54,7 @@ public static class LongPollingEndpoints
         if (connect.PushInterval is { } interval)
         {
             // Runs until the session closes (Enqueue returns false) or the server stops.
-            _ = TickStream.RunAsync(interval, time, tick => ValueTask.FromResult(session.Enqueue(tick)), lifetime.ApplicationStopping);
+            _ = TickStream.RunAsync(interval, time, tick => ValueTask.FromResult(session.Enqueue(tick)), shutdown.Stopping);
         }
 
         var o = store.Options;

@@ -17,6 +17,9 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
 
     public bool IsDraining => _draining;
 
+    /// <summary>Sessions held in memory: open ones plus closed ones kept one idle period for their 410 reason.</summary>
+    public int TrackedCount => _sessions.Count;
+
     /// <summary>Sessions open now (closed ones waiting to be swept are not counted).</summary>
     public int OpenCount => Volatile.Read(ref _open);
 

@@ -10,6 +10,8 @@ public static class MessagingExtensions
     {
         services.AddValidatedOptions<MessagingOptions, MessagingOptionsValidator>(configuration.GetSection(MessagingOptions.Section));
         services.TryAddSingleton(TimeProvider.System); // tests swap in a fake clock
+        services.AddSingleton<ServiceShutdown>();
+        services.AddHostedService(sp => sp.GetRequiredService<ServiceShutdown>());
         return services;
     }
 

@@ -23,7 +23,7 @@ public static class WebSocketEchoEndpoint
     }
 
     private static async Task<IResult> HandleAsync(HttpContext context, IOptions<WebSocketEchoOptions> options,
-        IOptions<MessagingOptions> messaging, TimeProvider time, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
+        IOptions<MessagingOptions> messaging, TimeProvider time, ServiceShutdown shutdown, ILoggerFactory loggers)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -32,7 +32,7 @@ public static class WebSocketEchoEndpoint
                 "or send a GET with 'Connection: Upgrade' and 'Upgrade: websocket'. Browsers without WebSocket can use /poll.");
         }
         if (ConnectOptions.TryParse(context.Request, messaging.Value, out var connect) is { } invalid) return invalid;
-        if (lifetime.ApplicationStopping.IsCancellationRequested) return Problems.ShuttingDown();
+        if (shutdown.Stopping.IsCancellationRequested) return Problems.ShuttingDown();
 
         var o = options.Value;
         var logger = loggers.CreateLogger("PushCompare.WebSockets");
@@ -43,7 +43,7 @@ public static class WebSocketEchoEndpoint
         });
         Log.Opened(logger, connect.Echo);
         await new WebSocketEchoSession(socket, connect, messaging.Value.MaxMessageBytes, o.CloseTimeout, time, logger)
-            .RunAsync(context.RequestAborted, lifetime.ApplicationStopping);
+            .RunAsync(context.RequestAborted, shutdown.Stopping);
         Log.Closed(logger, socket.CloseStatus);
         return Results.Empty;
     }

@@ -64,7 +64,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    // Answer with the peer's own code (or none, if it sent none): RFC 6455 §5.5.1. If we closed first
+                    // Answer with the peer's own code (.NET reports a code-less close as 1000): RFC 6455 §5.5.1. If we closed first
                     // (shutdown), this is the peer's answer and the handshake is already complete.
                     if (socket.State == WebSocketState.CloseReceived)
                     {
@@ -85,6 +85,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         {
             // Peer vanished, sent invalid UTF-8 (the framework closes with 1007) or broke the protocol (1002).
             Log.ConnectionFailed(logger, ex.WebSocketErrorCode, ex.Message);
+            if (ex.WebSocketErrorCode != WebSocketError.ConnectionClosedPrematurely) await LingerAsync(aborted);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -93,6 +94,23 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// After a protocol or UTF-8 error the framework has sent its close frame (1002/1007) and aborted the socket.
+    /// Returning at once would reset the TCP connection before the peer reads that frame, so wait until the peer
+    /// hangs up or the close timeout passes.
+    /// </summary>
+    private async Task LingerAsync(CancellationToken peerGone)
+    {
+        try
+        {
+            await Task.Delay(closeTimeout, time, peerGone);
+        }
+        catch (OperationCanceledException)
+        {
+            // The peer closed the connection: nothing left to protect.
         }
     }
 

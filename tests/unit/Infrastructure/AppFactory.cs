@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -17,9 +18,20 @@ public class AppFactory(params (string Key, string Value)[] settings) : WebAppli
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        // Tests open many sessions from one address; only the rate-limit tests restore a small burst.
+        builder.UseSetting("Security:ConnectBurst", "1000000");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         // Expected failures (1009 closes, 4xx) would otherwise flood the test output.
         builder.ConfigureLogging(logging => logging.ClearProviders());
+    }
+
+    /// <summary>The app's host, so shutdown tests can stop it the way SIGTERM does (IHost.StopAsync).</summary>
+    public IHost? AppHost { get; private set; }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        AppHost = base.CreateHost(builder);
+        return AppHost;
     }
 
     /// <summary>The first address the real (Kestrel) server bound; only after <c>UseKestrel</c> + <c>StartServer</c>.</summary>

@@ -7,6 +7,7 @@ import { backoffDelay, retryAfterMs, sleep } from './backoff.js';
 export const CloseCode = Object.freeze({
   normal: 1000,
   abnormal: 1006,   // gave up after maxAttempts failures in a row, or closed before open (as WebSocket does)
+  tooBig: 1009,     // a message over the server's limit (413): the code WebSocket closes with for the same message
   badRequest: 4400, // the server refused a request with another 4xx; reason = its ProblemDetails detail
   notFound: 4404,   // the session id is unknown to the server
   gone: 4410,       // the session was closed or expired on the server; reason says why
@@ -225,7 +226,7 @@ async function failureOf(response) {
     return new Retryable(`HTTP ${response.status}`, retryAfterMs(response.headers.get('Retry-After')));
   }
   const detail = await problemDetail(response);
-  const code = response.status === 410 ? CloseCode.gone : response.status === 404 ? CloseCode.notFound : CloseCode.badRequest;
+  const code = { 410: CloseCode.gone, 404: CloseCode.notFound, 413: CloseCode.tooBig }[response.status] ?? CloseCode.badRequest;
   return new Fatal(code, detail);
 }
 

@@ -1,0 +1,57 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using PushCompare.UnitTests.Infrastructure;
+using PushCompare.Web.LongPolling;
+using Xunit.Abstractions;
+
+namespace PushCompare.UnitTests.Lifecycle;
+
+public sealed class AbandonApp() : AppFactory(("LongPolling:IdleTimeout", "00:00:00.500"));
+
+/// <summary>The managed heap is process-wide: this collection runs alone, after the parallel ones.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HeapMeasurementCollection
+{
+    public const string Name = "Heap measurement";
+}
+
+/// <summary>Issue 3: 10,000 abandoned sessions are all freed by expiry; the live count and the managed heap return to baseline.</summary>
+[Collection(HeapMeasurementCollection.Name)]
+public sealed class AbandonedSessionsTests(AbandonApp app, ITestOutputHelper output) : IClassFixture<AbandonApp>
+{
+    [Fact]
+    public async Task Ten_thousand_abandoned_sessions_expire_and_memory_returns_to_baseline()
+    {
+        var http = app.CreateClient();
+        var store = app.Services.GetRequiredService<PollSessionStore>();
+        var warmup = await http.OpenSessionAsync(); // JIT, pools and caches settle before the baseline
+        await http.SendAcceptedAsync(warmup.Id, "warm");
+        await Eventually.AssertAsync(() => store.TrackedCount == 0, "the warm-up session is swept");
+        long baseline = SettledHeap();
+
+        string last = "";
+        for (int i = 0; i < 10_000; i++)
+        {
+            var session = await http.OpenSessionAsync();
+            await http.SendAcceptedAsync(session.Id, "abandoned"); // each holds a queued reply too
+            last = session.Id;
+        }
+        long loaded = SettledHeap();
+
+        await Eventually.AssertAsync(() => store.OpenCount == 0 && store.TrackedCount == 0,
+            "every abandoned session has expired and been removed", TimeSpan.FromSeconds(30));
+        long after = SettledHeap();
+
+        output.WriteLine($"managed heap: baseline {baseline:N0} B, with 10,000 sessions {loaded:N0} B, after expiry {after:N0} B");
+        Assert.True(loaded - baseline > 1_000_000, "10,000 sessions should have been visible on the heap");
+        Assert.True(after - baseline < 512 * 1024, $"heap after expiry is {after - baseline:N0} B above baseline");
+        await ProblemAssert.IsProblemAsync(await http.PollAsync(last, 0), HttpStatusCode.Gone);
+    }
+
+    private static long SettledHeap()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+}

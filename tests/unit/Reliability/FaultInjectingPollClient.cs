@@ -1,0 +1,97 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace PushCompare.UnitTests.Reliability;
+
+/// <summary>Counts of what a <see cref="FaultInjectingPollClient"/> did and saw.</summary>
+public sealed record FaultRun(int Sent, int SendsRepeated, int Polls, int PollsAborted, int Received, int Duplicated, int OutOfOrder);
+
+/// <summary>
+/// A long-polling client that misbehaves on purpose over real TCP: it repeats a fraction of its sends (as a client
+/// whose 202 was lost would) and abandons a fraction of its polls after the first byte of the response body,
+/// which aborts the connection mid-response. It then checks every reply arrived exactly once and in order.
+/// </summary>
+public sealed class FaultInjectingPollClient(HttpClient http, Random random, double repeatSendRate, double abortPollRate)
+{
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    public async Task<FaultRun> RunAsync(int messages, CancellationToken cancel)
+    {
+        var created = await http.PostAsync("/poll?echo=exact", null, cancel);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        string id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(cancel)).RootElement.GetProperty("id").GetString()!;
+
+        int repeated = 0, polls = 0, aborted = 0, received = 0, duplicated = 0, outOfOrder = 0;
+
+        async Task SendAllAsync()
+        {
+            for (int seq = 1; seq <= messages; seq++)
+            {
+                await SendAsync(id, seq, cancel);
+                if (Next() < repeatSendRate)
+                {
+                    await SendAsync(id, seq, cancel); // the retry of a send whose answer "was lost": must not echo twice
+                    repeated++;
+                }
+            }
+        }
+
+        long cursor = 0;
+        async Task ReceiveAllAsync()
+        {
+            int last = 0;
+            while (received < messages)
+            {
+                polls++;
+                using var response = await http.GetAsync($"/poll/{id}?cursor={cursor}", HttpCompletionOption.ResponseHeadersRead, cancel);
+                if (response.StatusCode == HttpStatusCode.NoContent) continue;
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                if (Next() < abortPollRate)
+                {
+                    // Read one byte of the body and drop the connection: the client never sees this batch.
+                    await using var body = await response.Content.ReadAsStreamAsync(cancel);
+                    _ = await body.ReadAsync(new byte[1], cancel);
+                    aborted++;
+                    continue;
+                }
+                var batch = JsonSerializer.Deserialize<Batch>(await response.Content.ReadAsStringAsync(cancel), Web)!;
+                foreach (var text in batch.Messages)
+                {
+                    int n = int.Parse(text.AsSpan(1));
+                    if (n <= last) { duplicated++; continue; }
+                    if (n != last + 1) outOfOrder++;
+                    last = n;
+                    received++;
+                }
+                cursor = batch.Cursor;
+            }
+        }
+
+        await Task.WhenAll(SendAllAsync(), ReceiveAllAsync());
+        // Every send has been answered and every reply received: a stray second echo of a repeated send would be waiting now.
+        using (var after = await http.GetAsync($"/poll/{id}?cursor={cursor}&wait=0", cancel))
+        {
+            if (after.StatusCode == HttpStatusCode.OK)
+                duplicated += JsonSerializer.Deserialize<Batch>(await after.Content.ReadAsStringAsync(cancel), Web)!.Messages.Length;
+        }
+        await http.DeleteAsync($"/poll/{id}", cancel);
+        return new FaultRun(messages, repeated, polls, aborted, received, duplicated, outOfOrder);
+    }
+
+    private async Task SendAsync(string id, int seq, CancellationToken cancel)
+    {
+        using var content = new StringContent($"m{seq}", Encoding.UTF8, "text/plain");
+        using var response = await http.PostAsync($"/poll/{id}?seq={seq}", content, cancel);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted,
+            $"send seq={seq} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
+    }
+
+    // Random is not thread-safe and the send and receive loops run concurrently.
+    private double Next()
+    {
+        lock (random) return random.NextDouble();
+    }
+
+    private sealed record Batch(long Cursor, string[] Messages);
+}
