@@ -1,6 +1,7 @@
 using PushCompare.Web.Http;
 using PushCompare.Web.LongPolling;
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Metering;
 using PushCompare.Web.WebSockets;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,6 +11,7 @@ builder.Services.AddProblemDetails(ProblemDetailing.Configure);
 builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddWebSocketEcho(builder.Configuration);
 builder.Services.AddLongPolling(builder.Configuration);
+builder.AddWireMetering();
 
 var app = builder.Build();
 
@@ -19,6 +21,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapWebSocketEcho();
 app.MapLongPolling();
+app.MapStats();
 
 app.Run();
 

@@ -63,6 +63,7 @@ public static class LongPollingEndpoints
         var (text, problem) = await TextBody.ReadAsync(request, messaging.Value.MaxMessageBytes, request.HttpContext.RequestAborted);
         if (problem is not null) return problem;
 
+        Metering.MessageMetering.Received(text!);
         return session.Enqueue(Echo.Reply(text!, session.Mode)) ? TypedResults.Accepted((string?)null) : Problems.SessionGone(session.CloseReason);
     }
 
@@ -76,6 +77,7 @@ public static class LongPollingEndpoints
         }
 
         var result = await session.PollAsync(after, store.Options.PollTimeout, context.RequestAborted);
+        if (result.Status == PollStatus.Messages) Metering.MessageMetering.Delivering(result.Cursor, result.Messages!);
         return result.Status switch
         {
             PollStatus.Messages => TypedResults.Ok(new PollBatch(result.Cursor, result.Messages!)),

@@ -45,11 +45,13 @@ internal sealed class WebSocketEchoSession(WebSocket socket, EchoMode mode, int 
                     return;
                 }
 
+                long receivedAt = Metering.MessageMetering.Received(count);
                 bool isText = result.MessageType == WebSocketMessageType.Text;
                 int length = Echo.ReplyLength(count, isText, mode);
                 int start = Headroom + count - length;
                 Echo.WriteReply(buffer.AsSpan(Headroom, count), isText, mode, buffer.AsSpan(start, length));
                 await socket.SendAsync(buffer.AsMemory(start, length), result.MessageType, endOfMessage: true, aborted);
+                Metering.MessageMetering.Delivered(length, receivedAt);
             }
         }
         catch (WebSocketException ex)
