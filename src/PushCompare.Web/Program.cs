@@ -1,6 +1,7 @@
 using PushCompare.Web.Http;
 using PushCompare.Web.LongPolling;
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Metering;
 using PushCompare.Web.Security;
 using PushCompare.Web.WebSockets;
 
@@ -12,6 +13,7 @@ builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddWebSocketEcho(builder.Configuration);
 builder.Services.AddLongPolling(builder.Configuration);
 builder.Services.AddConnectionGuards(builder.Configuration);
+builder.AddWireMetering();
 
 var app = builder.Build();
 
@@ -22,6 +24,7 @@ app.UseStaticFiles();
 app.UseConnectionGuards();
 app.MapWebSocketEcho();
 app.MapLongPolling();
+app.MapStats();
 
 app.Run();
 

@@ -87,12 +87,19 @@ public static class LongPollingEndpoints
 
         return session.Accept(clientSeq, () => Echo.Reply(text!, session.Mode)) switch
         {
-            SendStatus.Accepted or SendStatus.Duplicate => TypedResults.Accepted((string?)null),
+            SendStatus.Accepted => Accepted(text!),
+            SendStatus.Duplicate => TypedResults.Accepted((string?)null),
             SendStatus.ShuttingDown => Problems.ShuttingDown(),
             SendStatus.Gap => Problems.Create(StatusCodes.Status409Conflict, "Sequence gap",
                 $"seq={clientSeq} skips ahead: the next message must carry seq={session.ExpectedClientSeq}. Resend the missing messages in order."),
             _ => Problems.SessionGone(session.CloseReason),
         };
+    }
+
+    private static IResult Accepted(string text)
+    {
+        Metering.MessageMetering.Received(text); // counted once: a retried seq is not a new message
+        return TypedResults.Accepted((string?)null);
     }
 
     private static async Task<IResult> Poll(string id, string? cursor, string? wait, PollSessionStore store, HttpContext context)
@@ -116,6 +123,7 @@ public static class LongPollingEndpoints
         }
 
         var result = await session.PollAsync(after, hold, context.RequestAborted);
+        if (result.Status == PollStatus.Messages) Metering.MessageMetering.Delivering(result.Messages!, result.FirstQueuedAt!);
         return result.Status switch
         {
             PollStatus.Messages => TypedResults.Ok(new PollBatch(result.Cursor, result.Messages!)),

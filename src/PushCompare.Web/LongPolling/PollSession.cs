@@ -21,7 +21,8 @@ internal enum SendStatus
     Closed,     // 410 with CloseReason
 }
 
-internal readonly record struct PollResult(PollStatus Status, long Cursor = 0, string[]? Messages = null, string? Detail = null);
+/// <param name="FirstQueuedAt">Per message, the timestamp it was queued at if this is its first delivery, else 0 (a resend).</param>
+internal readonly record struct PollResult(PollStatus Status, long Cursor = 0, string[]? Messages = null, string? Detail = null, long[]? FirstQueuedAt = null);
 
 /// <summary>
 /// The server side of one long-polling client: an ordered queue of outgoing messages numbered 1, 2, 3…
@@ -31,9 +32,10 @@ internal readonly record struct PollResult(PollStatus Status, long Cursor = 0, s
 internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions options, TimeProvider time, Action<PollSession> onClosed)
 {
     private readonly Lock _gate = new();
-    private readonly Queue<(long Seq, string Text, int Bytes)> _unacked = new();
+    private readonly Queue<(long Seq, string Text, int Bytes, long QueuedAt)> _unacked = new();
     private long _lastSeq;      // number of the newest message queued
     private long _ackedSeq;     // every message up to this number was acknowledged and dropped
+    private long _handedOutSeq; // every message up to this number was in some batch already (later copies are resends)
     private long _backlogBytes;
     private TaskCompletionSource<bool>? _heldPoll; // completes true when messages arrive, false when superseded or closed
     private long _lastActivity = time.GetTimestamp();
@@ -84,7 +86,7 @@ internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions o
                     "unacknowledged): the client stopped polling or fell behind. Open a new session with POST /poll.");
                 return false;
             }
-            _unacked.Enqueue((++_lastSeq, text, bytes));
+            _unacked.Enqueue((++_lastSeq, text, bytes, time.GetTimestamp()));
             _backlogBytes += bytes;
             _heldPoll?.TrySetResult(true);
             return true;
@@ -204,8 +206,14 @@ internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions o
     {
         if (_unacked.Count == 0) return new(PollStatus.Empty);
         var messages = new string[_unacked.Count];
+        var firstQueuedAt = new long[_unacked.Count];
         int i = 0;
-        foreach (var (_, text, _) in _unacked) messages[i++] = text;
-        return new(PollStatus.Messages, _lastSeq, messages);
+        foreach (var (seq, text, _, queuedAt) in _unacked)
+        {
+            firstQueuedAt[i] = seq > _handedOutSeq ? queuedAt : 0;
+            messages[i++] = text;
+        }
+        _handedOutSeq = _lastSeq;
+        return new(PollStatus.Messages, _lastSeq, messages, FirstQueuedAt: firstQueuedAt);
     }
 }

@@ -68,17 +68,18 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
                     // (shutdown), this is the peer's answer and the handshake is already complete.
                     if (socket.State == WebSocketState.CloseReceived)
                     {
-                        await SendLockedAsync(() => socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.Empty,
-                            socket.CloseStatusDescription, aborted));
+                        await CloseOutputLockedAsync(socket.CloseStatus ?? WebSocketCloseStatus.Empty, socket.CloseStatusDescription, aborted);
                     }
                     return;
                 }
 
+                long receivedAt = Metering.MessageMetering.Received(count);
                 bool isText = result.MessageType == WebSocketMessageType.Text;
                 int length = Echo.ReplyLength(count, isText, connect.Echo);
                 int start = Headroom + count - length;
                 Echo.WriteReply(buffer.AsSpan(Headroom, count), isText, connect.Echo, buffer.AsSpan(start, length));
-                await SendLockedAsync(() => socket.SendAsync(buffer.AsMemory(start, length), result.MessageType, endOfMessage: true, aborted));
+                if (await SendLockedAsync(buffer.AsMemory(start, length), result.MessageType, aborted))
+                    Metering.MessageMetering.Delivered(length, receivedAt);
             }
         }
         catch (WebSocketException ex)
@@ -116,10 +117,13 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
 
     private async ValueTask<bool> SendTickAsync(string tick)
     {
+        long createdAt = Metering.MessageMetering.Now();
         byte[] bytes = Encoding.UTF8.GetBytes(tick);
         try
         {
-            return await SendLockedAsync(() => socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None));
+            if (!await SendLockedAsync(bytes, WebSocketMessageType.Text, CancellationToken.None)) return false;
+            Metering.MessageMetering.Delivered(bytes.Length, createdAt);
+            return true;
         }
         catch (WebSocketException)
         {
@@ -127,14 +131,17 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         }
     }
 
-    /// <summary>Sends while holding the send lock; false (nothing sent) once our side of the socket is closed.</summary>
-    private async ValueTask<bool> SendLockedAsync(Func<ValueTask> send)
+    // Our side may send while the socket is open or the peer has started closing; false = nothing sent.
+    private bool CanSend => socket.State is WebSocketState.Open or WebSocketState.CloseReceived;
+
+    /// <summary>Sends one whole message while holding the send lock (no closure: this is the echo hot path).</summary>
+    private async ValueTask<bool> SendLockedAsync(ReadOnlyMemory<byte> message, WebSocketMessageType type, CancellationToken cancel)
     {
-        await _sendLock.WaitAsync();
+        await _sendLock.WaitAsync(CancellationToken.None);
         try
         {
-            if (socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return false;
-            await send();
+            if (!CanSend) return false;
+            await socket.SendAsync(message, type, endOfMessage: true, cancel);
             return true;
         }
         finally
@@ -143,7 +150,21 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         }
     }
 
-    private Task<bool> SendLockedAsync(Func<Task> send) => SendLockedAsync(() => new ValueTask(send())).AsTask();
+    /// <summary>Sends our close frame while holding the send lock, so it never interleaves with a message.</summary>
+    private async ValueTask<bool> CloseOutputLockedAsync(WebSocketCloseStatus status, string? reason, CancellationToken cancel)
+    {
+        await _sendLock.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (!CanSend) return false;
+            await socket.CloseOutputAsync(status, reason, cancel);
+            return true;
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
 
     private byte[] Grow(byte[] buffer, int count)
     {
@@ -169,7 +190,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         using var timeout = new CancellationTokenSource(closeTimeout);
         try
         {
-            if (!await SendLockedAsync(() => socket.CloseOutputAsync(status, reason, timeout.Token)) || !waitForPeer) return;
+            if (!await CloseOutputLockedAsync(status, reason, timeout.Token) || !waitForPeer) return;
             // Discard what the peer still sends until its close frame arrives (RFC 6455 §7.1.1).
             byte[] sink = ArrayPool<byte>.Shared.Rent(4096);
             try

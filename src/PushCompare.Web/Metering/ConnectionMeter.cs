@@ -1,0 +1,144 @@
+using System.Buffers;
+
+namespace PushCompare.Web.Metering;
+
+/// <summary>
+/// Attributes the bytes of one TCP connection. Inbound bytes count when Kestrel consumes them, so the next request's
+/// head (consumed only when Kestrel parses it) never lands in the previous request. Bytes moved while no request is
+/// bound are pending; a request takes the pending inbound bytes (its head) when it begins. After a 101 every byte
+/// is WebSocket until the connection closes. Whatever is pending at close (e.g. a 400 Kestrel wrote for a malformed
+/// request) counts as "other".
+/// </summary>
+internal sealed class ConnectionMeter
+{
+    private readonly WireMeter _meter;
+    private RequestMeter? _current;   // where bytes go now; null = pending
+    private RequestMeter? _carry;     // the previous request, still owed the unread body Kestrel drains after it
+    private long _carryIn;
+    private long _pendingIn, _pendingOut;
+    private TransportMeter _servedBy; // transport of the latest request, for the open-connection gauge
+    private volatile bool _upgraded;
+    private bool _outFramesLost;      // set if written bytes were ever unseen: frame counts would be guesses from then on
+    private FrameScanner _inFrames, _outFrames; // touched only by the reading and the writing side respectively
+
+    public ConnectionMeter(WireMeter meter)
+    {
+        _meter = meter;
+        _servedBy = meter.Transport(WireTransport.Other);
+        _servedBy.ConnectionAdded();
+    }
+
+    public bool IsUpgraded => _upgraded;
+
+    /// <summary>Kestrel consumed these bytes (PipeReader.AdvanceTo).</summary>
+    public void OnConsumed(in ReadOnlySequence<byte> consumed)
+    {
+        long n = consumed.Length;
+        if (_carryIn > 0)
+        {
+            long owed = Math.Min(n, _carryIn);
+            _carry!.AddIn(owed);
+            _carryIn -= owed;
+            n -= owed;
+            if (n == 0) return;
+        }
+
+        var current = Volatile.Read(ref _current);
+        if (current is null)
+        {
+            Interlocked.Add(ref _pendingIn, n);
+            return;
+        }
+        current.AddIn(n);
+        if (_upgraded)
+        {
+            var counts = default(FrameCounts);
+            _inFrames.Scan(consumed.Slice(consumed.Length - n), ref counts);
+            current.AddFrames(counts, inbound: true);
+        }
+    }
+
+    /// <summary>Kestrel wrote these bytes to the transport.</summary>
+    public void OnWritten(ReadOnlySpan<byte> written)
+    {
+        var current = Count(written.Length);
+        if (current is not null && _upgraded && !_outFramesLost)
+        {
+            var counts = default(FrameCounts);
+            _outFrames.Scan(written, ref counts);
+            current.AddFrames(counts, inbound: false);
+        }
+    }
+
+    /// <summary>Kestrel wrote <paramref name="count"/> bytes whose content the writer could not see; frame scanning stops.</summary>
+    public void OnWritten(int count)
+    {
+        if (Count(count) is not null && _upgraded) _outFramesLost = true;
+    }
+
+    private RequestMeter? Count(int written)
+    {
+        var current = Volatile.Read(ref _current);
+        if (current is null) Interlocked.Add(ref _pendingOut, written);
+        else current.AddOut(written);
+        return current;
+    }
+
+    /// <summary>A request's head was parsed: from now on its bytes go to <paramref name="request"/>.</summary>
+    public void Begin(RequestMeter request)
+    {
+        _carry = null;
+        _carryIn = 0;
+        long head = Interlocked.Exchange(ref _pendingIn, 0);
+        long strayOut = Interlocked.Exchange(ref _pendingOut, 0);
+        if (strayOut > 0) _meter.Transport(WireTransport.Other).Counters.Add(Figure.BytesOut, strayOut);
+        request.Head = head;
+        request.AddIn(head);
+        request.Transport.Counters.Increment(Figure.Requests);
+        request.Session?.Counters.Increment(Figure.Requests);
+        if (!ReferenceEquals(_servedBy, request.Transport))
+        {
+            _servedBy.ConnectionRemoved();
+            request.Transport.ConnectionAdded();
+            _servedBy = request.Transport;
+        }
+        Volatile.Write(ref _current, request);
+    }
+
+    /// <summary>
+    /// The response is complete (after Kestrel's final flush). A body the application did not read is drained by
+    /// Kestrel after this point; when its length is known (Content-Length) it is still counted to this request.
+    /// </summary>
+    public void End(RequestMeter request, long? contentLength)
+    {
+        if (_upgraded || !ReferenceEquals(Volatile.Read(ref _current), request)) return;
+        long unread = (contentLength ?? 0) - (request.In - request.Head);
+        if (unread > 0)
+        {
+            _carry = request;
+            _carryIn = unread;
+        }
+        Volatile.Write(ref _current, null);
+    }
+
+    /// <summary>The 101 was written: every later byte is a WebSocket frame of <paramref name="request"/>.</summary>
+    public void Upgraded(RequestMeter request)
+    {
+        request.Transport.WebSocketOpened();
+        request.Session?.ConnectionOpened();
+        _upgraded = true;
+    }
+
+    public void Close()
+    {
+        if (_upgraded && _current is { } ws)
+        {
+            ws.Transport.WebSocketClosed();
+            ws.Session?.ConnectionClosed();
+        }
+        var other = _meter.Transport(WireTransport.Other).Counters;
+        other.Add(Figure.BytesIn, Interlocked.Exchange(ref _pendingIn, 0));
+        other.Add(Figure.BytesOut, Interlocked.Exchange(ref _pendingOut, 0));
+        _servedBy.ConnectionRemoved();
+    }
+}

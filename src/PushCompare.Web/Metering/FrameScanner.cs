@@ -1,0 +1,82 @@
+using System.Buffers;
+
+namespace PushCompare.Web.Metering;
+
+/// <summary>What a scan of wire bytes found: complete frame headers, how many were control frames, and header bytes seen.</summary>
+internal struct FrameCounts
+{
+    public long Frames;
+    public long ControlFrames;
+    public long HeaderBytes;
+}
+
+/// <summary>
+/// A passive, read-only RFC 6455 §5.2 frame-header reader for one direction of a WebSocket connection. It never
+/// produces or validates frames (the framework does that); it only walks headers and skips payloads so frames and
+/// header bytes can be counted on the exact bytes that crossed the wire, in chunks of any size.
+/// </summary>
+internal struct FrameScanner
+{
+    private long _payloadLeft;   // payload bytes of the current frame still to skip
+    private int _headerSeen;     // header bytes of the next frame seen so far
+    private int _headerLength;   // its full header length, known once the second byte is seen
+    private int _extendedBytes;  // extended payload length bytes in that header (0, 2 or 8)
+    private byte _first;         // FIN/opcode byte
+    private long _length;        // payload length, assembled from the 7-bit field and the extended bytes
+
+    public void Scan(ReadOnlySpan<byte> data, ref FrameCounts counts)
+    {
+        while (!data.IsEmpty)
+        {
+            if (_payloadLeft > 0)
+            {
+                int skip = (int)Math.Min(_payloadLeft, data.Length);
+                _payloadLeft -= skip;
+                data = data[skip..];
+                continue;
+            }
+            HeaderByte(data[0], ref counts);
+            data = data[1..];
+        }
+    }
+
+    public void Scan(in ReadOnlySequence<byte> data, ref FrameCounts counts)
+    {
+        if (data.IsSingleSegment)
+        {
+            Scan(data.FirstSpan, ref counts);
+            return;
+        }
+        foreach (var segment in data) Scan(segment.Span, ref counts);
+    }
+
+    private void HeaderByte(byte b, ref FrameCounts counts)
+    {
+        counts.HeaderBytes++;
+        int index = _headerSeen++;
+        if (index == 0)
+        {
+            _first = b;
+            return;
+        }
+        if (index == 1)
+        {
+            int lengthField = b & 0x7F;
+            _extendedBytes = WebSocketFraming.ExtendedLengthBytesFor(lengthField);
+            _length = _extendedBytes == 0 ? lengthField : 0;
+            _headerLength = 2 + _extendedBytes + ((b & 0x80) != 0 ? WebSocketFraming.MaskKeyLength : 0);
+        }
+        else if (index < 2 + _extendedBytes)
+        {
+            _length = (_length << 8) | b; // network byte order (§5.2); the mask key bytes that follow are skipped
+        }
+
+        if (_headerSeen == _headerLength)
+        {
+            counts.Frames++;
+            if ((_first & 0x08) != 0) counts.ControlFrames++; // opcodes 0x8–0xF are control frames (§5.5)
+            _payloadLeft = _length;
+            _headerSeen = 0;
+        }
+    }
+}

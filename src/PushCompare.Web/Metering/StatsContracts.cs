@@ -1,0 +1,94 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PushCompare.Web.Metering;
+
+/// <summary>Body of <c>GET /api/stats</c>: figures since <see cref="Since"/> (the last reset) per transport and per session.</summary>
+public sealed record StatsSnapshot(
+    bool Enabled,
+    DateTimeOffset Since,
+    DateTimeOffset Now,
+    TransportsStats Transports,
+    SessionStats[] Sessions,
+    int SessionsTracked,
+    long SessionsUntracked);
+
+/// <summary>One entry per transport; "other" holds the page, /api/stats and anything else, kept out of the comparison.</summary>
+public sealed record TransportsStats(
+    [property: JsonPropertyName("websocket")] TransportStats WebSocket,
+    [property: JsonPropertyName("longpoll")] TransportStats LongPoll,
+    [property: JsonPropertyName("shortpoll")] TransportStats ShortPoll,
+    [property: JsonPropertyName("other")] TransportStats Other);
+
+/// <summary>Delivery latency of messages in milliseconds (null when nothing was delivered; percentiles only per transport).</summary>
+public sealed record LatencyStats(long Count, double? MeanMs, double? P50Ms, double? P90Ms, double? P99Ms, double? MaxMs)
+{
+    public static readonly LatencyStats Empty = new(0, null, null, null, null, null);
+}
+
+/// <summary>The additive figures shared by transports and sessions (docs/measuring.md says how each is counted).</summary>
+public abstract class WireFigures
+{
+    public long Requests { get; private set; }
+    public long BytesIn { get; private set; }
+    public long BytesOut { get; private set; }
+    public long MessagesIn { get; private set; }
+    public long MessagesOut { get; private set; }
+    public long MessagesResent { get; private set; }
+    public long PayloadBytesIn { get; private set; }
+    public long PayloadBytesOut { get; private set; }
+    public long FramesIn { get; private set; }
+    public long FramesOut { get; private set; }
+    public long ControlFramesIn { get; private set; }
+    public long ControlFramesOut { get; private set; }
+    public long FrameHeaderBytesIn { get; private set; }
+    public long FrameHeaderBytesOut { get; private set; }
+
+    /// <summary>Wire bytes both ways per message delivered to the client (null before the first delivery).</summary>
+    public double? BytesPerMessage => MessagesOut == 0 ? null : Math.Round((double)(BytesIn + BytesOut) / MessagesOut, 2);
+
+    /// <summary>Server-to-client wire bytes per message delivered.</summary>
+    public double? BytesOutPerMessage => MessagesOut == 0 ? null : Math.Round((double)BytesOut / MessagesOut, 2);
+
+    public LatencyStats Latency { get; init; } = LatencyStats.Empty;
+
+    /// <summary>Copies the counters (indexed by <see cref="Figure"/>) into the properties.</summary>
+    internal void Fill(long[] f)
+    {
+        Requests = f[(int)Figure.Requests];
+        BytesIn = f[(int)Figure.BytesIn];
+        BytesOut = f[(int)Figure.BytesOut];
+        MessagesIn = f[(int)Figure.MessagesIn];
+        MessagesOut = f[(int)Figure.MessagesOut];
+        MessagesResent = f[(int)Figure.MessagesResent];
+        PayloadBytesIn = f[(int)Figure.PayloadBytesIn];
+        PayloadBytesOut = f[(int)Figure.PayloadBytesOut];
+        FramesIn = f[(int)Figure.FramesIn];
+        FramesOut = f[(int)Figure.FramesOut];
+        ControlFramesIn = f[(int)Figure.ControlFramesIn];
+        ControlFramesOut = f[(int)Figure.ControlFramesOut];
+        FrameHeaderBytesIn = f[(int)Figure.FrameHeaderBytesIn];
+        FrameHeaderBytesOut = f[(int)Figure.FrameHeaderBytesOut];
+    }
+}
+
+public sealed class TransportStats : WireFigures
+{
+    /// <summary>Open TCP connections whose latest request was of this transport.</summary>
+    public int Connections { get; init; }
+
+    /// <summary>Open sessions: open WebSockets, or polling sessions the server still holds.</summary>
+    public int Sessions { get; init; }
+}
+
+public sealed class SessionStats : WireFigures
+{
+    [JsonPropertyOrder(-4)] public required string Key { get; init; }
+    [JsonPropertyOrder(-3)] public required string Transport { get; init; }
+    [JsonPropertyOrder(-2)] public DateTimeOffset Opened { get; init; }
+    [JsonPropertyOrder(-1)] public bool Open { get; init; }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(StatsSnapshot))]
+internal sealed partial class MeteringJson : JsonSerializerContext;

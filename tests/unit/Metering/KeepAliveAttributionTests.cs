@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace PushCompare.UnitTests.Metering;
+
+/// <summary>Requests of different transports on ONE keep-alive connection: each transport's bytes equal exactly what the client moved for it.</summary>
+public sealed class KeepAliveAttributionTests : IAsyncLifetime
+{
+    private readonly MeteredApp _app = new();
+    private readonly CountingConnections _wire = new();
+    private HttpClient _client = null!;
+
+    public Task InitializeAsync()
+    {
+        _client = new HttpClient(_wire.CreateHandler()) { BaseAddress = _app.BaseAddress };
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Each_transport_gets_exactly_the_bytes_of_its_own_requests_on_a_shared_connection()
+    {
+        var longPoll = new Tally();
+        var session = new Tally();
+        var other = new Tally();
+
+        // POST /poll opens a session: its id is only known from the response, yet its bytes belong to it.
+        var opened = await Measure(() => _client.PostAsync("/poll", null), longPoll, session);
+        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
+        string id = (await opened.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>();
+
+        var sent = await Measure(() => _client.PostAsync($"/poll/{id}", Text("hello")), longPoll, session);
+        Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
+
+        // A 404 answered before its body was read: Kestrel drains the body after the response, still this request's bytes.
+        var unknown = await Measure(() => _client.PostAsync($"/poll/{new string('A', 32)}", Text("unread body")), longPoll);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        // A request of the page on the same connection stays out of the polling figures.
+        var page = await Measure(() => _client.GetAsync("/api/stats"), other);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+
+        var polled = await Measure(() => _client.GetAsync($"/poll/{id}?cursor=0"), longPoll, session);
+        Assert.Equal(HttpStatusCode.OK, polled.StatusCode);
+        var batch = (await polled.Content.ReadFromJsonAsync<JsonNode>())!;
+        Assert.Equal("Received: hello", batch["messages"]![0]!.GetValue<string>());
+
+        var closed = await Measure(() => _client.DeleteAsync($"/poll/{id}"), longPoll, session);
+        Assert.Equal(HttpStatusCode.NoContent, closed.StatusCode);
+
+        Assert.Equal(1, _wire.Count);
+        var stats = await _app.StatsAsync();
+        var lp = stats["transports"]!["longpoll"]!;
+        Assert.Equal(longPoll.Written, Long(lp, "bytesIn"));
+        Assert.Equal(longPoll.Read, Long(lp, "bytesOut"));
+        Assert.Equal(5, Long(lp, "requests"));
+        Assert.Equal(1, Long(lp, "messagesIn"));
+        Assert.Equal(1, Long(lp, "messagesOut"));
+        Assert.Equal(5, Long(lp, "payloadBytesIn"));
+        Assert.Equal(15, Long(lp, "payloadBytesOut"));
+        Assert.Equal(1, Long(lp["latency"]!, "count"));
+        Assert.Equal((double)(longPoll.Written + longPoll.Read), lp["bytesPerMessage"]!.GetValue<double>());
+
+        // "other" also holds the test's own stats reads (their own connection), so the page's request is a lower bound.
+        var ot = stats["transports"]!["other"]!;
+        Assert.True(Long(ot, "bytesIn") >= other.Written);
+        Assert.True(Long(ot, "bytesOut") >= other.Read);
+        Assert.Equal(0, Long(stats["transports"]!["websocket"]!, "bytesIn"));
+        Assert.Equal(0, Long(stats["transports"]!["shortpoll"]!, "bytesIn"));
+
+        var own = (await _app.SessionAsync(id))!;
+        Assert.Equal("longpoll", own["transport"]!.GetValue<string>());
+        Assert.False(own["open"]!.GetValue<bool>());
+        Assert.Equal(4, Long(own, "requests"));
+        Assert.Equal(session.Written, Long(own, "bytesIn"));
+        Assert.Equal(session.Read, Long(own, "bytesOut"));
+        Assert.Equal(1, Long(own, "messagesOut"));
+        Assert.Equal(1, Long(own["latency"]!, "count"));
+    }
+
+    [Fact]
+    public async Task A_poll_is_short_polling_when_it_asks_not_to_wait()
+    {
+        var created = await (await _client.PostAsync("/poll?wait=0", null)).Content.ReadFromJsonAsync<JsonNode>();
+        string id = created!["id"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.Accepted, (await _client.PostAsync($"/poll/{id}?wait=0", Text("hi"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/poll/{id}?cursor=0&wait=0")).StatusCode);
+
+        var sp = await _app.TransportAsync("shortpoll");
+        Assert.Equal(3, Long(sp, "requests"));
+        Assert.Equal(_wire.Written, Long(sp, "bytesIn"));
+        Assert.Equal(_wire.Read, Long(sp, "bytesOut"));
+        Assert.Equal(1, Long(sp, "messagesOut"));
+        Assert.Equal(1, Long(sp, "sessions"));
+        Assert.Equal(0, Long(await _app.TransportAsync("longpoll"), "requests"));
+        Assert.Equal("shortpoll", (await _app.SessionAsync(id))!["transport"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_lost_poll_response_is_counted_as_resent_when_the_same_cursor_polls_again()
+    {
+        string id = (await (await _client.PostAsync("/poll", null)).Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>();
+        await _client.PostAsync($"/poll/{id}", Text("one"));
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/poll/{id}?cursor=0")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/poll/{id}?cursor=0")).StatusCode); // as if the first answer was lost
+
+        var own = (await _app.SessionAsync(id))!;
+        Assert.Equal(1, Long(own, "messagesOut"));
+        Assert.Equal(1, Long(own, "messagesResent"));
+        Assert.Equal(1, Long(own["latency"]!, "count"));
+    }
+
+    private static StringContent Text(string text) => new(text, Encoding.UTF8, "text/plain");
+
+    private static long Long(JsonNode node, string name) => node[name]!.GetValue<long>();
+
+    // HttpClient returns once the whole response is read, so the connection's byte deltas are exactly this exchange.
+    private async Task<HttpResponseMessage> Measure(Func<Task<HttpResponseMessage>> send, params Tally[] tallies)
+    {
+        long written = _wire.Written, read = _wire.Read;
+        var response = await send();
+        await response.Content.LoadIntoBufferAsync();
+        foreach (var t in tallies)
+        {
+            t.Written += _wire.Written - written;
+            t.Read += _wire.Read - read;
+        }
+        return response;
+    }
+
+    private sealed class Tally
+    {
+        public long Written;
+        public long Read;
+    }
+}
