@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -34,7 +35,18 @@ public class AppFactory(params (string Key, string Value)[] settings) : WebAppli
         return AppHost;
     }
 
-    /// <summary>The first address the real (Kestrel) server bound; only after <c>UseKestrel</c> + <c>StartServer</c>.</summary>
-    public Uri KestrelAddress =>
-        new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    /// <summary>
+    /// Serves the app on real Kestrel at a free loopback port, for tests that need actual TCP connections.
+    /// Listen(port 0) rather than UseKestrel(0): the latter rewrites the server addresses while the app's own start-up
+    /// may already be starting the server ("Addresses cannot be modified after the server has started").
+    /// </summary>
+    protected void StartOnKestrel()
+    {
+        UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        StartServer();
+    }
+
+    /// <summary>The address the real (Kestrel) server bound; only after <see cref="StartOnKestrel"/>.</summary>
+    public Uri KestrelAddress => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()
+        .Replace("localhost", "127.0.0.1", StringComparison.Ordinal));
 }

@@ -38,8 +38,7 @@ public sealed class KestrelApp : AppFactory
 {
     public KestrelApp()
     {
-        UseKestrel(0);
-        StartServer();
+        StartOnKestrel();
     }
 }
 

@@ -15,8 +15,7 @@ public sealed class ShutdownTests
     {
         public StoppableApp() : base(("LongPolling:PollTimeout", "00:00:30"), ("LongPolling:ShutdownDrainTimeout", "00:00:20"))
         {
-            UseKestrel(0);
-            StartServer();
+            StartOnKestrel();
         }
     }
 

@@ -9,8 +9,7 @@ public sealed class FaultInjectionApp : AppFactory
     public FaultInjectionApp() : base(("LongPolling:PollTimeout", "00:00:02"),
         ("LongPolling:MaxBacklogMessages", "100000"), ("LongPolling:MaxBacklogBytes", "100000000"))
     {
-        UseKestrel(0);
-        StartServer();
+        StartOnKestrel();
     }
 
     public HttpClient CreateWireClient() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 4 }) { BaseAddress = KestrelAddress };

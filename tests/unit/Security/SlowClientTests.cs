@@ -6,8 +6,7 @@ public sealed class SlowHeadersApp : AppFactory
 {
     public SlowHeadersApp() : base(("ServerLimits:RequestHeadersTimeout", "00:00:01"))
     {
-        UseKestrel(0);
-        StartServer();
+        StartOnKestrel();
     }
 }
 
