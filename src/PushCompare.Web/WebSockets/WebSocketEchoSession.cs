@@ -16,6 +16,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
 {
     // The message is received after this many free bytes so a prefixed reply is built in place, with no copy.
     private static readonly int Headroom = Echo.PrefixUtf8.Length;
+    private const int InitialBuffer = 4096;
 
     // A WebSocket allows one send at a time; echo replies, push ticks and the shutdown close take turns.
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -40,7 +41,8 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
 
     private async Task ReceiveLoopAsync(CancellationToken aborted)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Headroom + Math.Min(4096, maxMessageBytes + 1));
+        // 4 KiB in all (the pool rounds up to a power of two): an idle connection should hold as little as possible.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBuffer, Headroom + maxMessageBytes + 1));
         try
         {
             while (true)
@@ -169,7 +171,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
     private byte[] Grow(byte[] buffer, int count)
     {
         // Capacity never exceeds limit + 1, so the byte past the limit is what reveals an oversize message.
-        int capacity = Headroom + Math.Min(maxMessageBytes + 1, Math.Max(count * 2, 4096));
+        int capacity = Headroom + Math.Min(maxMessageBytes + 1, Math.Max(count * 2, InitialBuffer));
         byte[] larger = ArrayPool<byte>.Shared.Rent(capacity);
         buffer.AsSpan(Headroom, count).CopyTo(larger.AsSpan(Headroom));
         ArrayPool<byte>.Shared.Return(buffer);
