@@ -50,12 +50,12 @@ internal abstract class PollClient(int index, RunContext context) : BenchClient(
     protected async Task PollLoopAsync(Func<string, bool> onMessage, Func<bool> done, CancellationToken cancel)
     {
         long cursor = 0;
-        using var timer = ShortPolling ? new PeriodicTimer(TimeSpan.FromMilliseconds(Context.Settings.PollIntervalMs)) : null;
-        if (timer is not null)
+        if (ShortPolling)
         {
-            // Clients poll at random phases, as independent browsers would, not in lock-step.
+            // Clients poll at random phases, as independent browsers would, not in lock-step with the server's ticks.
             await Task.Delay(Random.Shared.Next(Context.Settings.PollIntervalMs), cancel);
         }
+        using var timer = ShortPolling ? new PeriodicTimer(TimeSpan.FromMilliseconds(Context.Settings.PollIntervalMs)) : null;
         string wait = ShortPolling ? "&wait=0" : "";
         while (!done())
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Metrics;
 using PushCompare.Bench.Running;
@@ -60,6 +61,7 @@ internal abstract class WebSocketClient(int index, RunContext context) : BenchCl
     }
 
     /// <summary>Receives one whole message into <paramref name="buffer"/>; Count = -1 when it did not fit (the rest is skipped).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // completes asynchronously per message: must not allocate
     protected async ValueTask<(int Count, WebSocketMessageType Type)> ReceiveMessageAsync(byte[] buffer, CancellationToken cancel)
     {
         int count = 0;

@@ -19,8 +19,17 @@ internal static class Format
 
     public static string Mb(long? bytes) => bytes is { } b ? (b / 1048576.0).ToString("0.0", C) : "-";
 
-    /// <summary>Three significant digits, for Mbit/s figures that range from 0.015 to 665.</summary>
-    public static string Sig3(double value) => value == 0 ? "0" : value.ToString(Math.Abs(value) >= 100 ? "N0" : Math.Abs(value) >= 10 ? "0.0" : Math.Abs(value) >= 1 ? "0.00" : "0.###", C);
+    /// <summary>About three significant digits, for Mbit/s figures that range from 0.0001 to 665.</summary>
+    public static string Sig3(double value)
+    {
+        double a = Math.Abs(value);
+        return value == 0 ? "0"
+            : a >= 100 ? value.ToString("N0", C)
+            : a >= 10 ? value.ToString("0.0", C)
+            : a >= 1 ? value.ToString("0.00", C)
+            : a >= 0.0001 ? value.ToString("0.####", C)
+            : value.ToString("0.##E+0", C);
+    }
 
     public static string Any(FormattableString text) => text.ToString(C);
 }

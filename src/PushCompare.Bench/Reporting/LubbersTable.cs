@@ -73,6 +73,13 @@ internal static class LubbersTable
             bars.Add(new ChartBar(label + " measured", Mbps(overhead * r.MessagesPerSecond), "measured"));
             bars.Add(new ChartBar(label + " 2010", Mbps(r.Clients * perClient * Bytes2010(r.Transport)), "Lubbers & Greco 2010"));
         }
+        foreach (var g in runs.Where(r => r.Ok).GroupBy(r => (r.Transport, r.Headers)))
+        {
+            if (OverheadPerMessage(g.OrderByDescending(r => r.Clients).First()) is not { } overhead) continue;
+            string label = $"{g.Key.Transport}{(g.Key.Headers == "chromium" ? " (Chromium)" : "")} C={ExtrapolatedClients:N0}";
+            bars.Add(new ChartBar(label + " extrapolated", Mbps(overhead * ExtrapolatedClients * perClient), "extrapolated from measured B/msg"));
+            bars.Add(new ChartBar(label + " 2010", Mbps(ExtrapolatedClients * perClient * Bytes2010(g.Key.Transport)), "Lubbers & Greco 2010"));
+        }
         return new ChartSpec("Protocol overhead, Mbps (2^20 bit/s), measured vs 2010", "Mbps", true, bars);
     }
 }

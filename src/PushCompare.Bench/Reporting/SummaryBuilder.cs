@@ -47,7 +47,7 @@ internal static class SummaryBuilder
             columns.AddRange([settings.Scenario == "echo" ? "round trips/s" : "delivered/s", "p50 ms", "p90 ms", "p99 ms", "max ms",
                 "lost", "B/msg up", "B/msg down"]);
             if (polling) columns.AddRange(["requests/msg", "HTTP overhead B/msg"]);
-            columns.AddRange(["server CPU ms/1k", "server CPU", "client CPU", "result"]);
+            columns.AddRange(["server CPU ms/1k", "server CPU", "client CPU", "client alloc B/msg", "result"]);
         }
 
         var rows = new List<IReadOnlyList<string>>();
@@ -67,7 +67,8 @@ internal static class SummaryBuilder
                 row.AddRange([Format.Int(r.MessagesPerSecond), Format.Ms(r.Latency?.P50Ms), Format.Ms(r.Latency?.P90Ms), Format.Ms(r.Latency?.P99Ms),
                     Format.Ms(r.Latency?.MaxMs), Format.Int(r.Totals.Lost), Format.Bytes(r.BytesPerMessageUp), Format.Bytes(r.BytesPerMessageDown)]);
                 if (polling) row.AddRange([r.RequestsPerMessage is { } q ? q.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-", Format.Bytes(r.HttpOverheadPerMessage)]);
-                row.AddRange([Format.Ms(r.Server?.CpuMsPer1000Messages), Format.Percent(r.Server?.CpuPercent), Format.Percent(r.Skipped is null ? r.ClientCpuPercent : null), Outcome(r)]);
+                row.AddRange([Format.Ms(r.Server?.CpuMsPer1000Messages), Format.Percent(r.Server?.CpuPercent), Format.Percent(r.Skipped is null ? r.ClientCpuPercent : null),
+                    Format.Bytes(r.ClientAllocatedBytesPerMessage), Outcome(r)]);
             }
             rows.Add(row);
         }
@@ -140,7 +141,7 @@ internal static class SummaryBuilder
         }
         return new ReportTable("By target (mean over rounds, targets alternated within each round)",
             ["target", "transport", "headers", "clients", "runs", "mean msgs/s", "min", "max", "mean p99 ms", "throughput cost vs first target"], rows,
-            ["Target 2 (metering on vs off) asks for a cost of at most 5%: run it with --variant on=Metering:Enabled=true --variant off=Metering:Enabled=false."]);
+            ["Target 2 (metering on vs off) asks for a cost of at most 5%: run it with --variant off=Metering:Enabled=false --variant on=Metering:Enabled=true (the first variant is the reference)."]);
     }
 
     private static ReportTable IdleMemory(List<RunResult> runs)

@@ -1,13 +1,15 @@
+using System.Threading.Channels;
+
 namespace PushCompare.Bench.Running;
 
 /// <summary>
-/// Drives open-loop WebSocket senders: one loop per core wakes every millisecond and lets each of its clients send
-/// every message due by then. One timer per core instead of one per client keeps the client's own CPU low at
-/// 100k+ messages/s (50 per-client 1 ms timers would cost 50,000 wake-ups a second).
+/// Drives open-loop WebSocket senders: one worker per core lets each of its clients send every message due, then
+/// waits for the next tick. One ticking thread (Thread.Sleep(1), ~1.1 ms) wakes all workers: .NET timers follow
+/// Environment.TickCount, which on Linux is the coarse clock (4 ms steps on a 250 Hz kernel, as here), and one
+/// timer per client would also cost 1,000 wake-ups a second per client.
 /// </summary>
 internal sealed class Pacer
 {
-    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(1);
     private readonly List<Func<ValueTask<bool>>>[] _groups;
     private readonly Lock _gate = new();
     private Task? _running;
@@ -24,18 +26,37 @@ internal sealed class Pacer
         lock (_gate) _groups[index % _groups.Length].Add(sendDue);
     }
 
-    /// <summary>Starts the loops on the first call; every caller gets the same task, which ends when <paramref name="stop"/> fires.</summary>
+    /// <summary>Starts the ticks and workers on the first call; every caller gets the same task, which ends when <paramref name="stop"/> fires.</summary>
     public Task RunAsync(CancellationToken stop)
     {
         lock (_gate)
         {
-            return _running ??= Task.WhenAll(_groups.Select(g => Task.Run(() => WorkerAsync([.. g], stop))));
+            if (_running is not null) return _running;
+            // A tick that finds its worker still busy is dropped: the worker catches up by time, not by ticks.
+            var ticks = _groups.Select(_ => Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+            {
+                FullMode = BoundedChannelFullMode.DropWrite,
+                SingleReader = true,
+                SingleWriter = true,
+            })).ToArray();
+            var ticker = new Thread(() => Tick(ticks, stop)) { IsBackground = true, Name = "bench pacer" };
+            ticker.Start();
+            return _running = Task.WhenAll(_groups.Select((g, i) => Task.Run(() => WorkerAsync([.. g], ticks[i].Reader, stop))));
         }
     }
 
-    private static async Task WorkerAsync(List<Func<ValueTask<bool>>> clients, CancellationToken stop)
+    private static void Tick(Channel<bool>[] ticks, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(Tick);
+        while (!stop.IsCancellationRequested)
+        {
+            Thread.Sleep(1);
+            foreach (var tick in ticks) tick.Writer.TryWrite(true);
+        }
+        foreach (var tick in ticks) tick.Writer.TryComplete();
+    }
+
+    private static async Task WorkerAsync(List<Func<ValueTask<bool>>> clients, ChannelReader<bool> ticks, CancellationToken stop)
+    {
         try
         {
             while (!stop.IsCancellationRequested && clients.Count > 0)
@@ -44,10 +65,10 @@ internal sealed class Pacer
                 {
                     if (!await clients[i]()) clients.RemoveAt(i);
                 }
-                await timer.WaitForNextTickAsync(stop);
+                await ticks.ReadAsync(stop);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException && stop.IsCancellationRequested)
         {
             // The window ended.
         }

@@ -122,6 +122,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         context.Latency.TakeInterval();
         var startServer = ProcessSample.Read(instance.Pid);
         var startSelf = ProcessSample.Self();
+        long startAllocated = GC.GetTotalAllocatedBytes();
         long rssMax = startServer?.RssBytes ?? 0;
         var window = Stopwatch.StartNew();
         var windowLength = TimeSpan.FromSeconds(settings.DurationSeconds);
@@ -141,6 +142,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         context.Latency.Accept(context.Latency.TakeInterval());
         var endServer = ProcessSample.Read(instance.Pid);
         var endSelf = ProcessSample.Self();
+        long allocated = GC.GetTotalAllocatedBytes() - startAllocated;
 
         // 4. Stop: echo clients finish what is in flight, every client closes; then the accounting is complete.
         context.SignalStop(TimeSpan.FromSeconds(settings.DrainSeconds));
@@ -164,13 +166,14 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         result.WindowTraffic = endTraffic - startTraffic;
         result.Latency = LatencySummary.From(context.Latency.Total);
         result.ClientCpuSeconds = endSelf.CpuSeconds - startSelf.CpuSeconds;
-        result.ClientCpuPercent = 100 * result.ClientCpuSeconds / seconds;
+        result.ClientCpuPercent = seconds > 0 ? 100 * result.ClientCpuSeconds / seconds : 0;
+        result.ClientAllocatedBytesPerMessage = result.Window.Received > 0 ? (double)allocated / result.Window.Received : null;
         if (startServer is { } s0 && endServer is { } s1)
         {
             double cpu = s1.CpuSeconds - s0.CpuSeconds;
             long messages = result.Window.Received;
             double? perConnection = rssBaseline is { } b && result.ClientsConnected > 0 ? (double)(s1.RssBytes - b) / result.ClientsConnected : null;
-            result.Server = new ServerStats(instance.Pid!.Value, cpu, 100 * cpu / seconds, messages > 0 ? cpu * 1e6 / messages : null,
+            result.Server = new ServerStats(instance.Pid!.Value, cpu, seconds > 0 ? 100 * cpu / seconds : 0, messages > 0 ? cpu * 1e6 / messages : null,
                 s0.RssBytes, s1.RssBytes, rssBaseline, perConnection);
         }
         ResultChecks.Complete(result, spec, settings, clients, context.Errors);

@@ -56,6 +56,9 @@ public sealed class RunResult
     public double ClientCpuSeconds { get; set; }
     public double ClientCpuPercent { get; set; }
 
+    /// <summary>Bytes the whole bench process allocated in the window per message: near 0 for WebSocket (allocation-free loops).</summary>
+    public double? ClientAllocatedBytesPerMessage { get; set; }
+
     /// <summary>Open loop: the offered rate was achieved with p99 within the limit and no errors.</summary>
     public bool? Held { get; set; }
 
