@@ -1,0 +1,54 @@
+namespace PushCompare.Bench.Cli;
+
+/// <summary>The transports a run can use; short polling is long polling with <c>wait=0</c> on a fixed interval.</summary>
+public enum Transport
+{
+    WebSocket,
+    LongPoll,
+    ShortPoll,
+}
+
+/// <summary>Which request headers the client sends: the .NET client's minimum, or the set a real Chromium sends.</summary>
+public enum HeaderProfile
+{
+    DotNet,
+    Chromium,
+}
+
+/// <summary>A copy of the app started with extra settings, for side-by-side runs (e.g. metering on vs off).</summary>
+public sealed record Variant(string Name, IReadOnlyList<string> ServerArgs);
+
+/// <summary>Everything a bench invocation was asked to do, after parsing and validation.</summary>
+public sealed class BenchSettings
+{
+    public required string Scenario { get; init; }
+    public required IReadOnlyList<Transport> Transports { get; init; }
+    public required IReadOnlyList<int> Clients { get; init; }
+    public required double DurationSeconds { get; init; }
+    public required double WarmupSeconds { get; init; }
+    public double DrainSeconds { get; init; } = 10;
+    public int Size { get; init; } = 32;
+    public int IntervalMs { get; init; } = 1000;
+    public int PollIntervalMs { get; init; } = 1000;
+
+    /// <summary>Open-loop offered rates in messages per second (all clients together), one run each; empty = closed loop.</summary>
+    public IReadOnlyList<double> Rates { get; init; } = [];
+    public double P99LimitMs { get; init; } = 5;
+    public bool StopAfterFailedStep { get; init; } = true;
+
+    public string? OutDir { get; init; }
+    public Uri? Url { get; init; }
+    public int? ServerPid { get; init; }
+    public string? ServerDll { get; init; }
+    public IReadOnlyList<string> ServerArgs { get; init; } = [];
+    public IReadOnlyList<string> ServerEnv { get; init; } = [];
+    public IReadOnlyList<Variant> Variants { get; init; } = [];
+    public int Rounds { get; init; } = 1;
+    public bool NodePeer { get; init; }
+    public bool ChromiumHeaders { get; init; }
+    public bool Progress { get; init; } = true;
+    public int ConnectConcurrency { get; init; } = 64;
+
+    /// <summary>The header profiles to run: always the .NET client, plus Chromium's when asked.</summary>
+    public IReadOnlyList<HeaderProfile> HeaderProfiles => ChromiumHeaders ? [HeaderProfile.DotNet, HeaderProfile.Chromium] : [HeaderProfile.DotNet];
+}

@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace PushCompare.Bench.Cli;
+
+/// <summary>The command line: one subcommand per scenario, sharing one set of options (defaults differ per scenario).</summary>
+internal static class Commands
+{
+    public static RootCommand Build(Func<BenchSettings, CancellationToken, Task<int>> run)
+    {
+        var root = new RootCommand("PushCompare bench: measures WebSocket, long polling and short polling under load, with bytes counted by the client.");
+        foreach (var defaults in ScenarioDefaults.All) root.Add(Scenario(defaults, run));
+        return root;
+    }
+
+    private static Command Scenario(ScenarioDefaults d, Func<BenchSettings, CancellationToken, Task<int>> run)
+    {
+        var transport = new Option<string>("--transport", "-t") { Description = "websocket, longpoll, shortpoll, a comma list of them, or all", DefaultValueFactory = _ => d.Transports };
+        var clients = new Option<string>("--clients", "-c") { Description = "Concurrent clients; a comma list runs each count", DefaultValueFactory = _ => d.Clients };
+        var duration = new Option<double>("--duration", "-d") { Description = "Seconds in the measurement window of each run", DefaultValueFactory = _ => d.Duration };
+        var warmup = new Option<double>("--warmup") { Description = "Seconds of traffic before the window (not measured)", DefaultValueFactory = _ => d.Warmup };
+        var size = new Option<int>("--size", "-s") { Description = $"Echo message size in bytes (at least {Clients.Payload.MinSize})", DefaultValueFactory = _ => 32 };
+        var interval = new Option<int>("--interval") { Description = "Milliseconds between server pushes to each client", DefaultValueFactory = _ => 1000 };
+        var pollInterval = new Option<int>("--poll-interval") { Description = "Milliseconds between short polls (wait=0)", DefaultValueFactory = _ => 1000 };
+        var rate = new Option<string?>("--rate", "-r") { Description = "Echo open loop: offered messages/s over all clients; a comma list steps up through the rates" };
+        var p99 = new Option<double>("--p99-limit") { Description = "Open loop: a rate is held when p99 stays within this many ms", DefaultValueFactory = _ => 5 };
+        var allSteps = new Option<bool>("--all-steps") { Description = "Open loop: keep stepping up after a rate that was not held" };
+        var outDir = new Option<string?>("--out", "-o") { Description = "Folder for the report: <scenario>.json, .md and .svg" };
+        var url = new Option<string?>("--url") { Description = "Measure a running server at this base URL instead of starting the app" };
+        var serverPid = new Option<int?>("--server-pid") { Description = "With --url: the server's process id, for CPU and memory from /proc" };
+        var serverDll = new Option<string?>("--server-dll") { Description = "The app to start (default: the PushCompare.Web.dll built with this bench)" };
+        var serverArg = new Option<string[]>("--server-arg") { Description = "A setting for the started app, Key=Value (e.g. LongPolling:PollTimeout=00:00:05); repeatable", Arity = ArgumentArity.ZeroOrMore };
+        var serverEnv = new Option<string[]>("--server-env") { Description = "An environment variable for the started app, NAME=VALUE (e.g. DOTNET_gcServer=0); repeatable", Arity = ArgumentArity.ZeroOrMore };
+        var variant = new Option<string[]>("--variant") { Description = "Start the app once per variant, NAME=Key=Value[,Key=Value], and compare them; repeatable", Arity = ArgumentArity.ZeroOrMore };
+        var rounds = new Option<int>("--rounds") { Description = "Repeat every run this many times, alternating the order of targets", DefaultValueFactory = _ => 1 };
+        var peer = new Option<string?>("--peer") { Description = "Also run against a reference peer: node (bench/peers/node-ws-echo, WebSocket echo only)" };
+        peer.AcceptOnlyFromAmong("node");
+        var chromium = new Option<bool>("--chromium-headers") { Description = "Also run with the request headers Chromium 156 sends (the browser case)" };
+        var noProgress = new Option<bool>("--no-progress") { Description = "No live display while running" };
+        var drain = new Option<double>("--drain") { Description = "Seconds to wait for replies still in flight when the window ends", DefaultValueFactory = _ => 10 };
+        var connectConcurrency = new Option<int>("--connect-concurrency") { Description = "Connections opened at once while clients connect", DefaultValueFactory = _ => 64 };
+
+        var command = new Command(d.Name, d.Description)
+        {
+            transport, clients, duration, warmup, size, interval, pollInterval, rate, p99, allSteps, outDir, url, serverPid, serverDll,
+            serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency,
+        };
+        command.SetAction(async (parsed, cancel) =>
+        {
+            BenchSettings settings;
+            try
+            {
+                settings = new BenchSettings
+                {
+                    Scenario = d.Name,
+                    Transports = ParseTransports(parsed.GetValue(transport)!),
+                    Clients = ParseList(parsed.GetValue(clients)!, "--clients", int.Parse).Select(c => Positive(c, "--clients")).ToList(),
+                    DurationSeconds = Positive(parsed.GetValue(duration), "--duration"),
+                    WarmupSeconds = NonNegative(parsed.GetValue(warmup), "--warmup"),
+                    Size = AtLeast(parsed.GetValue(size), Clients.Payload.MinSize, "--size"),
+                    IntervalMs = Positive(parsed.GetValue(interval), "--interval"),
+                    PollIntervalMs = Positive(parsed.GetValue(pollInterval), "--poll-interval"),
+                    Rates = parsed.GetValue(rate) is { } r ? [.. ParseList(r, "--rate", double.Parse).Select(x => Positive(x, "--rate")).Order()] : [],
+                    P99LimitMs = Positive(parsed.GetValue(p99), "--p99-limit"),
+                    StopAfterFailedStep = !parsed.GetValue(allSteps),
+                    OutDir = parsed.GetValue(outDir),
+                    Url = parsed.GetValue(url) is { } u ? ParseUrl(u) : null,
+                    ServerPid = parsed.GetValue(serverPid),
+                    ServerDll = parsed.GetValue(serverDll) is { } dll ? Path.GetFullPath(dll) : null,
+                    ServerArgs = [.. (parsed.GetValue(serverArg) ?? []).Select(a => KeyValue(a, "--server-arg"))],
+                    ServerEnv = [.. (parsed.GetValue(serverEnv) ?? []).Select(a => KeyValue(a, "--server-env"))],
+                    Variants = [.. (parsed.GetValue(variant) ?? []).Select(ParseVariant)],
+                    Rounds = Positive(parsed.GetValue(rounds), "--rounds"),
+                    NodePeer = parsed.GetValue(peer) == "node",
+                    ChromiumHeaders = parsed.GetValue(chromium),
+                    Progress = !parsed.GetValue(noProgress),
+                    DrainSeconds = NonNegative(parsed.GetValue(drain), "--drain"),
+                    ConnectConcurrency = Positive(parsed.GetValue(connectConcurrency), "--connect-concurrency"),
+                };
+                if (settings.Url is not null && settings.Variants.Count > 0) throw new FormatException("--variant starts the app itself; it cannot be combined with --url.");
+                if (settings.Rates.Count > 0 && d.Name != "echo") throw new FormatException("--rate applies to the echo scenario only.");
+            }
+            catch (FormatException ex)
+            {
+                await parsed.InvocationConfiguration.Error.WriteLineAsync($"Error: {ex.Message}");
+                return 2;
+            }
+            return await run(settings, cancel);
+        });
+        return command;
+    }
+
+    private static List<Transport> ParseTransports(string text)
+    {
+        if (text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return [Transport.WebSocket, Transport.LongPoll, Transport.ShortPoll];
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0) throw new FormatException("--transport needs at least one transport.");
+        return [.. names.Select(s => s.ToLowerInvariant() switch
+        {
+            "websocket" or "ws" => Transport.WebSocket,
+            "longpoll" or "long-poll" => Transport.LongPoll,
+            "shortpoll" or "short-poll" => Transport.ShortPoll,
+            _ => throw new FormatException($"'{s}' is not a transport: use websocket, longpoll, shortpoll or all."),
+        }).Distinct()];
+    }
+
+    private static List<T> ParseList<T>(string text, string option, Func<string, IFormatProvider, T> parse)
+    {
+        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0) throw new FormatException($"{option} needs at least one value.");
+        try
+        {
+            return [.. items.Select(i => parse(i, CultureInfo.InvariantCulture))];
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException)
+        {
+            throw new FormatException($"{option} '{text}' is not a comma-separated list of numbers.");
+        }
+    }
+
+    private static Uri ParseUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new FormatException($"--url '{text}' is not an absolute http:// or https:// URL.");
+
+    private static string KeyValue(string text, string option) =>
+        text.IndexOf('=') > 0 ? text : throw new FormatException($"{option} '{text}' is not Key=Value.");
+
+    private static Variant ParseVariant(string text)
+    {
+        int eq = text.IndexOf('=');
+        if (eq <= 0 || eq == text.Length - 1) throw new FormatException($"--variant '{text}' is not NAME=Key=Value[,Key=Value].");
+        var args = text[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return new Variant(text[..eq], [.. args.Select(a => KeyValue(a, "--variant"))]);
+    }
+
+    private static T Positive<T>(T value, string option) where T : System.Numerics.INumber<T> =>
+        value > T.Zero ? value : throw new FormatException($"{option} must be greater than 0.");
+
+    private static double NonNegative(double value, string option) =>
+        value >= 0 ? value : throw new FormatException($"{option} must not be negative.");
+
+    private static int AtLeast(int value, int min, string option) =>
+        value >= min ? value : throw new FormatException($"{option} must be at least {min}.");
+}

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using PushCompare.Bench.Running;
+
+namespace PushCompare.Bench.Clients;
+
+/// <summary>One simulated user: connects, then runs its loops until the run's stop signal and drains.</summary>
+internal abstract class BenchClient(int index, RunContext context)
+{
+    public int Index { get; } = index;
+
+    protected RunContext Context { get; } = context;
+
+    public ClientCounters Counters { get; } = new();
+
+    public bool Connected { get; private set; }
+
+    public async Task ConnectAsync(CancellationToken cancel)
+    {
+        await OpenAsync(cancel);
+        Connected = true;
+    }
+
+    protected abstract Task OpenAsync(CancellationToken cancel);
+
+    /// <summary>Runs until <see cref="RunContext.Stop"/> (and the drain after it); never throws: failures become errors.</summary>
+    public async Task RunAsync()
+    {
+        try
+        {
+            await RunLoopsAsync();
+        }
+        catch (OperationCanceledException) when (Context.Abort.IsCancellationRequested)
+        {
+            Error("the drain time ran out before the client finished (replies or a close handshake missing)");
+        }
+        catch (Exception ex)
+        {
+            Error($"{ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            await CloseAsync();
+        }
+    }
+
+    protected abstract Task RunLoopsAsync();
+
+    /// <summary>Releases the connection or session; best effort, after the window, so it never fails the run.</summary>
+    protected abstract Task CloseAsync();
+
+    protected void Error(string message)
+    {
+        Interlocked.Increment(ref Counters.Errors);
+        Context.Errors.Add(message);
+    }
+
+    protected void RecordLatencySince(long startTimestamp) =>
+        Context.Latency.Record(Index, Stopwatch.GetElapsedTime(startTimestamp).Ticks / 10);
+
+    /// <summary>Open-loop schedule: client i sends message k (from 1) at origin + i/rate + (k-1)·C/rate seconds.</summary>
+    protected readonly struct Schedule
+    {
+        private readonly long _origin;
+        private readonly double _periodTicks;
+
+        public Schedule(long runStart, int index, int clients, double rate)
+        {
+            _periodTicks = Stopwatch.Frequency * clients / rate;
+            _origin = runStart + (long)(Stopwatch.Frequency * index / rate);
+        }
+
+        public long Due(long sequence) => _origin + (long)((sequence - 1) * _periodTicks);
+
+        public TimeSpan Period => TimeSpan.FromSeconds(_periodTicks / Stopwatch.Frequency);
+    }
+}

@@ -1,0 +1,36 @@
+namespace PushCompare.Bench.Clients;
+
+/// <summary>
+/// One client's counts, read by the monitor for sums with volatile reads. Most fields have a single writer (the
+/// client's send loop or its receive loop); those both loops write (Requests, Errors, Received for polling echo) are
+/// updated with Interlocked. No counter is shared between clients, so none is contended per message.
+/// </summary>
+internal sealed class ClientCounters
+{
+    public long Sent;
+    public long Received;
+    public long PayloadUp;
+    public long PayloadDown;
+    public long Requests;
+    public long EmptyPolls;
+    public long Lost;
+    public long Duplicates;
+    public long Errors;
+
+    public CounterTotals Read() => new(Volatile.Read(ref Sent), Volatile.Read(ref Received), Volatile.Read(ref PayloadUp),
+        Volatile.Read(ref PayloadDown), Volatile.Read(ref Requests), Volatile.Read(ref EmptyPolls), Volatile.Read(ref Lost),
+        Volatile.Read(ref Duplicates), Volatile.Read(ref Errors));
+}
+
+/// <summary>Counts summed over clients at one instant; subtract two for a window.</summary>
+public readonly record struct CounterTotals(long Sent, long Received, long PayloadUp, long PayloadDown, long Requests,
+    long EmptyPolls, long Lost, long Duplicates, long Errors)
+{
+    public static CounterTotals operator +(CounterTotals a, CounterTotals b) => new(a.Sent + b.Sent, a.Received + b.Received,
+        a.PayloadUp + b.PayloadUp, a.PayloadDown + b.PayloadDown, a.Requests + b.Requests, a.EmptyPolls + b.EmptyPolls,
+        a.Lost + b.Lost, a.Duplicates + b.Duplicates, a.Errors + b.Errors);
+
+    public static CounterTotals operator -(CounterTotals a, CounterTotals b) => new(a.Sent - b.Sent, a.Received - b.Received,
+        a.PayloadUp - b.PayloadUp, a.PayloadDown - b.PayloadDown, a.Requests - b.Requests, a.EmptyPolls - b.EmptyPolls,
+        a.Lost - b.Lost, a.Duplicates - b.Duplicates, a.Errors - b.Errors);
+}

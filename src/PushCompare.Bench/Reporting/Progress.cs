@@ -1,0 +1,58 @@
+using Spectre.Console;
+
+namespace PushCompare.Bench.Reporting;
+
+/// <summary>One update of the live display, about once a second.</summary>
+internal sealed record ProgressState(string Title, string Phase, double Elapsed, double Total, int Connected, int Clients,
+    double MessagesPerSecond, double? P99Ms, long Errors, long Lost);
+
+/// <summary>Shows a run while it happens: a live table on a terminal, a line every few seconds in a log, or nothing.</summary>
+internal interface IProgressSink
+{
+    Task RunAsync(Func<Action<ProgressState>, Task> body);
+}
+
+internal sealed class LiveProgress(IAnsiConsole console) : IProgressSink
+{
+    public Task RunAsync(Func<Action<ProgressState>, Task> body)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "phase", "time", "clients", "msgs/s", "p99 (last s)", "errors", "lost");
+        table.AddEmptyRow();
+        return console.Live(table).AutoClear(true).StartAsync(async live => await body(state =>
+        {
+            table.UpdateCell(0, 0, Markup.Escape(state.Title));
+            table.UpdateCell(0, 1, state.Phase);
+            table.UpdateCell(0, 2, $"{state.Elapsed:0}/{state.Total:0} s");
+            table.UpdateCell(0, 3, $"{state.Connected}/{state.Clients}");
+            table.UpdateCell(0, 4, $"{state.MessagesPerSecond:N0}");
+            table.UpdateCell(0, 5, state.P99Ms is { } p ? $"{p:0.00} ms" : "-");
+            table.UpdateCell(0, 6, state.Errors > 0 ? $"[red]{state.Errors}[/]" : "0");
+            table.UpdateCell(0, 7, state.Lost > 0 ? $"[red]{state.Lost}[/]" : "0");
+            live.Refresh();
+        }));
+    }
+}
+
+internal sealed class LineProgress(TextWriter output) : IProgressSink
+{
+    private static readonly TimeSpan Every = TimeSpan.FromSeconds(5);
+
+    public Task RunAsync(Func<Action<ProgressState>, Task> body)
+    {
+        DateTime last = DateTime.MinValue;
+        string lastPhase = "";
+        return body(state =>
+        {
+            if (state.Phase == lastPhase && DateTime.UtcNow - last < Every) return;
+            last = DateTime.UtcNow;
+            lastPhase = state.Phase;
+            output.WriteLine($"  {state.Title}: {state.Phase} {state.Elapsed:0}/{state.Total:0} s, {state.Connected}/{state.Clients} connected, " +
+                $"{state.MessagesPerSecond:N0} msgs/s, p99 {(state.P99Ms is { } p ? $"{p:0.00} ms" : "-")}, errors {state.Errors}, lost {state.Lost}");
+        });
+    }
+}
+
+internal sealed class NoProgress : IProgressSink
+{
+    public Task RunAsync(Func<Action<ProgressState>, Task> body) => body(_ => { });
+}

@@ -1,0 +1,191 @@
+using PushCompare.Bench.Cli;
+using PushCompare.Bench.Running;
+
+namespace PushCompare.Bench.Reporting;
+
+/// <summary>Turns the runs of one invocation into the tables and chart of its report.</summary>
+internal static class SummaryBuilder
+{
+    public static IReadOnlyList<ReportTable> Tables(BenchSettings settings, IReadOnlyList<RunResult> runs)
+    {
+        var tables = new List<ReportTable> { RunsTable(settings, runs) };
+        var measured = runs.Where(r => r.Skipped is null).ToList();
+        switch (settings.Scenario)
+        {
+            case "echo" when settings.Rates.Count > 0:
+                tables.Add(HighestHeldRate(settings, measured));
+                break;
+            case "echo":
+                tables.Add(CpuPerThousand(measured));
+                break;
+            case "lubbers":
+                tables.Add(LubbersTable.Build(settings, measured));
+                break;
+            case "idle":
+                tables.Add(IdleMemory(measured));
+                break;
+        }
+        if (measured.Select(r => r.Target).Distinct().Count() > 1 && settings.Rates.Count == 0) tables.Add(ByTarget(measured));
+        if (measured.Any(r => r.WebSocket is not null)) tables.Add(WebSocketBytes(measured));
+        return tables;
+    }
+
+    private static ReportTable RunsTable(BenchSettings settings, IReadOnlyList<RunResult> runs)
+    {
+        bool rounds = settings.Rounds > 1;
+        bool polling = runs.Any(r => r.Transport != "websocket");
+        var columns = new List<string>();
+        if (rounds) columns.Add("round");
+        columns.AddRange(["target", "transport", "headers", "clients"]);
+        if (settings.Scenario == "idle")
+        {
+            columns.AddRange(["connected", "server RSS baseline MB", "server RSS end MB", "KB per connection", "result"]);
+        }
+        else
+        {
+            if (settings.Rates.Count > 0) columns.Add("offered/s");
+            columns.AddRange([settings.Scenario == "echo" ? "round trips/s" : "delivered/s", "p50 ms", "p90 ms", "p99 ms", "max ms",
+                "lost", "B/msg up", "B/msg down"]);
+            if (polling) columns.AddRange(["requests/msg", "HTTP overhead B/msg"]);
+            columns.AddRange(["server CPU ms/1k", "server CPU", "client CPU", "client alloc B/msg", "result"]);
+        }
+
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var r in runs)
+        {
+            var row = new List<string>();
+            if (rounds) row.Add(r.Round.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            row.AddRange([r.Target, r.Transport, r.Headers, Format.Int(r.Clients)]);
+            if (settings.Scenario == "idle")
+            {
+                row.AddRange([Format.Int(r.ClientsConnected), Format.Mb(r.Server?.RssBaselineBytes), Format.Mb(r.Server?.RssEndBytes),
+                    r.Server?.RssPerConnectionBytes is { } b ? Format.Bytes(b / 1024) : "-", Outcome(r)]);
+            }
+            else
+            {
+                if (settings.Rates.Count > 0) row.Add(r.OfferedRate is { } o ? Format.Int(o) : "-");
+                row.AddRange([Format.Int(r.MessagesPerSecond), Format.Ms(r.Latency?.P50Ms), Format.Ms(r.Latency?.P90Ms), Format.Ms(r.Latency?.P99Ms),
+                    Format.Ms(r.Latency?.MaxMs), Format.Int(r.Totals.Lost), Format.Bytes(r.BytesPerMessageUp), Format.Bytes(r.BytesPerMessageDown)]);
+                if (polling) row.AddRange([r.RequestsPerMessage is { } q ? q.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-", Format.Bytes(r.HttpOverheadPerMessage)]);
+                row.AddRange([Format.Ms(r.Server?.CpuMsPer1000Messages), Format.Percent(r.Server?.CpuPercent), Format.Percent(r.Skipped is null ? r.ClientCpuPercent : null),
+                    Format.Bytes(r.ClientAllocatedBytesPerMessage), Outcome(r)]);
+            }
+            rows.Add(row);
+        }
+        var notes = new List<string>
+        {
+            "Bytes are counted by the client on its sockets (TCP payload: HTTP headers and bodies, WebSocket frames; no TCP/IP headers) over the measurement window, divided by the messages completed in it.",
+        };
+        if (settings.Scenario == "push" || settings.Scenario == "lubbers")
+            notes.Add("Push latency is client receipt minus the server's whole-millisecond timestamp (same clock), so it reads up to 1 ms high.");
+        if (settings.Rates.Count > 0)
+            notes.Add("Open loop: latency runs from the moment each message was due, so a server that falls behind shows as latency.");
+        return new ReportTable("Runs", columns, rows, notes);
+    }
+
+    private static string Outcome(RunResult r) =>
+        r.Skipped is { } s ? $"skipped: {s}"
+        : !r.Ok ? $"FAILED: {r.Problems[0]}"
+        : r.Held is { } held ? (held ? "held" : "not held")
+        : "ok";
+
+    private static ReportTable HighestHeldRate(BenchSettings settings, List<RunResult> runs)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        var best = runs.GroupBy(r => (r.Target, r.Transport, r.Headers, r.Clients))
+            .Select(g => (g.Key, Best: g.Where(r => r.Held == true).OrderByDescending(r => r.OfferedRate).FirstOrDefault()))
+            .ToList();
+        foreach (var (key, run) in best)
+        {
+            var peer = best.FirstOrDefault(b => b.Key.Target == "node-ws" && b.Key.Transport == key.Transport && b.Key.Clients == key.Clients).Best;
+            double? ratio = run?.OfferedRate is { } mine && peer?.OfferedRate is { } theirs && key.Target != "node-ws" ? mine / theirs : null;
+            rows.Add([key.Target, key.Transport, key.Headers, Format.Int(key.Clients), run?.OfferedRate is { } rate ? Format.Int(rate) : "none held",
+                Format.Ms(run?.Latency?.P99Ms), Format.Ratio(ratio)]);
+        }
+        return new ReportTable($"Highest offered rate held (p99 ≤ {Format.Ms(settings.P99LimitMs)} ms, ≥ 97% of it delivered, no errors)",
+            ["target", "transport", "headers", "clients", "highest rate held/s", "p99 ms there", "vs node-ws"], rows,
+            ["Target 1 asks for at least 2.00× the Node ws peer's highest held rate at C=50, 32 B."]);
+    }
+
+    private static ReportTable CpuPerThousand(List<RunResult> runs)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var g in runs.GroupBy(r => (r.Target, r.Transport, r.Headers, r.Clients)))
+        {
+            double rate = g.Average(r => r.MessagesPerSecond);
+            double? cpu = g.All(r => r.Server?.CpuMsPer1000Messages is not null) ? g.Average(r => r.Server!.CpuMsPer1000Messages!.Value) : null;
+            var peer = runs.Where(r => r.Target == "node-ws" && r.Transport == g.Key.Transport && r.Clients == g.Key.Clients && r.Server?.CpuMsPer1000Messages is not null).ToList();
+            double? ratio = cpu is { } c && peer.Count > 0 && g.Key.Target != "node-ws" ? c / peer.Average(r => r.Server!.CpuMsPer1000Messages!.Value) : null;
+            rows.Add([g.Key.Target, g.Key.Transport, g.Key.Headers, Format.Int(g.Key.Clients), Format.Int(rate), Format.Ms(cpu), Format.Ratio(ratio)]);
+        }
+        return new ReportTable("Server CPU time per 1,000 round trips (closed loop)",
+            ["target", "transport", "headers", "clients", "round trips/s", "server CPU ms per 1k", "vs node-ws"], rows,
+            ["CPU time is utime + stime of the server process from /proc over the window. Target 1 asks for ≤ 1.00× the Node ws peer at C=1 and C=50."]);
+    }
+
+    private static ReportTable ByTarget(List<RunResult> runs)
+    {
+        var groups = runs.GroupBy(r => (r.Transport, r.Headers, r.Clients)).ToList();
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var g in groups)
+        {
+            var perTarget = g.GroupBy(r => r.Target).Select(t => (Target: t.Key, Runs: t.ToList(), Mean: t.Average(r => r.MessagesPerSecond))).ToList();
+            double first = perTarget[0].Mean;
+            foreach (var (target, list, mean) in perTarget)
+            {
+                double? cost = first > 0 && target != perTarget[0].Target ? 100 * (first - mean) / first : null;
+                rows.Add([target, g.Key.Transport, g.Key.Headers, Format.Int(g.Key.Clients), Format.Int(list.Count), Format.Int(mean),
+                    Format.Int(list.Min(r => r.MessagesPerSecond)), Format.Int(list.Max(r => r.MessagesPerSecond)),
+                    Format.Ms(list.Average(r => r.Latency?.P99Ms ?? 0)), Format.Percent(cost)]);
+            }
+        }
+        return new ReportTable("By target (mean over rounds, targets alternated within each round)",
+            ["target", "transport", "headers", "clients", "runs", "mean msgs/s", "min", "max", "mean p99 ms", "throughput cost vs first target"], rows,
+            ["Target 2 (metering on vs off) asks for a cost of at most 5%: run it with --variant off=Metering:Enabled=false --variant on=Metering:Enabled=true (the first variant is the reference)."]);
+    }
+
+    private static ReportTable IdleMemory(List<RunResult> runs)
+    {
+        var rows = runs.Select(r => (IReadOnlyList<string>)[r.Target, r.Transport, Format.Int(r.ClientsConnected), Format.Mb(r.Server?.RssBaselineBytes),
+            Format.Mb(r.Server?.RssEndBytes), r.Server?.RssPerConnectionBytes is { } b ? Format.Bytes(b / 1024) : "-",
+            r.Server?.RssPerConnectionBytes is { } c ? (c <= 16 * 1024 ? "yes" : "no") : "-"]).ToList();
+        return new ReportTable("Server memory per idle connection (RSS over the idle baseline, divided)",
+            ["target", "transport", "connections", "baseline MB", "with connections MB", "KB each", "≤ 16 KB"], rows,
+            ["Baseline: RSS after one warm-up round trip per transport. WebSocket: open connections; long polling: sessions each with a held GET."]);
+    }
+
+    private static ReportTable WebSocketBytes(List<RunResult> runs)
+    {
+        var rows = runs.Where(r => r.WebSocket is not null).Select(r =>
+        {
+            var w = r.WebSocket!;
+            return (IReadOnlyList<string>)[r.Target, r.Headers, Format.Int(r.Clients), Format.Int(w.Connections),
+                Format.Bytes((double)w.HandshakeBytesUp / w.Connections), Format.Bytes((double)w.HandshakeBytesDown / w.Connections),
+                Format.Int(w.FramesDown.DataMessages), Format.Bytes(w.PayloadBytesPerMessageDown), Format.Bytes(w.HeaderBytesPerMessageDown),
+                Format.Bytes(w.HeaderBytesPerMessageUp), Format.Int(w.FramesDown.ControlFrames + w.FramesUp.ControlFrames), Format.Int(w.UnaccountedBytes)];
+        }).ToList();
+        return new ReportTable("WebSocket bytes, whole connections (exact)",
+            ["target", "headers", "clients", "closed cleanly", "handshake B up", "handshake B down", "messages down", "payload B/msg down",
+             "frame header B/msg down", "frame header B/msg up", "ping/pong frames", "unaccounted B"], rows,
+            ["Every byte of each cleanly closed connection is either its HTTP upgrade or a frame (RFC 6455 §5.2): data-frame headers, payloads, ping/pong frames, and one close frame each way. A payload under 126 B costs 2 B down and 6 B up."]);
+    }
+
+    public static ChartSpec Chart(BenchSettings settings, IReadOnlyList<RunResult> runs)
+    {
+        var measured = runs.Where(r => r.Skipped is null && r.Ok).ToList();
+        string Label(RunResult r) => $"{r.Target} {r.Transport}{(r.Headers == "chromium" ? " (Chromium)" : "")} C={r.Clients}" +
+            (r.OfferedRate is { } o ? $" @{o:0}/s" : "") + (settings.Rounds > 1 ? $" #{r.Round}" : "");
+        return settings.Scenario switch
+        {
+            "lubbers" => LubbersTable.Chart(settings, measured),
+            "idle" => new ChartSpec("Server memory per idle connection", "KB", false,
+                [.. measured.Where(r => r.Server?.RssPerConnectionBytes is not null).Select(r => new ChartBar(Label(r), r.Server!.RssPerConnectionBytes!.Value / 1024, r.Transport))]),
+            "echo" when settings.Rates.Count > 0 => new ChartSpec("Echo p99 latency by offered rate (open loop)", "ms", true,
+                [.. measured.Where(r => r.Latency is not null).Select(r => new ChartBar(Label(r), r.Latency!.P99Ms, r.Target))]),
+            "echo" => new ChartSpec("Echo round trips per second (closed loop)", "round trips/s", false,
+                [.. measured.Select(r => new ChartBar(Label(r), r.MessagesPerSecond, r.Target))]),
+            _ => new ChartSpec("Push delivery latency p99", "ms", true,
+                [.. measured.Where(r => r.Latency is not null).Select(r => new ChartBar(Label(r), r.Latency!.P99Ms, r.Transport))]),
+        };
+    }
+}

@@ -1,0 +1,102 @@
+using PushCompare.Bench.Cli;
+using PushCompare.Bench.Clients;
+using PushCompare.Bench.Metrics;
+
+namespace PushCompare.Bench.Running;
+
+/// <summary>
+/// Derives per-message figures from a finished run and checks its correctness: every message exactly once, every
+/// byte accounted for. Anything wrong becomes a problem, and a run with problems fails the bench (exit code 1).
+/// </summary>
+internal static class ResultChecks
+{
+    public static void Complete(RunResult result, RunSpec spec, BenchSettings settings, BenchClient[] clients, ErrorLog errors)
+    {
+        var window = result.Window;
+        var totals = result.Totals;
+        double seconds = result.WindowSeconds;
+        result.MessagesPerSecond = seconds > 0 ? window.Received / seconds : 0;
+        result.BytesPerSecondUp = seconds > 0 ? result.WindowTraffic.Up / seconds : 0;
+        result.BytesPerSecondDown = seconds > 0 ? result.WindowTraffic.Down / seconds : 0;
+        if (window.Received > 0)
+        {
+            result.BytesPerMessageUp = (double)result.WindowTraffic.Up / window.Received;
+            result.BytesPerMessageDown = (double)result.WindowTraffic.Down / window.Received;
+            if (spec.Transport != Transport.WebSocket)
+            {
+                result.RequestsPerMessage = (double)window.Requests / window.Received;
+                result.HttpOverheadPerMessage = (double)(result.WindowTraffic.Up + result.WindowTraffic.Down - window.PayloadUp - window.PayloadDown) / window.Received;
+            }
+        }
+
+        var p = result.Problems;
+        if (result.ClientsConnected < spec.Clients) p.Add($"{spec.Clients - result.ClientsConnected} of {spec.Clients} clients could not connect");
+        if (errors.Count > 0)
+        {
+            p.Add($"{errors.Count} errors");
+            result.ErrorSamples = errors.Samples();
+        }
+        if (totals.Lost > 0) p.Add($"{totals.Lost} messages lost (sequence gaps)");
+        if (totals.Duplicates > 0) p.Add($"{totals.Duplicates} messages delivered twice or out of order");
+
+        bool echo = spec.Mode is RunMode.ClosedLoopEcho or RunMode.OpenLoopEcho;
+        if (echo && totals.Sent != totals.Received + totals.Lost) p.Add($"sent {totals.Sent} messages but received {totals.Received} replies");
+        if (echo && window.Received == 0) p.Add("no round trip completed in the window");
+        if (spec.Mode == RunMode.Push)
+        {
+            if (window.Received == 0)
+            {
+                p.Add($"no push message arrived in the window: does the server support push ({PushHint(spec.Transport, settings.IntervalMs)})?");
+            }
+            else
+            {
+                double expected = result.ClientsConnected * seconds * 1000 / settings.IntervalMs;
+                if (window.Received < 0.5 * expected) p.Add($"only {window.Received} ticks arrived where {expected:0} were due at one per {settings.IntervalMs} ms per client");
+            }
+        }
+
+        if (spec.Transport == Transport.WebSocket) result.WebSocket = AccountWebSocket(result, clients);
+        if (spec.Mode == RunMode.OpenLoopEcho && spec.Rate is { } rate)
+        {
+            result.Held = result.Ok && result.MessagesPerSecond >= 0.97 * rate && result.Latency is { } l && l.P99Ms <= settings.P99LimitMs;
+        }
+    }
+
+    private static string PushHint(Transport transport, int interval) => transport == Transport.WebSocket
+        ? $"GET /ws?push={interval}"
+        : $"POST /poll?push={interval}";
+
+    /// <summary>Sums handshake and frame counts over connections that closed cleanly and checks nothing is left over.</summary>
+    private static WebSocketAccounting? AccountWebSocket(RunResult result, BenchClient[] clients)
+    {
+        var closed = clients.OfType<WebSocketClient>().Where(c => c.ClosedCleanly && c.Stream is { Down: not null, Up: not null }).ToList();
+        if (closed.Count == 0)
+        {
+            if (result.Problems.Count == 0) result.Problems.Add("no WebSocket connection closed cleanly, so its bytes could not be accounted for");
+            return null;
+        }
+        FrameCounts up = default, down = default;
+        long handshakeUp = 0, handshakeDown = 0, unaccounted = 0, received = 0;
+        foreach (var c in closed)
+        {
+            var s = c.Stream!;
+            var (hu, hd) = c.Handshake;
+            var fu = s.Up!.Counts;
+            var fd = s.Down!.Counts;
+            handshakeUp += hu;
+            handshakeDown += hd;
+            up += fu;
+            down += fd;
+            unaccounted += (s.BytesWritten - hu - fu.TotalBytes) + (s.BytesRead - hd - fd.TotalBytes);
+            received += c.Counters.Received;
+        }
+        if (down.LostSync || up.LostSync) result.Problems.Add("a WebSocket frame header made no sense: byte accounting lost its place");
+        if (unaccounted != 0) result.Problems.Add($"{unaccounted} WebSocket bytes are neither handshake nor frames");
+        if (down.DataMessages != received) result.Problems.Add($"{down.DataMessages} data messages arrived but the clients counted {received}");
+        return new WebSocketAccounting(closed.Count, handshakeUp, handshakeDown, up, down, unaccounted,
+            Per(down.DataHeaderBytes, down.DataMessages), Per(up.DataHeaderBytes, up.DataMessages),
+            Per(down.DataPayloadBytes, down.DataMessages), Per(up.DataPayloadBytes, up.DataMessages));
+    }
+
+    private static double? Per(long bytes, long messages) => messages > 0 ? (double)bytes / messages : null;
+}

@@ -1,0 +1,53 @@
+using PushCompare.Bench.Cli;
+using PushCompare.Bench.Clients;
+using PushCompare.Bench.Metrics;
+
+namespace PushCompare.Bench.Running;
+
+/// <summary>What every client of one run shares: where the server is, the settings, the meters and the stop signals.</summary>
+internal sealed class RunContext(RunSpec spec, BenchSettings settings, Uri baseUri) : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _abort = new();
+
+    public RunSpec Spec { get; } = spec;
+
+    public BenchSettings Settings { get; } = settings;
+
+    public Uri BaseUri { get; } = baseUri;
+
+    public TrafficMeter Traffic { get; } = new();
+
+    public LatencyStats Latency { get; } = new();
+
+    public ErrorLog Errors { get; } = new();
+
+    /// <summary>Open-loop WebSocket senders, one loop per core.</summary>
+    public Pacer Pacer { get; } = new(Environment.ProcessorCount);
+
+    /// <summary>Shared HTTP client for the polling transports (null for WebSocket runs).</summary>
+    public PollHttp? Http { get; set; }
+
+    /// <summary>Stopwatch timestamp at which client loops start: the origin of open-loop schedules.</summary>
+    public long StartTimestamp { get; set; }
+
+    /// <summary>Cancelled when the measurement window ends: stop sending (echo) or stop receiving (push, idle).</summary>
+    public CancellationToken Stop => _stop.Token;
+
+    /// <summary>Cancelled when the drain time after <see cref="Stop"/> is over: replies still missing are lost.</summary>
+    public CancellationToken Abort => _abort.Token;
+
+    public void SignalStop(TimeSpan drain)
+    {
+        _stop.Cancel();
+        _abort.CancelAfter(drain);
+    }
+
+    public void AbortNow() => _abort.Cancel();
+
+    public void Dispose()
+    {
+        _stop.Dispose();
+        _abort.Dispose();
+    }
+}

@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using PushCompare.Bench.Cli;
+using PushCompare.Bench.Clients;
+using PushCompare.Bench.Metrics;
+using PushCompare.Bench.Reporting;
+using PushCompare.Bench.Targets;
+
+namespace PushCompare.Bench.Running;
+
+/// <summary>
+/// Runs one <see cref="RunSpec"/> against one target: start the server, connect the clients, warm up, measure a
+/// window (bytes, counts, latency, CPU and memory snapshotted at its edges), stop, drain, and check the results.
+/// </summary>
+internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
+{
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+
+    public async Task<RunResult> RunAsync(RunSpec spec, Target target, CancellationToken cancel)
+    {
+        var result = NewResult(spec, target);
+        if (SkipReason(spec, target) is { } reason)
+        {
+            result.Skipped = reason;
+            return result;
+        }
+
+        TargetInstance instance;
+        try
+        {
+            instance = await target.StartAsync(cancel);
+        }
+        catch (BenchSetupException ex)
+        {
+            result.Problems.Add(ex.Message);
+            return result;
+        }
+
+        await using (instance)
+        {
+            using var context = new RunContext(spec, settings, instance.BaseUri);
+            using var http = spec.Transport == Transport.WebSocket ? null : new PollHttp(instance.BaseUri, spec.Headers, context.Traffic);
+            context.Http = http;
+            try
+            {
+                long? baseline = null;
+                if (spec.Mode == RunMode.Idle)
+                {
+                    await ServerWarmup.RunAsync(instance.BaseUri, target.SupportsPolling, cancel);
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancel);
+                    baseline = ProcessSample.Read(instance.Pid)?.RssBytes;
+                }
+                var clients = Enumerable.Range(0, spec.Clients).Select(i => ClientFactory.Create(context, i)).ToArray();
+                await progress.RunAsync(report => MeasureAsync(spec, context, instance, clients, baseline, result, report, cancel));
+            }
+            catch (Exception ex) when (ex is HttpRequestException or System.Net.WebSockets.WebSocketException or InvalidOperationException)
+            {
+                result.Problems.Add($"the run could not start: {ex.Message}");
+            }
+            if (instance.Exited) result.Problems.Add($"the server exited during the run. Its last output:{Environment.NewLine}{instance.OutputTail}");
+        }
+        return result;
+    }
+
+    private async Task MeasureAsync(RunSpec spec, RunContext context, TargetInstance instance, BenchClient[] clients, long? rssBaseline,
+        RunResult result, Action<ProgressState> report, CancellationToken cancel)
+    {
+        double total = settings.WarmupSeconds + settings.DurationSeconds;
+        var clock = Stopwatch.StartNew();
+        double lastRateAt = 0;
+        long lastReceived = 0;
+        double? lastP99 = null;
+        string phase = "connecting";
+
+        void Report()
+        {
+            var sum = Sum(clients);
+            double now = clock.Elapsed.TotalSeconds;
+            double rate = now > lastRateAt ? (sum.Received - lastReceived) / (now - lastRateAt) : 0;
+            lastRateAt = now;
+            lastReceived = sum.Received;
+            report(new ProgressState(spec.Title, phase, now, total, clients.Count(c => c.Connected), clients.Length, rate, lastP99,
+                context.Errors.Count, sum.Lost));
+        }
+
+        // 1. Connect, a bounded number at a time so the server's accept backlog does not overflow.
+        var connecting = Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = settings.ConnectConcurrency, CancellationToken = cancel },
+            async (client, ct) =>
+            {
+                try
+                {
+                    await client.ConnectAsync(ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    context.Errors.Add($"connect failed: {ex.GetBaseException().Message}");
+                }
+            });
+        while (!connecting.IsCompleted)
+        {
+            await Task.WhenAny(connecting, Task.Delay(Tick, cancel));
+            Report();
+        }
+        await connecting;
+        result.ClientsConnected = clients.Count(c => c.Connected);
+        clock.Restart();
+        lastRateAt = 0;
+
+        // 2. Start every client's loops, then warm up: latencies recorded now are discarded.
+        context.StartTimestamp = Stopwatch.GetTimestamp();
+        var running = clients.Where(c => c.Connected).Select(c => Task.Run(c.RunAsync)).ToArray();
+        var all = Task.WhenAll(running);
+        phase = "warm-up";
+        while (clock.Elapsed.TotalSeconds < settings.WarmupSeconds && !all.IsCompleted)
+        {
+            await Task.WhenAny(all, Task.Delay(Min(Tick, TimeSpan.FromSeconds(settings.WarmupSeconds) - clock.Elapsed), cancel));
+            lastP99 = LatencySummary.From(context.Latency.TakeInterval())?.P99Ms;
+            Report();
+        }
+        // 3. The measurement window. Counts, bytes and latencies are read in the same order at both edges, so they cover the same messages.
+        var startCounts = Sum(clients);
+        var startTraffic = context.Traffic.Snapshot();
+        context.Latency.TakeInterval();
+        var startServer = ProcessSample.Read(instance.Pid);
+        var startSelf = ProcessSample.Self();
+        long startAllocated = GC.GetTotalAllocatedBytes();
+        long rssMax = startServer?.RssBytes ?? 0;
+        var window = Stopwatch.StartNew();
+        var windowLength = TimeSpan.FromSeconds(settings.DurationSeconds);
+        phase = "measuring";
+        while (window.Elapsed < windowLength && !all.IsCompleted)
+        {
+            await Task.WhenAny(all, Task.Delay(Min(Tick, windowLength - window.Elapsed), cancel));
+            var interval = context.Latency.TakeInterval();
+            context.Latency.Accept(interval);
+            lastP99 = LatencySummary.From(interval)?.P99Ms;
+            rssMax = Math.Max(rssMax, ProcessSample.Read(instance.Pid)?.RssBytes ?? 0);
+            Report();
+        }
+        double seconds = window.Elapsed.TotalSeconds;
+        var endCounts = Sum(clients);
+        var endTraffic = context.Traffic.Snapshot();
+        context.Latency.Accept(context.Latency.TakeInterval());
+        var endServer = ProcessSample.Read(instance.Pid);
+        var endSelf = ProcessSample.Self();
+        long allocated = GC.GetTotalAllocatedBytes() - startAllocated;
+
+        // 4. Stop: echo clients finish what is in flight, every client closes; then the accounting is complete.
+        context.SignalStop(TimeSpan.FromSeconds(settings.DrainSeconds));
+        phase = "draining";
+        var deadline = TimeSpan.FromSeconds(settings.DrainSeconds + 15);
+        var draining = Stopwatch.StartNew();
+        while (!all.IsCompleted && draining.Elapsed < deadline)
+        {
+            await Task.WhenAny(all, Task.Delay(Tick, CancellationToken.None));
+            Report();
+        }
+        if (!all.IsCompleted)
+        {
+            context.AbortNow();
+            result.Problems.Add($"{running.Count(t => !t.IsCompleted)} clients had not finished {deadline.TotalSeconds:0} s after the window ended");
+        }
+
+        result.WindowSeconds = seconds;
+        result.Totals = Sum(clients);
+        result.Window = endCounts - startCounts;
+        result.WindowTraffic = endTraffic - startTraffic;
+        result.Latency = LatencySummary.From(context.Latency.Total);
+        result.ClientCpuSeconds = endSelf.CpuSeconds - startSelf.CpuSeconds;
+        result.ClientCpuPercent = seconds > 0 ? 100 * result.ClientCpuSeconds / seconds : 0;
+        result.ClientAllocatedBytesPerMessage = result.Window.Received > 0 ? (double)allocated / result.Window.Received : null;
+        if (startServer is { } s0 && endServer is { } s1)
+        {
+            double cpu = s1.CpuSeconds - s0.CpuSeconds;
+            long messages = result.Window.Received;
+            double? perConnection = rssBaseline is { } b && result.ClientsConnected > 0 ? (double)(s1.RssBytes - b) / result.ClientsConnected : null;
+            result.Server = new ServerStats(instance.Pid!.Value, cpu, seconds > 0 ? 100 * cpu / seconds : 0, messages > 0 ? cpu * 1e6 / messages : null,
+                s0.RssBytes, s1.RssBytes, rssBaseline, perConnection);
+        }
+        ResultChecks.Complete(result, spec, settings, clients, context.Errors);
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a > TimeSpan.Zero ? a : TimeSpan.Zero) : (b > TimeSpan.Zero ? b : TimeSpan.Zero);
+
+    private static CounterTotals Sum(BenchClient[] clients)
+    {
+        var sum = default(CounterTotals);
+        foreach (var c in clients) sum += c.Counters.Read();
+        return sum;
+    }
+
+    private static string? SkipReason(RunSpec spec, Target target)
+    {
+        if (spec.Transport != Transport.WebSocket && !target.SupportsPolling) return $"{target.Name} serves WebSocket only";
+        if (spec.Mode == RunMode.Push && !target.SupportsPush) return $"{target.Name} has no server push";
+        if (spec.Mode == RunMode.Idle && spec.Transport == Transport.ShortPoll) return "short polling holds nothing open between polls";
+        return null;
+    }
+
+    /// <summary>A run that is reported but not made.</summary>
+    public RunResult Skip(RunSpec spec, Target target, string reason)
+    {
+        var result = NewResult(spec, target);
+        result.Skipped = reason;
+        return result;
+    }
+
+    private RunResult NewResult(RunSpec spec, Target target) => new()
+    {
+        Scenario = spec.Scenario,
+        Mode = spec.Mode.ToString(),
+        Target = target.Name,
+        TargetKind = target.Kind,
+        Transport = spec.Transport.ToString().ToLowerInvariant(),
+        Headers = spec.Headers.ToString().ToLowerInvariant(),
+        Round = spec.Round,
+        Clients = spec.Clients,
+        Size = settings.Size,
+        IntervalMs = settings.IntervalMs,
+        PollIntervalMs = settings.PollIntervalMs,
+        OfferedRate = spec.Rate,
+    };
+}

@@ -1,0 +1,96 @@
+using PushCompare.Bench.Clients;
+using PushCompare.Bench.Metrics;
+
+namespace PushCompare.Bench.Running;
+
+/// <summary>Everything measured in one run, as written to the JSON report. Window figures cover the measurement window only.</summary>
+public sealed class RunResult
+{
+    public required string Scenario { get; init; }
+    public required string Mode { get; init; }
+    public required string Target { get; init; }
+    public required string TargetKind { get; init; }
+    public required string Transport { get; init; }
+    public required string Headers { get; init; }
+    public int Round { get; init; }
+    public int Clients { get; init; }
+    public int Size { get; init; }
+    public int IntervalMs { get; init; }
+    public int PollIntervalMs { get; init; }
+    public double? OfferedRate { get; init; }
+
+    /// <summary>Why the run did not happen (e.g. the Node peer has no polling); skipped runs pass.</summary>
+    public string? Skipped { get; set; }
+
+    public int ClientsConnected { get; set; }
+    public double WindowSeconds { get; set; }
+
+    /// <summary>Whole-run counts (connect to close), the basis of the exactly-once checks.</summary>
+    public CounterTotals Totals { get; set; }
+
+    /// <summary>Counts inside the measurement window.</summary>
+    public CounterTotals Window { get; set; }
+
+    /// <summary>Messages (round trips for echo, deliveries for push) completed per second in the window.</summary>
+    public double MessagesPerSecond { get; set; }
+
+    public LatencySummary? Latency { get; set; }
+
+    /// <summary>Client-side byte counts in the window: TCP payload both ways, all headers included.</summary>
+    public TrafficSnapshot WindowTraffic { get; set; }
+    public double BytesPerSecondUp { get; set; }
+    public double BytesPerSecondDown { get; set; }
+
+    /// <summary>Window bytes divided by window messages (everything on the wire, per delivered message).</summary>
+    public double? BytesPerMessageUp { get; set; }
+    public double? BytesPerMessageDown { get; set; }
+
+    /// <summary>Polling: window bytes both ways minus message payload, per message (HTTP requests, responses, JSON).</summary>
+    public double? HttpOverheadPerMessage { get; set; }
+
+    /// <summary>Polling: HTTP requests completed in the window per message delivered in it.</summary>
+    public double? RequestsPerMessage { get; set; }
+
+    public WebSocketAccounting? WebSocket { get; set; }
+    public ServerStats? Server { get; set; }
+    public double ClientCpuSeconds { get; set; }
+    public double ClientCpuPercent { get; set; }
+
+    /// <summary>Bytes the whole bench process allocated in the window per message: near 0 for WebSocket (allocation-free loops).</summary>
+    public double? ClientAllocatedBytesPerMessage { get; set; }
+
+    /// <summary>Open loop: the offered rate was achieved with p99 within the limit and no errors.</summary>
+    public bool? Held { get; set; }
+
+    public List<string> Problems { get; set; } = [];
+    public List<string> ErrorSamples { get; set; } = [];
+
+    public bool Ok => Skipped is not null || Problems.Count == 0;
+}
+
+/// <summary>
+/// Exact per-connection WebSocket accounting over whole connections that closed cleanly: bytes = handshake +
+/// frames, and per message the frame header is what RFC 6455 says (2 B down, 6 B up for payloads under 126 B).
+/// </summary>
+public sealed record WebSocketAccounting(
+    int Connections,
+    long HandshakeBytesUp,
+    long HandshakeBytesDown,
+    FrameCounts FramesUp,
+    FrameCounts FramesDown,
+    long UnaccountedBytes,
+    double? HeaderBytesPerMessageDown,
+    double? HeaderBytesPerMessageUp,
+    double? PayloadBytesPerMessageDown,
+    double? PayloadBytesPerMessageUp);
+
+/// <summary>The server process over the window (null fields when the bench cannot see the process).</summary>
+public sealed record ServerStats(
+    int Pid,
+    double CpuSeconds,
+    double CpuPercent,
+    double? CpuMsPer1000Messages,
+    long RssStartBytes,
+    long RssEndBytes,
+    long? RssBaselineBytes,
+    double? RssPerConnectionBytes);

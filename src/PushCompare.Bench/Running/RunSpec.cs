@@ -1,0 +1,19 @@
+using PushCompare.Bench.Cli;
+
+namespace PushCompare.Bench.Running;
+
+/// <summary>What clients do in a run.</summary>
+public enum RunMode
+{
+    ClosedLoopEcho, // send, wait for the reply, repeat
+    OpenLoopEcho,   // send on a fixed schedule, whatever the replies do
+    Push,           // receive server ticks
+    Idle,           // hold connections (or polls) open and do nothing
+}
+
+/// <summary>One measured run: one target, one transport, one client count (and one offered rate for open loop).</summary>
+public sealed record RunSpec(string Scenario, RunMode Mode, Transport Transport, HeaderProfile Headers, int Clients, double? Rate, int Round)
+{
+    public string Title => $"{Scenario} {Transport.ToString().ToLowerInvariant()} C={Clients}" +
+        (Rate is { } r ? $" rate={r:0}/s" : "") + (Headers == HeaderProfile.Chromium ? " (Chromium headers)" : "");
+}

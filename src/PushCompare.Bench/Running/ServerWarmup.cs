@@ -1,0 +1,34 @@
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using PushCompare.Bench.Clients;
+
+namespace PushCompare.Bench.Running;
+
+/// <summary>
+/// One WebSocket echo and one polling round trip before the idle scenario reads its memory baseline, so code paths
+/// loaded and compiled on first use are in the baseline and not charged to the idle connections.
+/// </summary>
+internal static class ServerWarmup
+{
+    public static async Task RunAsync(Uri baseUri, bool polling, CancellationToken cancel)
+    {
+        using (var ws = new ClientWebSocket())
+        {
+            var uri = new UriBuilder(new Uri(baseUri, "/ws?echo=exact")) { Scheme = "ws" }.Uri;
+            await ws.ConnectAsync(uri, cancel);
+            await ws.SendAsync("warm-up"u8.ToArray(), WebSocketMessageType.Text, true, cancel);
+            await ws.ReceiveAsync(new byte[64], cancel);
+            await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, null, cancel);
+        }
+        if (!polling) return;
+
+        using var http = new HttpClient { BaseAddress = baseUri };
+        using var opened = await http.PostAsync("/poll?echo=exact", null, cancel);
+        var session = await opened.EnsureSuccessStatusCode().Content.ReadFromJsonAsync(PollJson.Default.PollSessionInfo, cancel)
+            ?? throw new InvalidOperationException("POST /poll answered without a session");
+        using var sent = await http.PostAsync($"/poll/{session.Id}", new StringContent("warm-up", Encoding.UTF8, "text/plain"), cancel);
+        using var polled = await http.GetAsync($"/poll/{session.Id}?cursor=0", cancel);
+        using var deleted = await http.DeleteAsync($"/poll/{session.Id}", cancel);
+    }
+}

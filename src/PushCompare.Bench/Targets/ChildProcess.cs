@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace PushCompare.Bench.Targets;
+
+/// <summary>
+/// A process the bench started (the app or a peer): waits for its "ready" line, keeps the tail of its output for
+/// error messages, and on dispose stops it with SIGTERM (then SIGKILL after a grace period).
+/// </summary>
+internal sealed class ChildProcess : IAsyncDisposable
+{
+    private const int TailLines = 40;
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _tail = new();
+
+    private ChildProcess(string name, Process process)
+    {
+        Name = name;
+        _process = process;
+    }
+
+    public string Name { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines the process printed (stdout and stderr interleaved).</summary>
+    public string Tail => string.Join(Environment.NewLine, _tail);
+
+    public static async Task<(ChildProcess Child, Match Ready)> StartAsync(string name, ProcessStartInfo start, Regex ready,
+        TimeSpan timeout, CancellationToken cancel)
+    {
+        start.UseShellExecute = false;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.RedirectStandardInput = true; // the child must not read the bench's terminal
+        var child = new ChildProcess(name, new Process { StartInfo = start, EnableRaisingEvents = true });
+        var readySignal = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        void OnLine(object? sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is null) return;
+            child.Remember(e.Data);
+            if (!readySignal.Task.IsCompleted && ready.Match(e.Data) is { Success: true } match) readySignal.TrySetResult(match);
+        }
+
+        child._process.OutputDataReceived += OnLine;
+        child._process.ErrorDataReceived += OnLine;
+        child._process.Exited += (_, _) => readySignal.TrySetException(new BenchSetupException(
+            $"{name} exited (code {child._process.ExitCode}) before it was ready. Its last output:{Environment.NewLine}{child.Tail}"));
+        try
+        {
+            if (!child._process.Start()) throw new BenchSetupException($"{name} could not be started ({start.FileName}).");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new BenchSetupException($"{name} could not be started: '{start.FileName}' was not found or is not executable ({ex.Message}).", ex);
+        }
+        child._process.BeginOutputReadLine();
+        child._process.BeginErrorReadLine();
+
+        try
+        {
+            return (child, await readySignal.Task.WaitAsync(timeout, cancel));
+        }
+        catch (TimeoutException)
+        {
+            await child.DisposeAsync();
+            throw new BenchSetupException($"{name} did not print its ready line within {timeout.TotalSeconds:0} s. Its last output:{Environment.NewLine}{child.Tail}");
+        }
+        catch
+        {
+            await child.DisposeAsync();
+            throw;
+        }
+    }
+
+    private void Remember(string line)
+    {
+        _tail.Enqueue(line);
+        while (_tail.Count > TailLines) _tail.TryDequeue(out _);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                // SIGTERM first so the app shuts down as in production (and releases its port at once).
+                Native.Terminate(_process.Id);
+                try
+                {
+                    await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
+                }
+                catch (TimeoutException)
+                {
+                    _process.Kill(entireProcessTree: true);
+                    await _process.WaitForExitAsync();
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started, or already reaped.
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,50 @@
+using PushCompare.Bench.Reporting;
+
+namespace PushCompare.BenchTests;
+
+/// <summary>The Lubbers &amp; Greco table and the idle-memory scenario at small scale.</summary>
+public sealed class LubbersAndIdleTests
+{
+    /// <summary>Needs server push (issue 4) and wait=0: fails with the bench's explanation until the server has them.</summary>
+    [Fact]
+    public async Task Lubbers_table_puts_measured_bytes_beside_2010_and_extrapolates_100000_clients()
+    {
+        var bench = (await BenchRun.StartAsync("lubbers", "-c", "3", "-d", "2", "--warmup", "1", "--interval", "250",
+            "--server-arg", "LongPolling:PollTimeout=00:00:02")).Passed();
+
+        Assert.Equal(["websocket", "longpoll", "shortpoll"], bench.Runs.Select(r => r.Transport));
+        var ws = bench.Run("websocket");
+        Assert.Equal(2.0, LubbersTable.OverheadPerMessage(ws)); // exactly the frame header, as in 2010
+        foreach (var run in bench.Runs) Assert.Equal(0, run.Totals.Lost);
+
+        var table = bench.Table("Lubbers & Greco (2010)");
+        var extrapolated = table.Rows.Where(r => r[^1].StartsWith("extrapolated from C=3", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, extrapolated.Count);
+        Assert.All(extrapolated, r => Assert.Equal("100,000", r[0]));
+        // The 2010 column is the paper's arithmetic: 871 B per poll, 2 B per frame, 2^20-bit megabits.
+        var wsRow = Assert.Single(extrapolated, r => r[1] == "websocket");
+        Assert.Equal("2", wsRow[4]);
+        Assert.Equal("6.10", wsRow[6]); // 100,000 clients × 4 msgs/s × 2 B × 8 / 2^20
+        var pollRow = Assert.Single(extrapolated, r => r[1] == "longpoll");
+        Assert.Equal("871", pollRow[4]);
+    }
+
+    [Fact]
+    public async Task Idle_connections_and_held_polls_are_charged_against_a_warm_baseline()
+    {
+        var bench = (await BenchRun.StartAsync("idle", "-c", "20", "-d", "1", "--warmup", "1")).Passed();
+
+        Assert.Equal(["websocket", "longpoll"], bench.Runs.Select(r => r.Transport));
+        foreach (var run in bench.Runs)
+        {
+            Assert.Equal(20, run.ClientsConnected);
+            Assert.Equal(0, run.Totals.Received);
+            Assert.NotNull(run.Server);
+            Assert.True(run.Server!.RssBaselineBytes > 0);
+            Assert.Equal((double)(run.Server.RssEndBytes - run.Server.RssBaselineBytes!.Value) / 20, run.Server.RssPerConnectionBytes);
+        }
+        // Only the 20 session POSTs completed: each session's GET was held by the server until the run ended.
+        Assert.Equal(20, bench.Run("longpoll").Totals.Requests);
+        Assert.Contains("Server memory per idle connection", bench.Output);
+    }
+}

@@ -1,0 +1,47 @@
+namespace PushCompare.BenchTests;
+
+/// <summary>Side-by-side runs: the Node ws peer in the same run, and app variants alternated over rounds.</summary>
+public sealed class TargetsTests
+{
+    [Fact]
+    public async Task Node_ws_peer_runs_the_same_scenario_with_the_same_client()
+    {
+        var bench = (await BenchRun.StartAsync("echo", "-c", "2", "-d", "1", "--warmup", "0.5", "--peer", "node")).Passed();
+
+        var ours = bench.Run("websocket");
+        var peer = bench.Run("websocket", target: "node-ws");
+        Assert.Equal("node-peer", peer.TargetKind);
+        foreach (var run in new[] { ours, peer })
+        {
+            Assert.True(run.Totals.Received > 0);
+            Assert.Equal(run.Totals.Sent, run.Totals.Received);
+            Assert.Equal(2, run.WebSocket!.HeaderBytesPerMessageDown);
+            Assert.Equal(6, run.WebSocket.HeaderBytesPerMessageUp);
+            Assert.NotNull(run.Server); // the peer is a child process too, so its CPU is measured the same way
+        }
+        Assert.Contains(bench.Table("Server CPU time per 1,000 round trips").Rows, r => r[0] == "pushcompare" && r[^1].EndsWith('×'));
+    }
+
+    [Fact]
+    public async Task Node_peer_is_skipped_for_polling_not_failed()
+    {
+        var bench = (await BenchRun.StartAsync("echo", "-t", "longpoll", "-c", "1", "-d", "1", "--warmup", "0", "--peer", "node")).Passed();
+
+        Assert.Equal("node-ws serves WebSocket only", bench.Run("longpoll", target: "node-ws").Skipped);
+        Assert.Null(bench.Run("longpoll").Skipped);
+    }
+
+    [Fact]
+    public async Task Variants_alternate_order_each_round_and_are_compared()
+    {
+        var bench = (await BenchRun.StartAsync("echo", "-c", "1", "-d", "1", "--warmup", "0", "--rounds", "2",
+            "--variant", "big=Messaging:MaxMessageBytes=65536", "--variant", "small=Messaging:MaxMessageBytes=4096")).Passed();
+
+        Assert.Equal(["big", "small", "small", "big"], bench.Runs.Select(r => r.Target));
+        Assert.Equal([1, 1, 2, 2], bench.Runs.Select(r => r.Round));
+        var byTarget = bench.Table("By target");
+        Assert.Equal(["big", "small"], byTarget.Rows.Select(r => r[0]));
+        Assert.Equal("-", byTarget.Rows[0][^1]);      // the first target is the reference
+        Assert.EndsWith("%", byTarget.Rows[1][^1]);   // the other's throughput cost relative to it
+    }
+}
