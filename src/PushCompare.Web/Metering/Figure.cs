@@ -30,7 +30,8 @@ internal sealed class WireCounters
     public const int Count = (int)Figure.LatencySumMicroseconds + 1;
 
     private readonly long[] _totals = new long[Count];
-    private long[] _baseline = new long[Count];
+    private static readonly long[] Zero = new long[Count]; // never written: the baseline of a meter never reset
+    private long[] _baseline = Zero;
 
     public void Add(Figure figure, long amount) => Interlocked.Add(ref _totals[(int)figure], amount);
 

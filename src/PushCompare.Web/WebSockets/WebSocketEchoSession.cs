@@ -23,11 +23,14 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
 
     public async Task RunAsync(CancellationToken aborted, CancellationToken stopping)
     {
-        using var closed = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         using var onStopping = stopping.Register(() => _ = GoAwayAsync());
-        Task push = connect.PushInterval is { } interval
-            ? TickStream.RunAsync(interval, time, SendTickAsync, closed.Token)
-            : Task.CompletedTask;
+        if (connect.PushInterval is not { } interval)
+        {
+            await ReceiveLoopAsync(aborted); // no push: nothing else to start or stop (and nothing extra held while idle)
+            return;
+        }
+        using var closed = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        Task push = TickStream.RunAsync(interval, time, SendTickAsync, closed.Token);
         try
         {
             await ReceiveLoopAsync(aborted);
@@ -41,28 +44,32 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
 
     private async Task ReceiveLoopAsync(CancellationToken aborted)
     {
-        // 4 KiB in all (the pool rounds up to a power of two): an idle connection should hold as little as possible.
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBuffer, Headroom + maxMessageBytes + 1));
+        byte[]? buffer = null;
         try
         {
             while (true)
             {
+                // Wait for the next message with a zero-byte receive, holding no buffer: an idle connection costs no 4 KiB.
+                var result = await socket.ReceiveAsync(Memory<byte>.Empty, aborted);
                 int count = 0;
-                ValueWebSocketReceiveResult result;
-                do
+                if (result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
                 {
-                    if (Headroom + count == buffer.Length) buffer = Grow(buffer, count);
-                    result = await socket.ReceiveAsync(buffer.AsMemory(Headroom + count), aborted);
-                    count += result.Count;
-                    if (count > maxMessageBytes)
+                    buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBuffer, Headroom + maxMessageBytes + 1));
+                    do
                     {
-                        Log.MessageTooBig(logger, maxMessageBytes);
-                        await CloseAsync(WebSocketCloseStatus.MessageTooBig,
-                            $"Message exceeds the {maxMessageBytes}-byte limit; split it or raise Messaging:MaxMessageBytes.", waitForPeer: true);
-                        return;
+                        if (Headroom + count == buffer.Length) buffer = Grow(buffer, count);
+                        result = await socket.ReceiveAsync(buffer.AsMemory(Headroom + count), aborted);
+                        count += result.Count;
+                        if (count > maxMessageBytes)
+                        {
+                            Log.MessageTooBig(logger, maxMessageBytes);
+                            await CloseAsync(WebSocketCloseStatus.MessageTooBig,
+                                $"Message exceeds the {maxMessageBytes}-byte limit; split it or raise Messaging:MaxMessageBytes.", waitForPeer: true);
+                            return;
+                        }
                     }
+                    while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
                 }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
@@ -78,10 +85,13 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
                 long receivedAt = Metering.MessageMetering.Received(count);
                 bool isText = result.MessageType == WebSocketMessageType.Text;
                 int length = Echo.ReplyLength(count, isText, connect.Echo);
+                buffer ??= ArrayPool<byte>.Shared.Rent(Headroom); // an empty message: room for the prefix only
                 int start = Headroom + count - length;
                 Echo.WriteReply(buffer.AsSpan(Headroom, count), isText, connect.Echo, buffer.AsSpan(start, length));
                 if (await SendLockedAsync(buffer.AsMemory(start, length), result.MessageType, aborted))
                     Metering.MessageMetering.Delivered(length, receivedAt);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = null;
             }
         }
         catch (WebSocketException ex)
@@ -96,7 +106,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

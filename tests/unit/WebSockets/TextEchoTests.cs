@@ -15,6 +15,17 @@ public sealed class TextEchoTests(DefaultApp app) : IClassFixture<DefaultApp>
     }
 
     [Fact]
+    public async Task An_empty_message_is_answered_too_in_both_modes()
+    {
+        using var prefixed = await app.ConnectWebSocketAsync();
+        using var exact = await app.ConnectWebSocketAsync("?echo=exact");
+
+        Assert.Equal("Received: ", await prefixed.EchoTextAsync(""));
+        Assert.Equal("", await exact.EchoTextAsync(""));
+        Assert.Equal("Received: after", await prefixed.EchoTextAsync("after"));
+    }
+
+    [Fact]
     public async Task Each_message_on_one_connection_gets_its_own_reply_in_order()
     {
         using var socket = await app.ConnectWebSocketAsync();
