@@ -53,8 +53,10 @@ public static class LongPollingEndpoints
         if (session is null) return store.IsDraining ? Problems.ShuttingDown() : Problems.TooManySessions(store.Options.MaxSessions);
         if (connect.PushInterval is { } interval)
         {
-            // Runs until the session closes (Enqueue returns false) or the server stops.
-            _ = TickStream.RunAsync(interval, time, tick => ValueTask.FromResult(session.Enqueue(tick)), shutdown.Stopping);
+            // Runs until the session closes (Enqueue returns false) or the server stops; it must not keep this
+            // request's context (and its meter) alive, hence no flow of the execution context.
+            using (ExecutionContext.SuppressFlow())
+                _ = TickStream.RunAsync(interval, time, tick => ValueTask.FromResult(session.Enqueue(tick)), shutdown.Stopping);
         }
 
         var o = store.Options;
