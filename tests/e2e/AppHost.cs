@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -11,6 +12,13 @@ public sealed class AppHost : WebApplicationFactory<Program>
     public AppHost()
     {
         UseKestrel(0);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        // No server pings during a test: CDP does not report control frames, so a ping and its pong would be the only
+        // WebSocket bytes the byte-equality tests could not see.
+        builder.UseSetting("WebSockets:KeepAliveInterval", "01:00:00");
     }
 
     /// <summary>Starts Kestrel and answers its address as http://127.0.0.1:port/ (loopback only, never a name lookup).</summary>

@@ -16,6 +16,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
     [Theory]
     [InlineData("websocket", "/ws")]
     [InlineData("longpoll", "/poll")]
+    [InlineData("shortpoll", "/poll?wait=0")]
     public async Task Send_logs_the_sent_message_and_the_servers_reply(string transport, string endpoint)
     {
         await _echo.OpenAsync(transport);
@@ -35,6 +36,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
     [Theory]
     [InlineData("websocket")]
     [InlineData("longpoll")]
+    [InlineData("shortpoll")]
     public async Task Enter_in_the_message_box_sends(string transport)
     {
         await _echo.OpenAsync(transport);
@@ -52,6 +54,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
 
         await Expect(_echo.Transport("websocket")).ToBeCheckedAsync();
         await Expect(_echo.Transport("longpoll")).Not.ToBeCheckedAsync();
+        await Expect(_echo.Transport("shortpoll")).Not.ToBeCheckedAsync();
         await Expect(_echo.EventsWith("open — connected to ws://")).ToHaveCountAsync(1);
     }
 
@@ -111,7 +114,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
             await Expect(phone.ReceivedExactly("Received: Hello, world!")).ToHaveCountAsync(1);
 
             Assert.True(await phone.Page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
-            foreach (var control in new[] { phone.Transport("websocket"), phone.Transport("longpoll"), phone.Status, phone.Connect, phone.Disconnect, phone.Message, phone.Send })
+            foreach (var control in new[] { phone.Transport("websocket"), phone.Transport("longpoll"), phone.Transport("shortpoll"), phone.Status, phone.Connect, phone.Disconnect, phone.Message, phone.Send })
             {
                 var box = await control.BoundingBoxAsync();
                 Assert.NotNull(box);
@@ -128,6 +131,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
     [Theory]
     [InlineData("websocket")]
     [InlineData("longpoll")]
+    [InlineData("shortpoll")]
     public async Task Disconnect_closes_and_connect_opens_again(string transport)
     {
         await _echo.OpenAsync(transport);

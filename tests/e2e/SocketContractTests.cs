@@ -23,7 +23,8 @@ public sealed class SocketContractTests(BrowserFixture browser) : IAsyncLifetime
     [Theory]
     [InlineData("websocket")]
     [InlineData("longpoll")]
-    public async Task Both_transports_have_the_websocket_shape(string transport)
+    [InlineData("shortpoll")]
+    public async Task Every_transport_has_the_websocket_shape(string transport)
     {
         var result = await _page.EvaluateAsync<JsonElement>("""
             async (transport) => {

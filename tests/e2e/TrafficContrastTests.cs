@@ -38,7 +38,11 @@ public sealed class TrafficContrastTests(BrowserFixture browser) : IAsyncLifetim
 
         await _echo.OpenAsync("websocket");
         var requestsAfterOpen = new ConcurrentQueue<string>();
-        _echo.Page.Request += (_, request) => requestsAfterOpen.Enqueue($"{request.Method} {request.Url}");
+        // The live panel's own reads of /api/stats are the page's, not the transport's (the server counts them as "other").
+        _echo.Page.Request += (_, request) =>
+        {
+            if (new Uri(request.Url).AbsolutePath != "/api/stats") requestsAfterOpen.Enqueue($"{request.Method} {request.Url}");
+        };
 
         var texts = await SendNumberedAsync();
         await allFrames.Task.WaitAsync(EventWait);
@@ -87,6 +91,37 @@ public sealed class TrafficContrastTests(BrowserFixture browser) : IAsyncLifetim
         Assert.Equal(texts, posts.Select(p => p.PostData));
         Assert.All(posts, p => Assert.Equal("text/plain; charset=utf-8", p.Headers["content-type"]));
         Assert.Equal(texts.Select(t => "Received: " + t), polledMessages);
+    }
+
+    [Fact]
+    public async Task Short_polling_declares_wait_0_once_and_then_polls_on_its_interval_hearing_204_while_idle()
+    {
+        const int IdlePolls = 3;
+        var opens = new ConcurrentQueue<string>();
+        var polls = new ConcurrentQueue<(string Url, int Status)>();
+        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _echo.Page.Request += (_, request) =>
+        {
+            if (request.Method == "POST" && new Uri(request.Url).AbsolutePath == "/poll") opens.Enqueue(request.Url);
+        };
+        _echo.Page.Response += (_, response) =>
+        {
+            if (response.Request.Method != "GET" || !PollRoutes.IsSessionUrl(response.Url)) return;
+            polls.Enqueue((response.Url, response.Status));
+            if (polls.Count(p => p.Status == 204) >= IdlePolls) idle.TrySetResult();
+        };
+        await _echo.Page.GotoAsync("/?transport=shortpoll");
+        await _echo.Page.GetByTestId("poll-interval").FillAsync("200"); // a change reconnects with the new interval
+        await _echo.Page.GetByTestId("poll-interval").DispatchEventAsync("change");
+        await _echo.ExpectOpenAsync();
+
+        await idle.Task.WaitAsync(EventWait);
+
+        Assert.All(opens, url => Assert.Equal("0", PollRoutes.Query(url, "wait")));
+        Assert.All(polls, p => Assert.Equal("", PollRoutes.Query(p.Url, "wait"))); // the session's default applies
+        Assert.All(polls, p => Assert.Equal(204, p.Status)); // nothing to say: each poll answered at once, empty
+        await _echo.SendAsync("between polls");
+        await Expect(_echo.ReceivedExactly("Received: between polls")).ToHaveCountAsync(1);
     }
 
     // Sends "message 1".."message 10" through the page and waits until all ten replies are in the log.

@@ -3,11 +3,15 @@ using System.Text.Json.Serialization;
 
 namespace PushCompare.Web.LongPolling;
 
-/// <summary>Body of <c>201 Created</c> from <c>POST /poll</c>: the session id and the limits the client must respect.</summary>
+/// <summary>
+/// Body of <c>201 Created</c> from <c>POST /poll</c>: the session id and the limits the client must respect.
+/// <c>WaitMs</c> is the session's default hold time (from <c>?wait=</c>, else <c>PollTimeoutMs</c>; 0 = short polling).
+/// </summary>
 public sealed record SessionCreated(
     string Id,
     string Echo,
     int PollTimeoutMs,
+    int WaitMs,
     int IdleTimeoutMs,
     int MaxMessageBytes,
     int MaxBacklogMessages,

@@ -44,12 +44,15 @@ public static class LongPollingEndpoints
         return next(context);
     }
 
-    private static IResult Open(HttpRequest request, PollSessionStore store, IOptions<MessagingOptions> messaging,
+    private static IResult Open(string? wait, HttpRequest request, PollSessionStore store, IOptions<MessagingOptions> messaging,
         TimeProvider time, ServiceShutdown shutdown)
     {
         if (ConnectOptions.TryParse(request, messaging.Value, out var connect) is { } invalid) return invalid;
+        // wait=W declares the session's hold time once (wait=0: short polling), so its polls need not repeat it.
+        var timeout = store.Options.PollTimeout;
+        if (HoldTime.TryParse(wait, timeout, timeout, out var defaultWait) is { } badWait) return badWait;
         var mode = connect.Echo;
-        var session = store.TryOpen(mode);
+        var session = store.TryOpen(mode, defaultWait);
         if (session is null) return store.IsDraining ? Problems.ShuttingDown() : Problems.TooManySessions(store.Options.MaxSessions);
         if (connect.PushInterval is { } interval)
         {
@@ -64,6 +67,7 @@ public static class LongPollingEndpoints
             session.Id,
             mode == EchoMode.Exact ? Echo.ExactQueryValue : "received",
             (int)o.PollTimeout.TotalMilliseconds,
+            (int)defaultWait.TotalMilliseconds,
             (int)o.IdleTimeout.TotalMilliseconds,
             messaging.Value.MaxMessageBytes,
             o.MaxBacklogMessages,
@@ -112,17 +116,8 @@ public static class LongPollingEndpoints
             return Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor",
                 $"cursor='{cursor}' is not a sequence number: send cursor=0 on the first poll, then the cursor of the last 200 response.");
         }
-        var hold = store.Options.PollTimeout;
-        if (wait is not null)
-        {
-            // wait=0 is short polling: answer at once. Any wait up to the poll timeout is allowed.
-            if (!int.TryParse(wait, NumberStyles.None, CultureInfo.InvariantCulture, out int waitMs) || waitMs > hold.TotalMilliseconds)
-            {
-                return Problems.Create(StatusCodes.Status400BadRequest, "Invalid wait",
-                    $"wait='{wait}' is not a hold time: give milliseconds from 0 (answer at once) to {hold.TotalMilliseconds:0}.");
-            }
-            hold = TimeSpan.FromMilliseconds(waitMs);
-        }
+        // Without wait the session's default (set by POST /poll?wait=W) applies; wait=0 answers at once.
+        if (HoldTime.TryParse(wait, session.DefaultWait, store.Options.PollTimeout, out var hold) is { } badWait) return badWait;
 
         var result = await session.PollAsync(after, hold, context.RequestAborted);
         if (result.Status == PollStatus.Messages) Metering.MessageMetering.Delivering(result.Messages!, result.FirstQueuedAt!);

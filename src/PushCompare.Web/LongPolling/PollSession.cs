@@ -29,7 +29,8 @@ internal readonly record struct PollResult(PollStatus Status, long Cursor = 0, s
 /// A message is dropped only when a later poll's cursor acknowledges it, so a response lost in flight is sent again.
 /// At most one poll is held; a newer poll completes the older one (204) and takes over.
 /// </summary>
-internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions options, TimeProvider time, Action<PollSession> onClosed)
+internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions options, TimeProvider time, Action<PollSession> onClosed,
+    TimeSpan? defaultWait = null)
 {
     private readonly Lock _gate = new();
     private readonly Queue<(long Seq, string Text, int Bytes, long QueuedAt)> _unacked = new();
@@ -44,6 +45,12 @@ internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions o
 
     public string Id { get; } = id;
     public EchoMode Mode { get; } = mode;
+
+    /// <summary>How long a poll without <c>wait</c> is held: <c>POST /poll?wait=W</c>, else the poll timeout.</summary>
+    public TimeSpan DefaultWait { get; } = defaultWait ?? options.PollTimeout;
+
+    /// <summary>Opened with <c>wait=0</c>: every poll answers at once unless it asks to wait. Metering counts the session as short polling.</summary>
+    public bool IsShortPolling => DefaultWait == TimeSpan.Zero;
 
     /// <summary>Why the session ended (null while it is open); sent with every later 410.</summary>
     public string? CloseReason { get; private set; }

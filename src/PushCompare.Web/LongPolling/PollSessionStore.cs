@@ -23,8 +23,11 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
     /// <summary>Sessions open now (closed ones waiting to be swept are not counted).</summary>
     public int OpenCount => Volatile.Read(ref _open);
 
-    /// <summary>Opens a session, or returns null when <see cref="LongPollingOptions.MaxSessions"/> are already open.</summary>
-    public PollSession? TryOpen(EchoMode mode)
+    /// <summary>
+    /// Opens a session whose polls hold for <paramref name="defaultWait"/> unless they say otherwise (default: the poll
+    /// timeout), or returns null when <see cref="LongPollingOptions.MaxSessions"/> are already open.
+    /// </summary>
+    public PollSession? TryOpen(EchoMode mode, TimeSpan? defaultWait = null)
     {
         if (_draining) return null;
         if (Interlocked.Increment(ref _open) > options.Value.MaxSessions)
@@ -32,7 +35,7 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
             Interlocked.Decrement(ref _open);
             return null;
         }
-        var session = new PollSession(ids.NewId(), mode, options.Value, time, OnClosed);
+        var session = new PollSession(ids.NewId(), mode, options.Value, time, OnClosed, defaultWait);
         _sessions[session.Id] = session;
         return session;
     }

@@ -26,7 +26,9 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
         }
 
         var transport = Classify(context.Request, out string? pollId);
-        var session = transport.IsPolling() && pollId is not null ? meter.PollSession(pollId, transport) : null;
+        // A session's requests count as the session was opened (POST /poll?wait=0: short polling), whatever they carry.
+        SessionMeter? session = null;
+        if (pollId is not null) transport = meter.PollTransport(pollId, out session);
         var request = new RequestMeter(meter, meter.Transport(transport), session);
         connection.Begin(request);
         context.Response.OnCompleted(static state =>
@@ -65,7 +67,11 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
         await next(context);
     }
 
-    /// <summary>/ws is WebSocket; /poll… is long polling, or short polling when the query has <c>wait=0</c>; the rest is "other".</summary>
+    /// <summary>
+    /// By path: /ws is WebSocket; /poll… is polling; the rest is "other". <c>/poll</c> itself (opening a session) is
+    /// short polling when it declares <c>wait=0</c>; for <c>/poll/{id}</c> the caller asks the session (<paramref name="pollId"/>)
+    /// and this answers long polling, the default.
+    /// </summary>
     internal static WireTransport Classify(HttpRequest request, out string? pollId)
     {
         pollId = null;
@@ -73,7 +79,9 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
         if (path.Equals(WebSocketEchoEndpoint.Path, StringComparison.OrdinalIgnoreCase)) return WireTransport.WebSocket;
         if (!path.StartsWithSegments(LongPollingEndpoints.Path, StringComparison.OrdinalIgnoreCase, out var rest)) return WireTransport.Other;
         if (rest.Value is { Length: > 1 } tail && tail.IndexOf('/', 1) < 0) pollId = tail[1..];
-        return request.Query.TryGetValue("wait", out var wait) && wait == "0" ? WireTransport.ShortPoll : WireTransport.LongPoll;
+        bool opensShortPolling = !rest.HasValue && request.Query.TryGetValue(HoldTime.Query, out var wait) && wait.Count == 1
+            && HoldTime.TryParseMs(wait[0], out int ms) && ms == 0;
+        return opensShortPolling ? WireTransport.ShortPoll : WireTransport.LongPoll;
     }
 
     /// <summary>The page's own key for its WebSocket (<c>/ws?client=…</c>, 1–64 URL-safe characters), so it can find its figures.</summary>

@@ -43,8 +43,24 @@ internal sealed partial class WireMeter
     /// <summary>The session of a polling id; only ids the session store holds are tracked, so made-up ids cost nothing.</summary>
     public SessionMeter? PollSession(string id, WireTransport transport)
     {
-        if (_sessions.TryGetValue(id, out var known)) return known;
+        if (_sessions.TryGetValue(id, out var known)) return known.Transport.IsPolling() ? known : null;
         return Store?.Find(id).Session is null ? null : GetOrAdd(id, transport);
+    }
+
+    /// <summary>
+    /// What a request to <c>/poll/{id}</c> counts as: short polling when the session was opened with <c>wait=0</c>
+    /// (asked of the session store, else of the session's meter once the store has swept it), otherwise long polling.
+    /// </summary>
+    public WireTransport PollTransport(string id, out SessionMeter? session)
+    {
+        var transport = Store?.Find(id).Session switch
+        {
+            { IsShortPolling: true } => WireTransport.ShortPoll,
+            not null => WireTransport.LongPoll,
+            null => _sessions.TryGetValue(id, out var known) && known.Transport.IsPolling() ? known.Transport : WireTransport.LongPoll,
+        };
+        session = PollSession(id, transport);
+        return transport;
     }
 
     public void RecordLatency(TransportMeter transport, SessionMeter? session, TimeSpan elapsed)

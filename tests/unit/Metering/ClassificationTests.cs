@@ -11,15 +11,18 @@ public sealed class ClassificationTests
     [InlineData("/WS", "?push=1000", WireTransport.WebSocket, null)]
     [InlineData("/poll", "", WireTransport.LongPoll, null)]
     [InlineData("/poll/abc", "?cursor=3", WireTransport.LongPoll, "abc")]
-    [InlineData("/poll/abc", "?cursor=3&wait=0", WireTransport.ShortPoll, "abc")]
+    [InlineData("/poll/abc", "?cursor=3&wait=0", WireTransport.LongPoll, "abc")] // the session decides (ShortPollSessionTests)
     [InlineData("/poll", "?wait=0", WireTransport.ShortPoll, null)]
+    [InlineData("/poll", "?wait=00", WireTransport.ShortPoll, null)]
+    [InlineData("/poll", "?wait=1", WireTransport.LongPoll, null)]
+    [InlineData("/poll", "?wait=x", WireTransport.LongPoll, null)]
     [InlineData("/poll/abc", "?wait=1", WireTransport.LongPoll, "abc")]
     [InlineData("/poll/abc/extra", "", WireTransport.LongPoll, null)]
     [InlineData("/polling", "", WireTransport.Other, null)]
     [InlineData("/api/stats", "", WireTransport.Other, null)]
     [InlineData("/", "", WireTransport.Other, null)]
     [InlineData("/app.js", "", WireTransport.Other, null)]
-    public void Requests_are_classified_by_path_and_wait(string path, string query, WireTransport expected, string? id)
+    public void Requests_are_classified_by_path_and_a_sessions_opening_wait(string path, string query, WireTransport expected, string? id)
     {
         var context = new DefaultHttpContext();
         context.Request.Path = path;

@@ -1,6 +1,10 @@
-// Page logic for the echo test. It talks to whichever socket createSocket returns and never asks which transport it is.
-import { transports, createSocket, CONNECTING, OPEN, CLOSING, CLOSED } from './transports/index.js';
+// Page logic for the echo test, the live figures and the comparison run. It talks to whichever socket createSocket
+// returns and never asks which transport it is: everything per transport comes from the transports list.
+import { transports, createSocket, CONNECTING, OPEN, CLOSING, CLOSED, DEFAULT_INTERVAL_MS } from './transports/index.js';
 import { createLog } from './log.js';
+import { createLivePanel } from './live-panel.js';
+import { runComparison } from './compare.js';
+import { showComparison } from './compare-view.js';
 
 const STATES = ['connecting', 'open', 'closing', 'closed'];
 const CLOSE_WAIT_MS = 5000; // a switch waits this long at most for the old socket's close before opening the new one
@@ -18,8 +22,17 @@ const ui = {
   log: byTestId('log'),
   count: byTestId('log-count'),
   clear: byTestId('clear-log'),
+  interval: byTestId('poll-interval'),
+  compareForm: byTestId('comparison-form'),
+  echoes: byTestId('compare-echoes'),
+  pushSeconds: byTestId('compare-push-seconds'),
+  pushInterval: byTestId('compare-push-interval'),
+  run: byTestId('run-comparison'),
+  runStatus: byTestId('comparison-status'),
+  compared: { table: byTestId('comparison-table'), chart: byTestId('comparison-chart'), summary: byTestId('comparison-summary') },
 };
 const log = createLog(ui.log, (n) => { ui.count.textContent = n === 1 ? '1 entry' : `${n} entries`; });
+const live = createLivePanel(byTestId('live-figures'), transports);
 
 let transport = transportFromUrl();
 let socket = null;
@@ -31,6 +44,11 @@ ui.disconnect.addEventListener('click', () => disconnect('Disconnect clicked'));
 ui.clear.addEventListener('click', () => log.clear());
 ui.message.addEventListener('input', render);
 ui.composer.addEventListener('submit', (e) => { e.preventDefault(); send(); });
+ui.interval.addEventListener('change', () => {
+  // A transport that polls on a timer takes the new interval by reconnecting; the others are not disturbed.
+  if (ui.interval.checkValidity() && transport.settings.includes('intervalMs') && socket?.readyState !== CLOSED) connect();
+});
+ui.compareForm.addEventListener('submit', (e) => { e.preventDefault(); compare(); });
 // Closing on pagehide frees a polling session at once instead of leaving it to expire on the server.
 addEventListener('pagehide', () => socket?.readyState === OPEN && socket.close(1000, 'Page closed'));
 addEventListener('pageshow', (e) => e.persisted && connect()); // back from the back/forward cache: connect again
@@ -81,7 +99,7 @@ async function disconnect(reason) {
 function open() {
   const via = transport.label;
   log.event(`connecting via ${via}`, via);
-  const s = createSocket(transport.id, location.href);
+  const s = createSocket(transport.id, location.href, connectOptions());
   s.onopen = () => { log.event(`open — connected to ${s.url}`, via); render(); };
   s.onmessage = (e) => log.received(e.data, via);
   s.onerror = (e) => { log.event(`error${e.message ? ` — ${e.message}` : ''}`, via, 'error'); render(); };
@@ -94,7 +112,46 @@ function open() {
     log.event(`retry — ${e.operation} attempt ${e.attempt} failed (${e.reason}); trying again in ${e.delayMs} ms`, via, 'warning');
   });
   socket = s;
+  live.track(transport.id, s);
   render();
+}
+
+// Options every transport is opened with; each uses what applies to it (see `settings` in the transports list).
+function connectOptions() {
+  return { intervalMs: ui.interval.checkValidity() ? ui.interval.valueAsNumber : DEFAULT_INTERVAL_MS };
+}
+
+async function compare() {
+  ui.run.disabled = true;
+  ui.runStatus.dataset.state = 'running';
+  const started = performance.now();
+  const workload = `${ui.echoes.valueAsNumber} echoes, then ${ui.pushSeconds.valueAsNumber} s of push every ${ui.pushInterval.valueAsNumber} ms`;
+  log.event(`comparison run started: ${workload}`, 'Comparison');
+  try {
+    const results = await runComparison({
+      transports,
+      createSocket,
+      echoes: ui.echoes.valueAsNumber,
+      pushSeconds: ui.pushSeconds.valueAsNumber,
+      pushIntervalMs: ui.pushInterval.valueAsNumber,
+      connect: connectOptions(),
+      onProgress: ({ transport: t, phase, done, total }) => {
+        ui.runStatus.textContent = phase === 'done' ? `${t.label}: done`
+          : `${t.label}: ${phase === 'echo' ? `echo ${done + 1} of ${total}` : `push tick ${done + 1} of ${total}`}`;
+      },
+    });
+    showComparison(ui.compared, results);
+    const seconds = Math.round((performance.now() - started) / 1000);
+    ui.runStatus.textContent = `Done in ${seconds} s: ${workload}, over ${transports.map((t) => t.label).join(', ')}.`;
+    ui.runStatus.dataset.state = 'done';
+    log.event(`comparison run finished in ${seconds} s`, 'Comparison');
+  } catch (err) {
+    ui.runStatus.textContent = `The run failed: ${err.message}`;
+    ui.runStatus.dataset.state = 'error';
+    log.event(`comparison run failed — ${err.message}`, 'Comparison', 'error');
+  } finally {
+    ui.run.disabled = false;
+  }
 }
 
 // Closes the current socket and resolves once it has fired close (or after CLOSE_WAIT_MS if it never does).

@@ -1,34 +1,58 @@
 // The transports the page offers, and one factory so page code never branches on which is in use.
 import { WebSocketTransport } from './websocket.js';
 import { LongPollSocket } from './longpoll.js';
+import { ShortPollSocket, DEFAULT_INTERVAL_MS } from './shortpoll.js';
+import { newClientKey } from './client-key.js';
 
 export { CONNECTING, OPEN, CLOSING, CLOSED } from './socket.js';
+export { DEFAULT_INTERVAL_MS };
 
-/** In display order; the page builds its transport switch from this list. */
+/**
+ * In display order; the page builds its transport switch, live panel columns and comparison runs from this list.
+ * `settings` names the connect options a transport uses beyond push (so the page knows when a change needs a reconnect).
+ */
 export const transports = Object.freeze([
   {
     id: 'websocket',
     label: 'WebSocket',
     hint: 'One GET /ws upgrades to WebSocket (101); every message after that is a frame on the same connection.',
-    create: (base) => new WebSocketTransport(websocketUrl(new URL('ws', base))),
+    settings: [],
+    create: (base, { push, client = newClientKey() } = {}) =>
+      new WebSocketTransport(websocketUrl(endpoint(base, 'ws', { client, push }))),
   },
   {
     id: 'longpoll',
     label: 'Long polling',
     hint: 'POST /poll opens a session; each message is a POST of its own, and replies come back on a GET the server holds open.',
-    create: (base) => new LongPollSocket(new URL('poll', base)),
+    settings: [],
+    create: (base, { push } = {}) => new LongPollSocket(endpoint(base, 'poll', { push })),
   },
-  // Short polling would be one more entry: new LongPollSocket(new URL('poll', base), { wait: 0, intervalMs: 1000 }).
+  {
+    id: 'shortpoll',
+    label: 'Short polling',
+    hint: 'POST /poll?wait=0 opens a session whose polls answer at once; the page asks for news on a timer, mostly hearing “nothing” (204).',
+    settings: ['intervalMs'],
+    create: (base, { push, intervalMs = DEFAULT_INTERVAL_MS } = {}) => new ShortPollSocket(endpoint(base, 'poll', { push }), { intervalMs }),
+  },
 ]);
 
 /**
- * Opens a socket for `transport` ('websocket' or 'longpoll') against the app at `baseUrl`.
- * @returns {import('./socket.js').SocketBase} WebSocket-shaped: onopen, onmessage, onerror, onclose, send, close, readyState
+ * Opens a socket for `transport` ('websocket', 'longpoll' or 'shortpoll') against the app at `baseUrl`.
+ * @param {{push?: number, intervalMs?: number, client?: string}} [options] push: server ticks every N ms;
+ *   intervalMs: short-polling period; client: the WebSocket's key in /api/stats (random when absent)
+ * @returns {import('./socket.js').SocketBase} WebSocket-shaped: onopen, onmessage, onerror, onclose, send, close,
+ *   readyState, plus sessionKey (its /api/stats key) and traffic() (what the browser itself saw)
  */
-export function createSocket(transport, baseUrl = globalThis.location.href) {
+export function createSocket(transport, baseUrl = globalThis.location.href, options = {}) {
   const entry = transports.find((t) => t.id === transport);
-  if (!entry) throw new RangeError(`Unknown transport '${transport}': use ${transports.map((t) => t.id).join(' or ')}.`);
-  return entry.create(baseUrl);
+  if (!entry) throw new RangeError(`Unknown transport '${transport}': use ${transports.map((t) => t.id).join(', ')}.`);
+  return entry.create(baseUrl, options);
+}
+
+function endpoint(base, path, query) {
+  const url = new URL(path, base);
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, String(value));
+  return url;
 }
 
 function websocketUrl(httpUrl) {

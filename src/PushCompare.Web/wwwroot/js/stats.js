@@ -1,0 +1,26 @@
+// The server's own figures for one session: GET /api/stats?session=KEY (docs/measuring.md).
+// These requests are the page's "other" traffic: the server never counts them to a transport.
+
+/** The session's figures, or null when the server has none (not yet seen, metering off, or forgotten after a reset). */
+export async function fetchSessionStats(key, base = location.href, signal) {
+  const url = new URL('api/stats', base);
+  url.searchParams.set('session', key);
+  const response = await fetch(url, { cache: 'no-store', signal });
+  if (!response.ok) throw new Error(`GET /api/stats answered ${response.status}`);
+  const body = await response.json();
+  return body.enabled ? body.sessions.find((s) => s.key === key) ?? null : null;
+}
+
+/** Adds up the figures of several sessions (a comparison run uses one for the echoes and one for the push). */
+export function sumStats(sessions) {
+  const total = { requests: 0, bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0, latencyCount: 0, latencySumMs: 0 };
+  for (const s of sessions) {
+    if (!s) continue;
+    for (const k of ['requests', 'bytesIn', 'bytesOut', 'messagesIn', 'messagesOut']) total[k] += s[k];
+    total.latencyCount += s.latency.count;
+    total.latencySumMs += (s.latency.meanMs ?? 0) * s.latency.count;
+  }
+  total.bytesPerMessage = total.messagesOut ? (total.bytesIn + total.bytesOut) / total.messagesOut : null;
+  total.latencyMeanMs = total.latencyCount ? total.latencySumMs / total.latencyCount : null;
+  return total;
+}
