@@ -1,3 +1,5 @@
+using PushCompare.Web.Security;
+
 namespace PushCompare.Web.Metering;
 
 /// <summary><c>GET /api/stats[?session=key]</c> and <c>POST /api/stats/reset</c>; their own bytes count as "other".</summary>
@@ -11,7 +13,7 @@ public static class StatsEndpoints
         {
             context.HttpContext.Response.Headers.CacheControl = "no-store"; // live figures
             return next(context);
-        });
+        }).RequireOrigin(); // a foreign page must not reset or read another origin's figures
         group.MapGet("", GetStats).WithName("GetStats");
         group.MapPost("/reset", Reset).WithName("ResetStats");
         return group;

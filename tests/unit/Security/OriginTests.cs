@@ -15,7 +15,7 @@ public sealed class OriginTests(OriginApp app) : IClassFixture<OriginApp>
     {
         using var request = new HttpRequestMessage(method, path);
         if (origin is not null) request.Headers.Add("Origin", origin);
-        if (method == HttpMethod.Post && path != "/poll") request.Content = new StringContent("hi", System.Text.Encoding.UTF8, "text/plain");
+        if (method == HttpMethod.Post && path.StartsWith("/poll/", StringComparison.Ordinal)) request.Content = new StringContent("hi", System.Text.Encoding.UTF8, "text/plain");
         return await app.CreateClient().SendAsync(request);
     }
 
@@ -58,6 +58,14 @@ public sealed class OriginTests(OriginApp app) : IClassFixture<OriginApp>
         }
 
         Assert.Equal(["Received: kept"], (await http.PollBatchAsync(session.Id, 0)).Messages);
+    }
+
+    [Fact]
+    public async Task The_stats_endpoints_refuse_a_forged_origin()
+    {
+        await ProblemAssert.IsProblemAsync(await RequestAsync(HttpMethod.Post, "/api/stats/reset", Forged), HttpStatusCode.Forbidden);
+        await ProblemAssert.IsProblemAsync(await RequestAsync(HttpMethod.Get, "/api/stats", Forged), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.NoContent, (await RequestAsync(HttpMethod.Post, "/api/stats/reset", null)).StatusCode);
     }
 
     [Fact]
