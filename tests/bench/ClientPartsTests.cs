@@ -52,6 +52,88 @@ public sealed class ClientPartsTests
         Assert.Equal(3, meter.DataPayloadBytes);
     }
 
+    private static readonly byte[] Upgrade101 = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"u8.ToArray();
+
+    [Fact]
+    public void Frame_meter_after_an_http_head_splits_handshake_and_frames_wherever_the_reads_end()
+    {
+        // The 101, a push and the close, cut into two reads at every position (the first read often holds 101 + frame).
+        byte[] stream = [.. Upgrade101, .. UnmaskedHello, .. Close];
+        for (int cut = 0; cut <= stream.Length; cut++)
+        {
+            var meter = new FrameMeter(afterHttpHead: true);
+            meter.Feed(stream.AsSpan(0, cut));
+            meter.Feed(stream.AsSpan(cut));
+
+            Assert.True(meter.HeadComplete);
+            Assert.Equal(Upgrade101.Length, meter.HeadBytes);
+            Assert.Equal(1, meter.DataMessages);
+            Assert.Equal(UnmaskedHello.Length + Close.Length, meter.Counts.TotalBytes);
+            Assert.False(meter.LostSync);
+        }
+    }
+
+    [Fact]
+    public void Frame_meter_finds_the_blank_line_after_near_misses()
+    {
+        var meter = new FrameMeter(afterHttpHead: true);
+        meter.Feed("HTTP/1.1 101 X\r\nA: \r\r\n\n\r\n\r"u8); // CR CR LF LF and CR LF CR: not yet the end
+        Assert.False(meter.HeadComplete);
+        meter.Feed([(byte)'\n', .. Ping]);
+        Assert.True(meter.HeadComplete);
+        Assert.Equal("HTTP/1.1 101 X\r\nA: \r\r\n\n\r\n\r\n".Length, meter.HeadBytes);
+        Assert.Equal(1, meter.ControlFrames);
+    }
+
+    [Fact]
+    public async Task Counting_stream_meters_a_frame_that_arrives_in_the_same_read_as_the_101()
+    {
+        byte[] request = "GET /ws?push=10 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n"u8.ToArray();
+        var inner = new OneReadStream([.. Upgrade101, .. UnmaskedHello]);
+        var stream = new CountingStream(inner);
+        stream.MeterWebSocket();
+
+        await stream.WriteAsync(request);
+        byte[] buffer = new byte[4096]; // as the HTTP client reads the response: one read takes whatever has arrived
+        int n = await stream.ReadAsync(buffer);
+
+        Assert.Equal(Upgrade101.Length + UnmaskedHello.Length, n);
+        Assert.Equal(request.Length, stream.Up!.HeadBytes);
+        Assert.Equal(Upgrade101.Length, stream.Down!.HeadBytes);
+        Assert.Equal(1, stream.Down.DataMessages);
+        Assert.Equal(UnmaskedHello.Length, stream.Down.Counts.TotalBytes);
+    }
+
+    /// <summary>Serves its bytes in one read and swallows writes: the server side of a connection, reduced to one read.</summary>
+    private sealed class OneReadStream(byte[] toRead) : Stream
+    {
+        private bool _read;
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_read) return 0;
+            _read = true;
+            toRead.CopyTo(buffer, offset);
+            return toRead.Length;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
     [Fact]
     public void Sequence_checker_counts_gaps_as_lost_and_repeats_as_duplicates()
     {

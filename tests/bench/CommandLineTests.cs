@@ -1,4 +1,8 @@
+using System.CommandLine;
 using PushCompare.Bench;
+using PushCompare.Bench.Cli;
+using PushCompare.Bench.Running;
+using PushCompare.Bench.Targets;
 
 namespace PushCompare.BenchTests;
 
@@ -10,7 +14,10 @@ public sealed class CommandLineTests
     [InlineData("-t carrier-pigeon", "'carrier-pigeon' is not a transport")]
     [InlineData("--clients 10,x", "--clients '10,x' is not a comma-separated list")]
     [InlineData("--url ftp://example", "is not an absolute http:// or https:// URL")]
-    [InlineData("--variant novalue", "is not NAME=Key=Value")]
+    [InlineData("--variant =Messaging:MaxMessageBytes=1", "has no name")]
+    [InlineData("--variant small=4096", "'4096' is not Key=Value")]
+    [InlineData("--variant wks=env:DOTNET_gcServer", "'env:DOTNET_gcServer' is not env:VAR=VALUE")]
+    [InlineData("--variant a --variant a=X=1", "--variant 'a' is given twice")]
     [InlineData("--duration 0", "--duration must be greater than 0")]
     public async Task Invalid_options_exit_non_zero_with_a_reason(string options, string message)
     {
@@ -19,6 +26,43 @@ public sealed class CommandLineTests
 
         Assert.NotEqual(0, exit);
         Assert.Contains(message, output.ToString());
+    }
+
+    [Fact]
+    public async Task Variants_carry_app_settings_and_environment_variables_on_top_of_the_global_ones()
+    {
+        var settings = await ParseAsync("echo", "--server-arg", "LongPolling:PollTimeout=00:00:05", "--server-env", "DOTNET_TieredPGO=0",
+            "--variant", "default",
+            "--variant", "inline-off=Performance:InlineSocketScheduling=false",
+            "--variant", "lean=env:DOTNET_gcServer=0, env:DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0,Metering:Enabled=false");
+
+        Assert.Equal(["default", "inline-off", "lean"], settings.Variants.Select(v => v.Name));
+        Assert.Empty(settings.Variants[0].ServerArgs);
+        Assert.Empty(settings.Variants[0].ServerEnv);
+        Assert.Equal(["Performance:InlineSocketScheduling=false"], settings.Variants[1].ServerArgs);
+        Assert.Empty(settings.Variants[1].ServerEnv);
+        Assert.Equal(["Metering:Enabled=false"], settings.Variants[2].ServerArgs);
+        Assert.Equal(["DOTNET_gcServer=0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"], settings.Variants[2].ServerEnv);
+
+        // Each variant's app gets the global settings first, then its own (the last value of a key wins in both).
+        var targets = BenchRunner.Targets(settings).Cast<AppTarget>().ToList();
+        Assert.Equal(["LongPolling:PollTimeout=00:00:05", "Performance:InlineSocketScheduling=false"], targets[1].ServerArgs);
+        Assert.Equal(["DOTNET_TieredPGO=0", "DOTNET_gcServer=0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"], targets[2].ServerEnv);
+    }
+
+    /// <summary>Parses a command line as the bench would and returns its settings without running anything.</summary>
+    private static async Task<BenchSettings> ParseAsync(params string[] args)
+    {
+        BenchSettings? parsed = null;
+        var output = new StringWriter();
+        var root = Commands.Build((settings, _) =>
+        {
+            parsed = settings;
+            return Task.FromResult(0);
+        });
+        int exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = output });
+        Assert.True(exit == 0, output.ToString());
+        return parsed!;
     }
 
     [Fact]

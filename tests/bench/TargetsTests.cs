@@ -1,3 +1,6 @@
+using PushCompare.Bench.Cli;
+using PushCompare.Bench.Running;
+
 namespace PushCompare.BenchTests;
 
 /// <summary>Side-by-side runs: the Node ws peer in the same run, and app variants alternated over rounds.</summary>
@@ -29,6 +32,27 @@ public sealed class TargetsTests
 
         Assert.Equal("node-ws serves WebSocket only", bench.Run("longpoll", target: "node-ws").Skipped);
         Assert.Null(bench.Run("longpoll").Skipped);
+    }
+
+    [Fact]
+    public async Task A_variant_app_is_started_with_its_settings_and_environment()
+    {
+        var settings = new BenchSettings
+        {
+            Scenario = "echo", Transports = [Transport.WebSocket], Clients = [1], DurationSeconds = 1, WarmupSeconds = 0,
+            ServerEnv = ["DOTNET_gcServer=1"],
+            Variants = [new Variant("inline-off-wks", ["Performance:InlineSocketScheduling=false"], ["DOTNET_gcServer=0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"])],
+        };
+        var target = Assert.Single(BenchRunner.Targets(settings));
+
+        await using var instance = await target.StartAsync(CancellationToken.None);
+        // What the kernel holds for the started process: its arguments and its initial environment.
+        var argv = (await File.ReadAllTextAsync($"/proc/{instance.Pid}/cmdline")).Split('\0');
+        var environ = (await File.ReadAllTextAsync($"/proc/{instance.Pid}/environ")).Split('\0');
+        Assert.Contains("--Performance:InlineSocketScheduling=false", argv);
+        Assert.Contains("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0", environ);
+        Assert.Contains("DOTNET_gcServer=0", environ);            // the variant's value replaces the global one
+        Assert.DoesNotContain("DOTNET_gcServer=1", environ);
     }
 
     [Fact]

@@ -15,8 +15,11 @@ public enum HeaderProfile
     Chromium,
 }
 
-/// <summary>A copy of the app started with extra settings, for side-by-side runs (e.g. metering on vs off).</summary>
-public sealed record Variant(string Name, IReadOnlyList<string> ServerArgs);
+/// <summary>
+/// A copy of the app started with extra settings (Key=Value, as --server-arg) and environment variables (NAME=VALUE,
+/// as --server-env), for side-by-side runs: metering on vs off, inline scheduling off, workstation GC, ...
+/// </summary>
+public sealed record Variant(string Name, IReadOnlyList<string> ServerArgs, IReadOnlyList<string> ServerEnv);
 
 /// <summary>Everything a bench invocation was asked to do, after parsing and validation.</summary>
 public sealed class BenchSettings

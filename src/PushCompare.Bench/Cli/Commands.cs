@@ -31,7 +31,12 @@ internal static class Commands
         var serverDll = new Option<string?>("--server-dll") { Description = "The app to start (default: the PushCompare.Web.dll built with this bench)" };
         var serverArg = new Option<string[]>("--server-arg") { Description = "A setting for the started app, Key=Value (e.g. LongPolling:PollTimeout=00:00:05); repeatable", Arity = ArgumentArity.ZeroOrMore };
         var serverEnv = new Option<string[]>("--server-env") { Description = "An environment variable for the started app, NAME=VALUE (e.g. DOTNET_gcServer=0); repeatable", Arity = ArgumentArity.ZeroOrMore };
-        var variant = new Option<string[]>("--variant") { Description = "Start the app once per variant, NAME=Key=Value[,Key=Value], and compare them; repeatable", Arity = ArgumentArity.ZeroOrMore };
+        var variant = new Option<string[]>("--variant")
+        {
+            Description = "Start the app once per variant and compare them: NAME (the app as is) or NAME=Key=Value[,env:VAR=VALUE,...] " +
+                "(settings as --server-arg, env: entries as --server-env, both on top of the global ones); repeatable",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var rounds = new Option<int>("--rounds") { Description = "Repeat every run this many times, alternating the order of targets", DefaultValueFactory = _ => 1 };
         var peer = new Option<string?>("--peer") { Description = "Also run against a reference peer: node (bench/peers/node-ws-echo, WebSocket echo only)" };
         peer.AcceptOnlyFromAmong("node");
@@ -78,6 +83,7 @@ internal static class Commands
                     ConnectConcurrency = Positive(parsed.GetValue(connectConcurrency), "--connect-concurrency"),
                 };
                 if (settings.Url is not null && settings.Variants.Count > 0) throw new FormatException("--variant starts the app itself; it cannot be combined with --url.");
+                if (settings.Variants.GroupBy(v => v.Name).FirstOrDefault(g => g.Count() > 1) is { } twice) throw new FormatException($"--variant '{twice.Key}' is given twice: variant names must differ.");
                 if (settings.Rates.Count > 0 && d.Name != "echo") throw new FormatException("--rate applies to the echo scenario only.");
             }
             catch (FormatException ex)
@@ -126,12 +132,23 @@ internal static class Commands
     private static string KeyValue(string text, string option) =>
         text.IndexOf('=') > 0 ? text : throw new FormatException($"{option} '{text}' is not Key=Value.");
 
+    /// <summary>NAME alone, or NAME=item[,item...] where an item is Key=Value (an app setting) or env:VAR=VALUE (its environment).</summary>
     private static Variant ParseVariant(string text)
     {
+        const string Env = "env:";
         int eq = text.IndexOf('=');
-        if (eq <= 0 || eq == text.Length - 1) throw new FormatException($"--variant '{text}' is not NAME=Key=Value[,Key=Value].");
-        var args = text[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return new Variant(text[..eq], [.. args.Select(a => KeyValue(a, "--variant"))]);
+        string name = (eq < 0 ? text : text[..eq]).Trim();
+        if (name.Length == 0) throw new FormatException($"--variant '{text}' has no name: use NAME or NAME=Key=Value[,env:VAR=VALUE].");
+        var items = eq < 0 ? [] : text[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        List<string> args = [], env = [];
+        foreach (string item in items)
+        {
+            bool isEnv = item.StartsWith(Env, StringComparison.OrdinalIgnoreCase);
+            string pair = isEnv ? item[Env.Length..] : item;
+            if (pair.IndexOf('=') <= 0) throw new FormatException($"--variant '{text}': '{item}' is not {(isEnv ? "env:VAR=VALUE" : "Key=Value")}.");
+            (isEnv ? env : args).Add(pair);
+        }
+        return new Variant(name, args, env);
     }
 
     private static T Positive<T>(T value, string option) where T : System.Numerics.INumber<T> =>

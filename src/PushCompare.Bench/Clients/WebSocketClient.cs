@@ -20,8 +20,8 @@ internal abstract class WebSocketClient(int index, RunContext context) : BenchCl
 
     protected ClientWebSocket Socket { get; } = new();
 
-    /// <summary>Bytes of the HTTP upgrade (request up, 101 response down), counted before frame metering starts.</summary>
-    public (long Up, long Down) Handshake { get; private set; }
+    /// <summary>Bytes of the HTTP upgrade (request up, 101 response down), as the frame meters delimited them.</summary>
+    public (long Up, long Down) Handshake => (_stream?.Up?.HeadBytes ?? 0, _stream?.Down?.HeadBytes ?? 0);
 
     public CountingStream? Stream => _stream;
 
@@ -41,6 +41,7 @@ internal abstract class WebSocketClient(int index, RunContext context) : BenchCl
             ConnectCallback = async (c, ct) =>
             {
                 _stream = new CountingStream(await SocketFactory.ConnectAsync(c.DnsEndPoint, ct));
+                _stream.MeterWebSocket();
                 Context.Traffic.Add(_stream);
                 return _stream;
             },
@@ -56,8 +57,6 @@ internal abstract class WebSocketClient(int index, RunContext context) : BenchCl
         }
         var uri = new UriBuilder(new Uri(Context.BaseUri, PathAndQuery)) { Scheme = Context.BaseUri.Scheme == "https" ? "wss" : "ws" }.Uri;
         await Socket.ConnectAsync(uri, _invoker, cancel);
-        Handshake = (_stream!.BytesWritten, _stream.BytesRead);
-        _stream.StartFrameMetering();
     }
 
     /// <summary>Receives one whole message into <paramref name="buffer"/>; Count = -1 when it did not fit (the rest is skipped).</summary>

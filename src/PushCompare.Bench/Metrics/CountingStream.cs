@@ -5,7 +5,8 @@ namespace PushCompare.Bench.Metrics;
 
 /// <summary>
 /// Wraps a connection's socket stream and counts every byte read and written (TCP payload: HTTP headers, bodies,
-/// WebSocket frames; not TCP/IP headers). After a WebSocket handshake it can also classify frames per direction.
+/// WebSocket frames; not TCP/IP headers). For a WebSocket connection it also splits each direction into the HTTP
+/// upgrade head and RFC 6455 frames.
 /// One reader and one writer at a time, as on any socket stream, so the counters are plain fields.
 /// </summary>
 internal sealed class CountingStream(Stream inner) : Stream
@@ -23,11 +24,14 @@ internal sealed class CountingStream(Stream inner) : Stream
 
     public FrameMeter? Up => Volatile.Read(ref _up);
 
-    /// <summary>Starts frame classification; call right after the WebSocket handshake, before any frame flows.</summary>
-    public void StartFrameMetering()
+    /// <summary>
+    /// Meters a WebSocket connection from its first byte: the upgrade head, then frames. Call before the upgrade
+    /// request is written. (Starting after the handshake missed frames that arrived in the same read as the 101.)
+    /// </summary>
+    public void MeterWebSocket()
     {
-        Volatile.Write(ref _down, new FrameMeter());
-        Volatile.Write(ref _up, new FrameMeter());
+        Volatile.Write(ref _down, new FrameMeter(afterHttpHead: true));
+        Volatile.Write(ref _up, new FrameMeter(afterHttpHead: true));
     }
 
     private void OnRead(ReadOnlySpan<byte> data)

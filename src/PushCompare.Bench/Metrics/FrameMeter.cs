@@ -6,9 +6,14 @@ namespace PushCompare.Bench.Metrics;
 /// Classifies the bytes of one direction of a WebSocket connection by RFC 6455 §5.2 frame headers: data-frame
 /// headers, data payload, and control frames (ping/pong/close). It reads only headers and skips payloads, so a
 /// report can say "payload + 2 B per message" exactly even when keep-alive pings share the connection.
+/// Created with <c>afterHttpHead</c>, it first counts the HTTP upgrade head up to its blank line: the split between
+/// handshake and frames is found in the bytes themselves, wherever the reads happen to end (a frame sent right
+/// after the 101 response often arrives in the same read).
 /// </summary>
-internal sealed class FrameMeter
+internal sealed class FrameMeter(bool afterHttpHead = false)
 {
+    private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
+    private int _endOfHeadMatched = afterHttpHead ? 0 : EndOfHead.Length;
     private readonly byte[] _header = new byte[14];
     private int _headerLength;
     private int _headerNeeded = 2;
@@ -23,12 +28,17 @@ internal sealed class FrameMeter
     public long ControlFrames;
     public long ControlBytes;    // ping and pong frames, headers and payloads together
     public long CloseBytes;      // the close frame (once per connection, so not per-message overhead)
+    public long HeadBytes;       // the HTTP upgrade request or response, blank line included
+
+    /// <summary>False while the HTTP head is still arriving; frames are counted only after it.</summary>
+    public bool HeadComplete => _endOfHeadMatched == EndOfHead.Length;
 
     /// <summary>True when a header made no sense (reserved bits or unknown opcode): the counts stop there.</summary>
     public bool LostSync { get; private set; }
 
     public void Feed(ReadOnlySpan<byte> data)
     {
+        if (!HeadComplete) data = FeedHead(data);
         while (!data.IsEmpty && !LostSync)
         {
             if (_payloadLeft > 0)
@@ -58,6 +68,20 @@ internal sealed class FrameMeter
             if (_headerLength < _headerNeeded) continue;
             CompleteHeader();
         }
+    }
+
+    /// <summary>Counts head bytes up to and including "\r\n\r\n" (also when split over reads); returns what follows it.</summary>
+    private ReadOnlySpan<byte> FeedHead(ReadOnlySpan<byte> data)
+    {
+        int i = 0;
+        while (i < data.Length && !HeadComplete)
+        {
+            byte b = data[i++];
+            // After a mismatch only a CR can start the terminator again ("\r\n\r" then "\r" leaves one CR matched).
+            _endOfHeadMatched = b == EndOfHead[_endOfHeadMatched] ? _endOfHeadMatched + 1 : b == (byte)'\r' ? 1 : 0;
+        }
+        HeadBytes += i;
+        return data[i..];
     }
 
     private void CompleteHeader()

@@ -14,7 +14,7 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console, 
     public async Task<int> RunAsync(CancellationToken cancel)
     {
         var started = DateTimeOffset.UtcNow;
-        var targets = Targets();
+        var targets = Targets(settings);
         IProgressSink progress = !settings.Progress ? new NoProgress()
             : console.Profile.Capabilities.Interactive ? new LiveProgress(console)
             : new LineProgress(console.Profile.Out.Writer);
@@ -93,12 +93,17 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console, 
         foreach (var sample in r.ErrorSamples.Take(5)) console.MarkupLine($"    [grey]{Markup.Escape(sample)}[/]");
     }
 
-    private List<Target> Targets()
+    /// <summary>The servers to measure; a variant's settings and environment come after the global ones, so they win.</summary>
+    internal static List<Target> Targets(BenchSettings settings)
     {
         var targets = new List<Target>();
         string dll = settings.ServerDll ?? BuildInfo.WebDll;
         if (settings.Url is { } url) targets.Add(new UrlTarget("url", url, settings.ServerPid));
-        else if (settings.Variants.Count > 0) targets.AddRange(settings.Variants.Select(v => new AppTarget(v.Name, dll, [.. settings.ServerArgs, .. v.ServerArgs], settings.ServerEnv)));
+        else if (settings.Variants.Count > 0)
+        {
+            targets.AddRange(settings.Variants.Select(v =>
+                new AppTarget(v.Name, dll, [.. settings.ServerArgs, .. v.ServerArgs], [.. settings.ServerEnv, .. v.ServerEnv])));
+        }
         else targets.Add(new AppTarget("pushcompare", dll, settings.ServerArgs, settings.ServerEnv));
         if (settings.NodePeer) targets.Add(new NodePeerTarget(BuildInfo.NodePeerDirectory));
         return targets;

@@ -77,9 +77,11 @@ internal static class ResultChecks
         }
         FrameCounts up = default, down = default;
         long handshakeUp = 0, handshakeDown = 0, unaccounted = 0, received = 0;
+        bool headsComplete = true;
         foreach (var c in closed)
         {
             var s = c.Stream!;
+            headsComplete &= s.Up!.HeadComplete && s.Down!.HeadComplete;
             var (hu, hd) = c.Handshake;
             var fu = s.Up!.Counts;
             var fd = s.Down!.Counts;
@@ -90,6 +92,7 @@ internal static class ResultChecks
             unaccounted += (s.BytesWritten - hu - fu.TotalBytes) + (s.BytesRead - hd - fd.TotalBytes);
             received += c.Counters.Received;
         }
+        if (!headsComplete) result.Problems.Add("an HTTP upgrade head never ended with a blank line (CRLF CRLF): its frames could not be counted");
         if (down.LostSync || up.LostSync) result.Problems.Add("a WebSocket frame header made no sense: byte accounting lost its place");
         if (unaccounted != 0) result.Problems.Add($"{unaccounted} WebSocket bytes are neither handshake nor frames");
         if (down.DataMessages != received) result.Problems.Add($"{down.DataMessages} data messages arrived but the clients counted {received}");

@@ -13,6 +13,8 @@ internal sealed partial class AppTarget(string name, string dll, IReadOnlyList<s
 
     public IReadOnlyList<string> ServerArgs => serverArgs;
 
+    public IReadOnlyList<string> ServerEnv => serverEnv;
+
     [GeneratedRegex(@"Now listening on: (?<url>http://\S+)")]
     private static partial Regex ListeningLine();
 
