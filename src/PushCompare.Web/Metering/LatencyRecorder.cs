@@ -4,26 +4,33 @@ namespace PushCompare.Web.Metering;
 
 /// <summary>
 /// Delivery latencies of one transport in an HdrHistogram (microseconds, 3 significant digits, up to one hour).
-/// Writers use HdrHistogram's wait-free <see cref="Recorder"/>; a reader folds its interval histograms into a total.
+/// Writers use HdrHistogram's wait-free <see cref="Recorder"/>, one per core so connections on different cores do not
+/// contend on one recorder's counters; a reader folds their interval histograms into a total.
 /// </summary>
 internal sealed class LatencyRecorder
 {
     private const long Lowest = 1, Highest = 3_600_000_000; // 1 µs to 1 h
     private const int Digits = 3;
 
-    private readonly Recorder _recorder = new(Lowest, Highest, Digits, (id, low, high, digits) => new LongHistogram(id, low, high, digits));
+    private readonly Recorder[] _recorders = [.. Enumerable.Range(0, Environment.ProcessorCount)
+        .Select(_ => new Recorder(Lowest, Highest, Digits, (id, low, high, digits) => new LongHistogram(id, low, high, digits)))];
+    private readonly HistogramBase?[] _intervals = new HistogramBase?[Environment.ProcessorCount];
     private readonly LongHistogram _total = new(Lowest, Highest, Digits);
     private readonly Lock _gate = new();
-    private HistogramBase? _interval;
 
-    public void Record(long microseconds) => _recorder.RecordValue(Math.Clamp(microseconds, Lowest, Highest));
+    public void Record(long microseconds) =>
+        _recorders[Thread.GetCurrentProcessorId() % _recorders.Length].RecordValue(Math.Clamp(microseconds, Lowest, Highest));
 
     public LatencyStats Read()
     {
         lock (_gate)
         {
-            _interval = _interval is null ? _recorder.GetIntervalHistogram() : _recorder.GetIntervalHistogram(_interval);
-            _total.Add(_interval);
+            for (int i = 0; i < _recorders.Length; i++)
+            {
+                var interval = _intervals[i] is { } recycled ? _recorders[i].GetIntervalHistogram(recycled) : _recorders[i].GetIntervalHistogram();
+                _total.Add(interval);
+                _intervals[i] = interval;
+            }
             long count = _total.TotalCount;
             if (count == 0) return LatencyStats.Empty;
             return new LatencyStats(count, Ms(_total.GetMean()), Ms(_total.GetValueAtPercentile(50)),
@@ -35,7 +42,7 @@ internal sealed class LatencyRecorder
     {
         lock (_gate)
         {
-            _recorder.Reset();
+            foreach (var recorder in _recorders) recorder.Reset();
             _total.Reset();
         }
     }

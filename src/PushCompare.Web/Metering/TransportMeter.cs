@@ -7,7 +7,7 @@ internal sealed class TransportMeter(WireTransport transport)
     private int _openWebSockets;
 
     public WireTransport Transport { get; } = transport;
-    public WireCounters Counters { get; } = new();
+    public WireCounters Counters { get; } = new(Environment.ProcessorCount);
 
     /// <summary>Latency of delivered messages; "other" carries no messages, so it has none.</summary>
     public LatencyRecorder? Latency { get; } = transport == WireTransport.Other ? null : new LatencyRecorder();
