@@ -6,24 +6,8 @@ using System.Text.Json.Nodes;
 namespace PushCompare.UnitTests.Metering;
 
 /// <summary>Requests of different transports on ONE keep-alive connection: each transport's bytes equal exactly what the client moved for it.</summary>
-public sealed class KeepAliveAttributionTests : IAsyncLifetime
+public sealed class KeepAliveAttributionTests : MeteredWireTest
 {
-    private readonly MeteredApp _app = new();
-    private readonly CountingConnections _wire = new();
-    private HttpClient _client = null!;
-
-    public Task InitializeAsync()
-    {
-        _client = new HttpClient(_wire.CreateHandler()) { BaseAddress = _app.BaseAddress };
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
-
     [Fact]
     public async Task Each_transport_gets_exactly_the_bytes_of_its_own_requests_on_a_shared_connection()
     {

@@ -9,24 +9,8 @@ namespace PushCompare.UnitTests.Metering;
 /// A session declares short polling once (<c>POST /poll?wait=0</c>); every request of it then counts as short polling,
 /// though none of them repeats <c>wait=0</c>. The session decides, not each request's query.
 /// </summary>
-public sealed class ShortPollSessionTests : IAsyncLifetime
+public sealed class ShortPollSessionTests : MeteredWireTest
 {
-    private readonly MeteredApp _app = new();
-    private readonly CountingConnections _wire = new();
-    private HttpClient _client = null!;
-
-    public Task InitializeAsync()
-    {
-        _client = new HttpClient(_wire.CreateHandler()) { BaseAddress = _app.BaseAddress };
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-    }
-
     [Fact]
     public async Task Open_send_poll_and_delete_of_a_wait_0_session_all_count_as_short_polling()
     {
