@@ -44,9 +44,10 @@ public sealed class CommandLineTests
         Assert.Equal(["Metering:Enabled=false"], settings.Variants[2].ServerArgs);
         Assert.Equal(["DOTNET_gcServer=0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"], settings.Variants[2].ServerEnv);
 
-        // Each variant's app gets the global settings first, then its own (the last value of a key wins in both).
+        // Each variant's app gets the bench's own setting (no connect rate limit), the global settings, then its own
+        // (the last value of a key wins in both).
         var targets = BenchRunner.Targets(settings).Cast<AppTarget>().ToList();
-        Assert.Equal(["LongPolling:PollTimeout=00:00:05", "Performance:InlineSocketScheduling=false"], targets[1].ServerArgs);
+        Assert.Equal([BenchRunner.UnlimitedConnects, "LongPolling:PollTimeout=00:00:05", "Performance:InlineSocketScheduling=false"], targets[1].ServerArgs);
         Assert.Equal(["DOTNET_TieredPGO=0", "DOTNET_gcServer=0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"], targets[2].ServerEnv);
     }
 

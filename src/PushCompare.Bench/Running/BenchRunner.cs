@@ -93,18 +93,23 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console, 
         foreach (var sample in r.ErrorSamples.Take(5)) console.MarkupLine($"    [grey]{Markup.Escape(sample)}[/]");
     }
 
+    internal const string UnlimitedConnects = "Security:ConnectBurst=1000000";
+
     /// <summary>The servers to measure; a variant's settings and environment come after the global ones, so they win.</summary>
     internal static List<Target> Targets(BenchSettings settings)
     {
         var targets = new List<Target>();
         string dll = settings.ServerDll ?? BuildInfo.WebDll;
+        // Every bench client comes from one machine, i.e. one "client address" to the app's per-address connect
+        // rate limit (Security:ConnectBurst, 120 by default): lift it first; --server-arg can still set it.
+        string[] appArgs = [UnlimitedConnects, .. settings.ServerArgs];
         if (settings.Url is { } url) targets.Add(new UrlTarget("url", url, settings.ServerPid));
         else if (settings.Variants.Count > 0)
         {
             targets.AddRange(settings.Variants.Select(v =>
-                new AppTarget(v.Name, dll, [.. settings.ServerArgs, .. v.ServerArgs], [.. settings.ServerEnv, .. v.ServerEnv])));
+                new AppTarget(v.Name, dll, [.. appArgs, .. v.ServerArgs], [.. settings.ServerEnv, .. v.ServerEnv])));
         }
-        else targets.Add(new AppTarget("pushcompare", dll, settings.ServerArgs, settings.ServerEnv));
+        else targets.Add(new AppTarget("pushcompare", dll, appArgs, settings.ServerEnv));
         if (settings.NodePeer) targets.Add(new NodePeerTarget(BuildInfo.NodePeerDirectory));
         return targets;
     }
