@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Runs every test of PushCompare (unit, integration and real-browser end-to-end).
-# On Debian it first installs Chromium when it is missing; PUSHCOMPARE_CHROMIUM=/path/to/chrome points the
-# browser tests at another Chromium build instead.
+# On Debian it first installs what is missing (Chromium, Node.js, npm); PUSHCOMPARE_CHROMIUM=/path/to/chrome points
+# the browser tests at another Chromium build instead.
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# Debian packages the tests need: Chromium for the browser tests, Node.js and npm for the benchmark's Node `ws` peer.
+missing=()
 browser="${PUSHCOMPARE_CHROMIUM:-/usr/bin/chromium}"
-if [ ! -x "$browser" ]; then
+[ -x "$browser" ] || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
-    echo "Chromium not found at $browser: installing Debian's chromium package..."
+    echo "Installing Debian packages the tests need: ${missing[*]}..."
     sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "Chromium not found at $browser and apt-get is unavailable: the browser tests will try Playwright's own browsers." >&2
+    echo "Missing ${missing[*]} and apt-get is unavailable: the browser tests will try Playwright's own browsers," \
+      "and the Node peer test needs Node.js 18+ with npm." >&2
   fi
 fi
 
