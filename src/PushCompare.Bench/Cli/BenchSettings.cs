@@ -16,6 +16,16 @@ public enum HeaderProfile
 }
 
 /// <summary>
+/// The HTTP client of polling push and idle runs: .NET's HttpClient (shared, pooled), or a lean hand-written HTTP/1.1
+/// client with one connection per simulated user, to tell the client's share of the latency from the server's.
+/// </summary>
+public enum PollClientKind
+{
+    HttpClient,
+    Raw,
+}
+
+/// <summary>
 /// A copy of the app started with extra settings (Key=Value, as --server-arg) and environment variables (NAME=VALUE,
 /// as --server-env), for side-by-side runs: metering on vs off, inline scheduling off, workstation GC, ...
 /// </summary>
@@ -51,6 +61,7 @@ public sealed class BenchSettings
     public bool ChromiumHeaders { get; init; }
     public bool Progress { get; init; } = true;
     public int ConnectConcurrency { get; init; } = 64;
+    public PollClientKind PollClient { get; init; } = PollClientKind.HttpClient;
 
     /// <summary>The header profiles to run: always the .NET client, plus Chromium's when asked.</summary>
     public IReadOnlyList<HeaderProfile> HeaderProfiles => ChromiumHeaders ? [HeaderProfile.DotNet, HeaderProfile.Chromium] : [HeaderProfile.DotNet];

@@ -43,12 +43,19 @@ internal static class Commands
         var chromium = new Option<bool>("--chromium-headers") { Description = "Also run with the request headers Chromium 156 sends (the browser case)" };
         var noProgress = new Option<bool>("--no-progress") { Description = "No live display while running" };
         var drain = new Option<double>("--drain") { Description = "Seconds to wait for replies still in flight when the window ends", DefaultValueFactory = _ => 10 };
+        var pollClient = new Option<string>("--poll-client")
+        {
+            Description = "HTTP client of the polling push and idle clients: httpclient (.NET HttpClient) or raw (hand-written HTTP/1.1, " +
+                "one keep-alive connection per client, near-zero allocation); echo always uses httpclient",
+            DefaultValueFactory = _ => "httpclient",
+        };
+        pollClient.AcceptOnlyFromAmong("httpclient", "raw");
         var connectConcurrency = new Option<int>("--connect-concurrency") { Description = "Connections opened at once while clients connect", DefaultValueFactory = _ => 64 };
 
         var command = new Command(d.Name, d.Description)
         {
             transport, clients, duration, warmup, size, interval, pollInterval, rate, p99, allSteps, outDir, url, serverPid, serverDll,
-            serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency,
+            serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient,
         };
         command.SetAction(async (parsed, cancel) =>
         {
@@ -81,7 +88,10 @@ internal static class Commands
                     Progress = !parsed.GetValue(noProgress),
                     DrainSeconds = NonNegative(parsed.GetValue(drain), "--drain"),
                     ConnectConcurrency = Positive(parsed.GetValue(connectConcurrency), "--connect-concurrency"),
+                    PollClient = parsed.GetValue(pollClient) == "raw" ? PollClientKind.Raw : PollClientKind.HttpClient,
                 };
+                if (settings.PollClient == PollClientKind.Raw && d.Name == "echo") throw new FormatException("--poll-client raw applies to the push and idle scenarios; echo uses HttpClient.");
+                if (settings.PollClient == PollClientKind.Raw && settings.ChromiumHeaders) throw new FormatException("--chromium-headers needs --poll-client httpclient: the raw client sends only Host (and Content-Length on a POST).");
                 if (settings.Url is not null && settings.Variants.Count > 0) throw new FormatException("--variant starts the app itself; it cannot be combined with --url.");
                 if (settings.Variants.GroupBy(v => v.Name).FirstOrDefault(g => g.Count() > 1) is { } twice) throw new FormatException($"--variant '{twice.Key}' is given twice: variant names must differ.");
                 if (settings.Rates.Count > 0 && d.Name != "echo") throw new FormatException("--rate applies to the echo scenario only.");

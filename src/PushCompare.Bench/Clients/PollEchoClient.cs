@@ -53,7 +53,7 @@ internal sealed class PollEchoClient(int index, RunContext context) : PollClient
     {
         try
         {
-            await PollLoopAsync(OnReply, () => Volatile.Read(ref _senderDone) == 1 && AllAnswered, cancel);
+            await PollLoopAsync(OnReply, onUtf8: null, () => Volatile.Read(ref _senderDone) == 1 && AllAnswered, cancel);
         }
         catch (OperationCanceledException) when (!Context.Abort.IsCancellationRequested)
         {

@@ -16,7 +16,7 @@ internal sealed class PollPushClient(int index, RunContext context, int? pushInt
     {
         try
         {
-            await PollLoopAsync(OnTick, () => Context.Stop.IsCancellationRequested, Context.Stop);
+            await PollLoopAsync(OnTick, OnTickUtf8, () => Context.Stop.IsCancellationRequested, Context.Stop);
         }
         catch (OperationCanceledException) when (Context.Stop.IsCancellationRequested)
         {
@@ -24,9 +24,16 @@ internal sealed class PollPushClient(int index, RunContext context, int? pushInt
         }
     }
 
-    private bool OnTick(string message)
+    protected override bool SupportsRawClient => true;
+
+    private bool OnTick(string message) => OnTick(Tick.TryParse(message, out long n, out long serverMs), n, serverMs);
+
+    /// <summary>The raw client's path: the tick is parsed from the response bytes, no string per message.</summary>
+    private bool OnTickUtf8(ReadOnlySpan<byte> message) => OnTick(Tick.TryParse(message, out long n, out long serverMs), n, serverMs);
+
+    private bool OnTick(bool parsed, long n, long serverMs)
     {
-        if (pushIntervalMs is null || !Tick.TryParse(message, out long n, out long serverMs))
+        if (pushIntervalMs is null || !parsed)
         {
             Error(pushIntervalMs is null ? "an idle session received a message" : "a push message was not 'tick <n> <unix ms>'");
             return true;

@@ -204,6 +204,9 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         return result;
     }
 
+    private bool UsesRawPollClient(RunSpec spec) => settings.PollClient == PollClientKind.Raw &&
+        spec.Transport != Transport.WebSocket && spec.Mode is RunMode.Push or RunMode.Idle;
+
     private RunResult NewResult(RunSpec spec, Target target) => new()
     {
         Scenario = spec.Scenario,
@@ -211,7 +214,8 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         Target = target.Name,
         TargetKind = target.Kind,
         Transport = spec.Transport.ToString().ToLowerInvariant(),
-        Headers = spec.Headers.ToString().ToLowerInvariant(),
+        // The raw polling client sends its own minimal head (Host, Content-Length on a POST), so it is its own profile.
+        Headers = UsesRawPollClient(spec) ? "raw" : spec.Headers.ToString().ToLowerInvariant(),
         Round = spec.Round,
         Clients = spec.Clients,
         Size = settings.Size,
