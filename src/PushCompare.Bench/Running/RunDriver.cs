@@ -38,7 +38,10 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         await using (instance)
         {
             using var context = new RunContext(spec, settings, instance.BaseUri);
-            using var http = spec.Transport == Transport.WebSocket ? null : new PollHttp(instance.BaseUri, spec.Headers, context.Traffic);
+            // Only the HttpClient polling client needs the shared handler; raw polling clients open their own sockets.
+            using var http = spec.Transport == Transport.WebSocket || settings.PollClient == PollClientKind.Raw
+                ? null
+                : new PollHttp(instance.BaseUri, spec.Headers, context.Traffic);
             context.Http = http;
             try
             {
