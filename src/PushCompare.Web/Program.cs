@@ -18,11 +18,14 @@ builder.AddWireMetering();
 
 var app = builder.Build();
 
+app.UseWireMetering(); // first, so every request's bytes are bound to it
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // empty 404/405 answers from routing become ProblemDetails too
+app.UseNoStore(LongPollingEndpoints.Path, StatsEndpoints.Path);
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseConnectionGuards();
+app.UseWebSockets(); // the upgrade feature; pings are configured per connection on accept
 app.MapWebSocketEcho();
 app.MapLongPolling();
 app.MapStats();

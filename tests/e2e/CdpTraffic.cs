@@ -74,6 +74,17 @@ public sealed class CdpTraffic
         }
     }
 
+    /// <summary>The ids of every polling session the page opened: the <c>Location</c> of each <c>201</c> to <c>POST /poll</c>.</summary>
+    public IReadOnlyList<string> PollSessionIds()
+    {
+        lock (_gate)
+        {
+            return [.. _http.Values.Where(x => x.Method == "POST" && x.Url?.AbsolutePath == "/poll")
+                .Select(x => Header(x.ResponseHeaders, "Location")).OfType<string>()
+                .Where(l => l.StartsWith("/poll/", StringComparison.Ordinal)).Select(l => l["/poll/".Length..]).Distinct()];
+        }
+    }
+
     /// <summary>Resolves once every request of the session has finished loading (a request still open has no size yet).</summary>
     public Task PollSessionSettledAsync(string id, TimeSpan timeout) =>
         WhenAsync(() => PollSession(id) is { Count: > 0 } all && all.All(x => x.EncodedDataLength is not null || x.Failed is not null), timeout);

@@ -54,9 +54,12 @@ public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper out
     public async Task Polling_session_bytes_equal_every_request_and_response_chromium_reported(string transport)
     {
         string key = await RunWorkloadAsync(transport);
-        await _cdp.PollSessionSettledAsync(key, EventWait);
+        // The page shows the session's stats key; its requests carry the id, which only the 201 of POST /poll names.
+        string id = Assert.Single(_cdp.PollSessionIds());
+        Assert.NotEqual(id, key);
+        await _cdp.PollSessionSettledAsync(id, EventWait);
 
-        var exchanges = _cdp.PollSession(key);
+        var exchanges = _cdp.PollSession(id);
         var sends = exchanges.Where(x => x.Method == "POST" && x.Url!.AbsolutePath != "/poll").ToList();
         Assert.Equal(Workload, sends.Select(x => x.Body));
         Assert.Single(exchanges, x => x.Method == "POST" && x.Url!.AbsolutePath == "/poll");

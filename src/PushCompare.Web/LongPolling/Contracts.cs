@@ -6,9 +6,11 @@ namespace PushCompare.Web.LongPolling;
 /// <summary>
 /// Body of <c>201 Created</c> from <c>POST /poll</c>: the session id and the limits the client must respect.
 /// <c>WaitMs</c> is the session's default hold time (from <c>?wait=</c>, else <c>PollTimeoutMs</c>; 0 = short polling).
+/// <c>StatsKey</c> names the session's figures in <c>/api/stats?session=</c>; unlike the id it grants nothing.
 /// </summary>
 public sealed record SessionCreated(
     string Id,
+    string StatsKey,
     string Echo,
     int PollTimeoutMs,
     int WaitMs,

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Diagnostics.CodeAnalysis;
 using PushCompare.Web.Http;
 
 namespace PushCompare.Web.LongPolling;
@@ -11,21 +11,19 @@ public static class HoldTime
 {
     public const string Query = "wait";
 
-    /// <summary>Parses a whole number of milliseconds (digits only, as the endpoints accept it); no range check.</summary>
-    public static bool TryParseMs(string? value, out int milliseconds) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out milliseconds);
-
-    /// <summary>The hold time <paramref name="wait"/> asks for (<paramref name="fallback"/> when absent), or the 400 that explains a bad value.</summary>
-    internal static IResult? TryParse(string? wait, TimeSpan fallback, TimeSpan max, out TimeSpan hold)
+    /// <summary>The hold time <paramref name="wait"/> asks for (<paramref name="fallback"/> when absent); false with the 400 that explains a bad value.</summary>
+    internal static bool TryParse(string? wait, TimeSpan fallback, TimeSpan max, out TimeSpan hold, [NotNullWhen(false)] out IResult? problem)
     {
         hold = fallback;
-        if (wait is null) return null;
-        if (!TryParseMs(wait, out int ms) || ms > max.TotalMilliseconds)
+        problem = null;
+        if (wait is null) return true;
+        if (!QueryNumber.TryParse(wait, out int ms) || ms > max.TotalMilliseconds)
         {
-            return Problems.Create(StatusCodes.Status400BadRequest, "Invalid wait",
+            problem = Problems.Create(StatusCodes.Status400BadRequest, "Invalid wait",
                 $"wait='{wait}' is not a hold time: give milliseconds from 0 (answer at once) to {max.TotalMilliseconds:0}.");
+            return false;
         }
         hold = TimeSpan.FromMilliseconds(ms);
-        return null;
+        return true;
     }
 }

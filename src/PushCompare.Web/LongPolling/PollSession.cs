@@ -1,4 +1,5 @@
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Metering;
 
 namespace PushCompare.Web.LongPolling;
 
@@ -29,8 +30,8 @@ internal readonly record struct PollResult(PollStatus Status, long Cursor = 0, s
 /// A message is dropped only when a later poll's cursor acknowledges it, so a response lost in flight is sent again.
 /// At most one poll is held; a newer poll completes the older one (204) and takes over.
 /// </summary>
-internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions options, TimeProvider time, Action<PollSession> onClosed,
-    TimeSpan? defaultWait = null)
+internal sealed class PollSession(string id, string statsKey, TransportDescriptor transport, EchoMode mode, TimeSpan defaultWait,
+    LongPollingOptions options, TimeProvider time, Action<PollSession> onClosed)
 {
     private readonly Lock _gate = new();
     private readonly Queue<(long Seq, string Text, int Bytes, long QueuedAt)> _unacked = new();
@@ -42,15 +43,52 @@ internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions o
     private long _lastActivity = time.GetTimestamp();
     private long _clientSeq;    // the client's sequence number of the last message accepted
     private bool _draining;     // server stopping: accept nothing new, close once the client has acknowledged everything
+    private IDisposable? _figures;            // the metering's lease on this session's figures, ended with the session
+    private CancellationTokenSource? _ended;  // made only for a session that runs work of its own (a push stream)
 
     public string Id { get; } = id;
+
+    /// <summary>The key of this session's figures in <c>/api/stats</c>; it grants nothing (docs/measuring.md).</summary>
+    public string StatsKey { get; } = statsKey;
+
+    /// <summary>The transport this session counts as, decided once when it opened.</summary>
+    public TransportDescriptor Transport { get; } = transport;
+
     public EchoMode Mode { get; } = mode;
 
     /// <summary>How long a poll without <c>wait</c> is held: <c>POST /poll?wait=W</c>, else the poll timeout.</summary>
-    public TimeSpan DefaultWait { get; } = defaultWait ?? options.PollTimeout;
+    public TimeSpan DefaultWait { get; } = defaultWait;
 
-    /// <summary>Opened with <c>wait=0</c>: every poll answers at once unless it asks to wait. Metering counts the session as short polling.</summary>
-    public bool IsShortPolling => DefaultWait == TimeSpan.Zero;
+    /// <summary>Hands the session its figures' lease, ended when the session ends (at once if it already has).</summary>
+    public void TrackFigures(IDisposable figures)
+    {
+        lock (_gate)
+        {
+            if (CloseReason is null)
+            {
+                _figures = figures;
+                return;
+            }
+        }
+        figures.Dispose();
+    }
+
+    /// <summary>
+    /// Cancelled when the session ends, so work that serves it — a push stream — stops then, not at its next tick (which
+    /// may be an hour away), and the session's memory is freed with it.
+    /// </summary>
+    public CancellationToken Ended
+    {
+        get
+        {
+            lock (_gate)
+            {
+                _ended ??= new CancellationTokenSource();
+                if (CloseReason is not null) _ended.Cancel();
+                return _ended.Token;
+            }
+        }
+    }
 
     /// <summary>Why the session ended (null while it is open); sent with every later 410.</summary>
     public string? CloseReason { get; private set; }
@@ -197,6 +235,9 @@ internal sealed class PollSession(string id, EchoMode mode, LongPollingOptions o
         _backlogBytes = 0;
         _heldPoll?.TrySetResult(false);
         _heldPoll = null;
+        _figures?.Dispose();
+        _figures = null;
+        _ended?.Cancel(); // its only listener is a push stream's linked token; the stream resumes asynchronously
     }
 
     private void Acknowledge(long cursor)

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Metering;
 
 namespace PushCompare.Web.LongPolling;
 
@@ -11,11 +14,15 @@ internal readonly record struct SessionLookup(PollSession? Session, bool WasIssu
 internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, SessionIds ids, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, PollSession> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TransportDescriptor, StrongBox<int>> _openBy = new();
     private int _open;
+    private int _draining; // 1 once shutdown began; Interlocked, so TryOpen and DrainAsync cannot both miss each other
 
     public LongPollingOptions Options => options.Value;
 
-    public bool IsDraining => _draining;
+    public bool IsDraining => Volatile.Read(ref _draining) == 1;
+
+    public SessionIds Ids => ids;
 
     /// <summary>Sessions held in memory: open ones plus closed ones kept one idle period for their 410 reason.</summary>
     public int TrackedCount => _sessions.Count;
@@ -23,33 +30,46 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
     /// <summary>Sessions open now (closed ones waiting to be swept are not counted).</summary>
     public int OpenCount => Volatile.Read(ref _open);
 
+    /// <summary>Sessions of <paramref name="transport"/> open now: the exact figure /api/stats and the gauge show.</summary>
+    public int OpenCountOf(TransportDescriptor transport) => _openBy.TryGetValue(transport, out var n) ? Volatile.Read(ref n.Value) : 0;
+
     /// <summary>
     /// Opens a session whose polls hold for <paramref name="defaultWait"/> unless they say otherwise (default: the poll
-    /// timeout), or returns null when <see cref="LongPollingOptions.MaxSessions"/> are already open.
+    /// timeout). False when <see cref="LongPollingOptions.MaxSessions"/> are already open or the server is draining.
     /// </summary>
-    public PollSession? TryOpen(EchoMode mode, TimeSpan? defaultWait = null)
+    public bool TryOpen(EchoMode mode, TimeSpan? defaultWait, [NotNullWhen(true)] out PollSession? session)
     {
-        if (_draining) return null;
+        session = null;
+        if (IsDraining) return false;
         if (Interlocked.Increment(ref _open) > options.Value.MaxSessions)
         {
             Interlocked.Decrement(ref _open);
-            return null;
+            return false;
         }
-        var session = new PollSession(ids.NewId(), mode, options.Value, time, OnClosed, defaultWait);
-        _sessions[session.Id] = session;
-        return session;
+        var wait = defaultWait ?? options.Value.PollTimeout;
+        // The one place a session's transport is decided: opened with wait=0, every poll answers at once.
+        var transport = wait == TimeSpan.Zero ? PollingTransports.ShortPoll : PollingTransports.LongPoll;
+        Interlocked.Increment(ref _openBy.GetOrAdd(transport, static _ => new StrongBox<int>()).Value);
+        string id = ids.NewId();
+        var opened = new PollSession(id, ids.StatsKey(id), transport, mode, wait, options.Value, time, OnClosed);
+        _sessions[id] = opened;
+        // A drain that began after the check above may have walked the sessions before this one was added: drain it
+        // here, so it cannot hold shutdown for the whole drain timeout. (Interlocked on both sides: one sees the other.)
+        if (Interlocked.CompareExchange(ref _draining, 0, 0) == 1 && opened.BeginDrain()) return false;
+        session = opened;
+        return true;
     }
 
     public SessionLookup Find(string id) =>
         _sessions.TryGetValue(id, out var session) ? new(session, true) : new(null, ids.WasIssued(id));
 
     private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile bool _draining;
 
     // A closed session stays findable for one idle period so its client learns why (410 with the reason).
     private void OnClosed(PollSession session)
     {
-        if (Interlocked.Decrement(ref _open) == 0 && _draining) _allClosed.TrySetResult();
+        Interlocked.Decrement(ref _openBy[session.Transport].Value);
+        if (Interlocked.Decrement(ref _open) == 0 && IsDraining) _allClosed.TrySetResult();
     }
 
     /// <summary>
@@ -58,7 +78,7 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
     /// </summary>
     public async Task DrainAsync(TimeSpan timeout, CancellationToken cancel)
     {
-        _draining = true;
+        Interlocked.Exchange(ref _draining, 1);
         foreach (var session in _sessions.Values) session.BeginDrain();
         if (OpenCount == 0) return;
         try

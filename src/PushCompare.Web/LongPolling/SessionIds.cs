@@ -6,12 +6,14 @@ namespace PushCompare.Web.LongPolling;
 /// <summary>
 /// Session ids: 128 random bits plus a 64-bit HMAC tag under a per-process key, base64url (32 characters).
 /// The tag lets the server tell an id it issued that has since expired (410) from one it never issued (404)
-/// without remembering every expired session.
+/// without remembering every expired session. The id is the session's only credential, so its figures are listed
+/// under a stats key instead: a keyed hash of the id that cannot be turned back into it (and is not an id: 404).
 /// </summary>
 internal sealed class SessionIds
 {
-    private const int RandomBytes = 16, TagBytes = 8, IdBytes = RandomBytes + TagBytes;
+    private const int RandomBytes = 16, TagBytes = 8, IdBytes = RandomBytes + TagBytes, StatsKeyBytes = 16;
     public const int Length = IdBytes / 3 * 4;
+    private static ReadOnlySpan<byte> StatsLabel => "stats-key"u8; // domain separation: a stats key is never a tag
 
     private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
 
@@ -31,6 +33,17 @@ internal sealed class SessionIds
         Span<byte> expected = stackalloc byte[TagBytes];
         Tag(raw[..RandomBytes], expected);
         return CryptographicOperations.FixedTimeEquals(expected, raw[RandomBytes..]);
+    }
+
+    /// <summary>The key <c>/api/stats</c> lists the session of <paramref name="id"/> under (22 characters, base64url).</summary>
+    public string StatsKey(string id)
+    {
+        Span<byte> input = stackalloc byte[StatsLabel.Length + IdBytes * 2];
+        StatsLabel.CopyTo(input);
+        int length = StatsLabel.Length + System.Text.Encoding.ASCII.GetBytes(id, input[StatsLabel.Length..]);
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(_key, input[..length], mac);
+        return Base64Url.EncodeToString(mac[..StatsKeyBytes]);
     }
 
     private void Tag(ReadOnlySpan<byte> random, Span<byte> tag)

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Diagnostics.CodeAnalysis;
 using PushCompare.Web.Http;
 
 namespace PushCompare.Web.Messaging;
@@ -6,27 +6,33 @@ namespace PushCompare.Web.Messaging;
 /// <summary>What a client asks for when it connects, on any transport: <c>?echo=exact</c> and <c>?push=&lt;ms&gt;</c>.</summary>
 public readonly record struct ConnectOptions(EchoMode Echo, TimeSpan? PushInterval)
 {
-    /// <summary>Parses the connect query once for every transport; an invalid value yields the 400 that explains it.</summary>
-    public static IResult? TryParse(HttpRequest request, MessagingOptions limits, out ConnectOptions options)
+    /// <summary>Parses the connect query once for every transport; false with the 400 that explains an invalid value.</summary>
+    public static bool TryParse(HttpRequest request, MessagingOptions limits, out ConnectOptions options, [NotNullWhen(false)] out IResult? problem)
     {
         options = default;
+        problem = null;
         string? echo = request.Query["echo"];
-        if (!Messaging.Echo.TryParseMode(echo, out var mode)) return Problems.BadEchoMode(echo);
+        if (!Messaging.Echo.TryParseMode(echo, out var mode))
+        {
+            problem = Problems.BadEchoMode(echo);
+            return false;
+        }
 
         TimeSpan? push = null;
         string? pushValue = request.Query["push"];
         if (pushValue is not null)
         {
             int min = (int)limits.MinPushInterval.TotalMilliseconds;
-            if (!int.TryParse(pushValue, NumberStyles.None, CultureInfo.InvariantCulture, out int ms) || ms < min || ms > MaxPushMs)
+            if (!QueryNumber.TryParse(pushValue, out int ms) || ms < min || ms > MaxPushMs)
             {
-                return Problems.Create(StatusCodes.Status400BadRequest, "Invalid push interval",
+                problem = Problems.Create(StatusCodes.Status400BadRequest, "Invalid push interval",
                     $"push='{pushValue}' is not an interval: give milliseconds between {min} and {MaxPushMs}, e.g. push=1000 for one message per second.");
+                return false;
             }
             push = TimeSpan.FromMilliseconds(ms);
         }
         options = new ConnectOptions(mode, push);
-        return null;
+        return true;
     }
 
     private const int MaxPushMs = 3_600_000;

@@ -5,9 +5,10 @@ namespace PushCompare.Web.Metering;
 /// <summary>
 /// Attributes the bytes of one TCP connection. Inbound bytes count when Kestrel consumes them, so the next request's
 /// head (consumed only when Kestrel parses it) never lands in the previous request. Bytes moved while no request is
-/// bound are pending; a request takes the pending inbound bytes (its head) when it begins. After a 101 every byte
-/// is WebSocket until the connection closes. Whatever is pending at close (e.g. a 400 Kestrel wrote for a malformed
-/// request) counts as "other".
+/// bound are pending; a request takes the pending inbound bytes (its head) when it begins. After an upgrade (101)
+/// every byte belongs to the upgraded request until the connection closes, and is scanned for frames when its
+/// transport declares a framing. Whatever is pending at close (e.g. a 400 Kestrel wrote for a malformed request)
+/// counts as "other".
 /// </summary>
 internal sealed class ConnectionMeter
 {
@@ -18,13 +19,14 @@ internal sealed class ConnectionMeter
     private long _pendingIn, _pendingOut;
     private TransportMeter _servedBy; // transport of the latest request, for the open-connection gauge
     private volatile bool _upgraded;
+    private volatile bool _scanFrames;       // upgraded, and the transport declared RFC 6455 framing
     private bool _outFramesLost;      // set if written bytes were ever unseen: frame counts would be guesses from then on
     private FrameScanner _inFrames, _outFrames; // touched only by the reading and the writing side respectively
 
     public ConnectionMeter(WireMeter meter)
     {
         _meter = meter;
-        _servedBy = meter.Transport(WireTransport.Other);
+        _servedBy = meter.Other;
         _servedBy.ConnectionAdded();
     }
 
@@ -50,7 +52,7 @@ internal sealed class ConnectionMeter
             return;
         }
         current.AddIn(n);
-        if (_upgraded)
+        if (_scanFrames)
         {
             var counts = default(FrameCounts);
             _inFrames.Scan(consumed.Slice(consumed.Length - n), ref counts);
@@ -62,7 +64,7 @@ internal sealed class ConnectionMeter
     public void OnWritten(ReadOnlySpan<byte> written)
     {
         var current = Count(written.Length);
-        if (current is not null && _upgraded && !_outFramesLost)
+        if (current is not null && _scanFrames && !_outFramesLost)
         {
             var counts = default(FrameCounts);
             _outFrames.Scan(written, ref counts);
@@ -73,7 +75,7 @@ internal sealed class ConnectionMeter
     /// <summary>Kestrel wrote <paramref name="count"/> bytes whose content the writer could not see; frame scanning stops.</summary>
     public void OnWritten(int count)
     {
-        if (Count(count) is not null && _upgraded) _outFramesLost = true;
+        if (Count(count) is not null && _scanFrames) _outFramesLost = true;
     }
 
     private RequestMeter? Count(int written)
@@ -91,18 +93,19 @@ internal sealed class ConnectionMeter
         _carryIn = 0;
         long head = Interlocked.Exchange(ref _pendingIn, 0);
         long strayOut = Interlocked.Exchange(ref _pendingOut, 0);
-        if (strayOut > 0) _meter.Transport(WireTransport.Other).Counters.Add(Figure.BytesOut, strayOut);
+        if (strayOut > 0) _meter.Other.Counters.Add(Figure.BytesOut, strayOut);
         request.Head = head;
         request.AddIn(head);
-        request.Transport.Counters.Increment(Figure.Requests);
-        request.Session?.Counters.Increment(Figure.Requests);
-        if (!ReferenceEquals(_servedBy, request.Transport))
-        {
-            _servedBy.ConnectionRemoved();
-            request.Transport.ConnectionAdded();
-            _servedBy = request.Transport;
-        }
         Volatile.Write(ref _current, request);
+    }
+
+    /// <summary>The latest request was claimed by <paramref name="transport"/>: the open-connection gauge moves there.</summary>
+    public void ServedBy(TransportMeter transport)
+    {
+        if (ReferenceEquals(_servedBy, transport)) return;
+        _servedBy.ConnectionRemoved();
+        transport.ConnectionAdded();
+        _servedBy = transport;
     }
 
     /// <summary>
@@ -112,6 +115,7 @@ internal sealed class ConnectionMeter
     public void End(RequestMeter request, long? contentLength)
     {
         if (_upgraded || !ReferenceEquals(Volatile.Read(ref _current), request)) return;
+        request.Complete();
         long unread = (contentLength ?? 0) - (request.In - request.Head);
         if (unread > 0)
         {
@@ -121,22 +125,17 @@ internal sealed class ConnectionMeter
         Volatile.Write(ref _current, null);
     }
 
-    /// <summary>The 101 was written: every later byte is a WebSocket frame of <paramref name="request"/>.</summary>
+    /// <summary>The 101 was written: every later byte belongs to <paramref name="request"/>, framed as its transport declared.</summary>
     public void Upgraded(RequestMeter request)
     {
-        request.Transport.WebSocketOpened();
-        request.Session?.ConnectionOpened();
+        request.Complete(); // an upgrade no transport claimed is "other" from here on
+        _scanFrames = request.Transport.Descriptor.Framing == WireFraming.Rfc6455;
         _upgraded = true;
     }
 
     public void Close()
     {
-        if (_upgraded && _current is { } ws)
-        {
-            ws.Transport.WebSocketClosed();
-            ws.Session?.ConnectionClosed();
-        }
-        var other = _meter.Transport(WireTransport.Other).Counters;
+        var other = _meter.Other.Counters;
         other.Add(Figure.BytesIn, Interlocked.Exchange(ref _pendingIn, 0));
         other.Add(Figure.BytesOut, Interlocked.Exchange(ref _pendingOut, 0));
         _servedBy.ConnectionRemoved();

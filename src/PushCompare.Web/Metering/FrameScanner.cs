@@ -11,7 +11,7 @@ internal struct FrameCounts
 }
 
 /// <summary>
-/// A passive, read-only RFC 6455 §5.2 frame-header reader for one direction of a WebSocket connection. It never
+/// A passive, read-only RFC 6455 §5.2 frame-header reader for one direction of an upgraded connection. It never
 /// produces or validates frames (the framework does that); it only walks headers and skips payloads so frames and
 /// header bytes can be counted on the exact bytes that crossed the wire, in chunks of any size.
 /// </summary>

@@ -27,7 +27,7 @@ internal static class MessageMetering
     /// <summary>A message was handed to the connection (e.g. SendAsync completed); <paramref name="createdAt"/> is a Stopwatch timestamp.</summary>
     public static void Delivered(int payloadBytes, long createdAt) => Current?.MessageOut(payloadBytes, createdAt);
 
-    /// <summary>A poll answers 200 with this batch; each message counts as delivered (or resent) when the response is written.</summary>
+    /// <summary>A response carries this batch of messages; each counts as delivered (or resent) when the response is written.</summary>
     public static void Delivering(string[] messages, long[] firstQueuedAt) => Current?.Delivering(messages, firstQueuedAt);
 
     /// <summary>The timestamp to pass as <c>createdAt</c> for a message the server creates itself (e.g. a push tick).</summary>

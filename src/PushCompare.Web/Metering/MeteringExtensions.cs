@@ -7,8 +7,8 @@ namespace PushCompare.Web.Metering;
 public static class MeteringExtensions
 {
     /// <summary>
-    /// Counts every connection's bytes (a Kestrel connection middleware on every endpoint, including --urls and
-    /// tests' UseKestrel) and attributes them to transports and sessions (a middleware placed first by a startup filter).
+    /// Counts every connection's bytes: a Kestrel connection middleware on every endpoint, including --urls and tests'
+    /// UseKestrel. <see cref="UseWireMetering"/> then attributes them to transports and sessions.
     /// </summary>
     public static WebApplicationBuilder AddWireMetering(this WebApplicationBuilder builder)
     {
@@ -16,8 +16,8 @@ public static class MeteringExtensions
         services.AddValidatedOptions<MeteringOptions, MeteringOptionsValidator>(builder.Configuration.GetSection(MeteringOptions.Section));
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new TransportRegistry(sp.GetServices<TransportRegistration.Entry>(), sp));
         services.AddSingleton<WireMeter>();
-        services.AddSingleton<IStartupFilter, MeteringStartupFilter>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, MeteringJson.Default));
         // Endpoint defaults apply to every endpoint Kestrel creates; note a later ConfigureEndpointDefaults call replaces this one.
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(listen => listen.Use(next =>
@@ -28,12 +28,13 @@ public static class MeteringExtensions
         return builder;
     }
 
-    private sealed class MeteringStartupFilter(IOptions<MeteringOptions> options) : IStartupFilter
+    /// <summary>
+    /// Binds every request to its connection's meter and offers <see cref="IRequestMetering"/> to the transports. Place
+    /// it first: bytes of a request answered before it (by earlier middleware) count as "other".
+    /// </summary>
+    public static WebApplication UseWireMetering(this WebApplication app)
     {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            if (options.Value.Enabled) app.UseMiddleware<MeteringMiddleware>();
-            next(app);
-        };
+        if (app.Services.GetRequiredService<IOptions<MeteringOptions>>().Value.Enabled) app.UseMiddleware<MeteringMiddleware>();
+        return app;
     }
 }

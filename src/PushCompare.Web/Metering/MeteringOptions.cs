@@ -11,7 +11,7 @@ public sealed class MeteringOptions
     /// <summary>Counts bytes, frames and messages on every connection. Off: no connection wrapper and no middleware run at all.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Sessions (WebSockets, polling sessions) whose own figures are kept for <c>GET /api/stats?session=</c>; transport totals are always complete.</summary>
+    /// <summary>Sessions whose own figures are kept for <c>GET /api/stats?session=</c>; transport totals are always complete.</summary>
     [Range(0, 1_000_000)]
     public int MaxTrackedSessions { get; set; } = 10_000;
 }

@@ -1,23 +1,29 @@
 namespace PushCompare.Web.Metering;
 
 /// <summary>
-/// The figures of one client session: a WebSocket connection (keyed by the page's <c>?client=</c> token or the
-/// connection id) or a polling session (keyed by its id).
+/// The figures of one client session, listed under its key: server-issued or chosen by the client, as its transport
+/// declares (<see cref="SessionKeying"/>; docs/measuring.md, "Sessions"). Open while the transport holds the lease
+/// <see cref="Open"/> handed out.
 /// </summary>
-internal sealed class SessionMeter(string key, WireTransport transport, DateTimeOffset opened)
+internal sealed class SessionMeter(string key, TransportMeter transport, DateTimeOffset opened)
 {
-    private int _openConnections;
+    private int _open;
     private long _maxLatencyMicroseconds;
 
     public string Key { get; } = key;
-    public WireTransport Transport { get; } = transport;
+    public TransportDescriptor Transport => TransportMeter.Descriptor;
+    public TransportMeter TransportMeter { get; } = transport;
     public DateTimeOffset Opened { get; } = opened;
     public WireCounters Counters { get; } = new();
-    public int OpenConnections => Volatile.Read(ref _openConnections);
+    public bool IsOpen => Volatile.Read(ref _open) > 0;
     public long MaxLatencyMicroseconds => Volatile.Read(ref _maxLatencyMicroseconds);
 
-    public void ConnectionOpened() => Interlocked.Increment(ref _openConnections);
-    public void ConnectionClosed() => Interlocked.Decrement(ref _openConnections);
+    /// <summary>The session is open until the returned lease is disposed (once; later disposals do nothing).</summary>
+    public IDisposable Open()
+    {
+        Interlocked.Increment(ref _open);
+        return new Lease(this);
+    }
 
     public void RecordLatency(long microseconds)
     {
@@ -36,5 +42,15 @@ internal sealed class SessionMeter(string key, WireTransport transport, DateTime
     {
         Counters.Reset();
         Volatile.Write(ref _maxLatencyMicroseconds, 0);
+    }
+
+    private sealed class Lease(SessionMeter session) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) Interlocked.Decrement(ref session._open);
+        }
     }
 }

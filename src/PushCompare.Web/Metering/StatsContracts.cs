@@ -3,22 +3,24 @@ using System.Text.Json.Serialization;
 
 namespace PushCompare.Web.Metering;
 
-/// <summary>Body of <c>GET /api/stats</c>: figures since <see cref="Since"/> (the last reset) per transport and per session.</summary>
+/// <summary>
+/// Body of <c>GET /api/stats</c>: figures since <see cref="Since"/> (the last reset) per transport and per session.
+/// <see cref="Transports"/> is keyed by transport id, in the registry's order, with "other" last (the page, /api/stats
+/// and anything no transport claimed, kept out of the comparison). docs/measuring.md lists the versions.
+/// </summary>
 public sealed record StatsSnapshot(
+    int Version,
     bool Enabled,
     DateTimeOffset Since,
     DateTimeOffset Now,
-    TransportsStats Transports,
+    IReadOnlyDictionary<string, TransportStats> Transports,
     SessionStats[] Sessions,
     int SessionsTracked,
-    long SessionsUntracked);
-
-/// <summary>One entry per transport; "other" holds the page, /api/stats and anything else, kept out of the comparison.</summary>
-public sealed record TransportsStats(
-    [property: JsonPropertyName("websocket")] TransportStats WebSocket,
-    [property: JsonPropertyName("longpoll")] TransportStats LongPoll,
-    [property: JsonPropertyName("shortpoll")] TransportStats ShortPoll,
-    [property: JsonPropertyName("other")] TransportStats Other);
+    long SessionsUntracked)
+{
+    /// <summary>2: transports keyed by the registry's ids with a label each; server-issued session keys are stats keys, never credentials.</summary>
+    public const int CurrentVersion = 2;
+}
 
 /// <summary>Delivery latency of messages in milliseconds (null when nothing was delivered; percentiles only per transport).</summary>
 public sealed record LatencyStats(long Count, double? MeanMs, double? P50Ms, double? P90Ms, double? P99Ms, double? MaxMs)
@@ -74,10 +76,13 @@ public abstract class WireFigures
 
 public sealed class TransportStats : WireFigures
 {
+    /// <summary>The transport's name for people (the page's column heading).</summary>
+    [JsonPropertyOrder(-1)] public required string Label { get; init; }
+
     /// <summary>Open TCP connections whose latest request was of this transport.</summary>
     public int Connections { get; init; }
 
-    /// <summary>Open sessions: open WebSockets, or polling sessions the server still holds.</summary>
+    /// <summary>Open sessions, as the transport counts them.</summary>
     public int Sessions { get; init; }
 }
 

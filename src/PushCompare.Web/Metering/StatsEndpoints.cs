@@ -9,11 +9,7 @@ public static class StatsEndpoints
 
     public static RouteGroupBuilder MapStats(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup(Path).AddEndpointFilter(static (context, next) =>
-        {
-            context.HttpContext.Response.Headers.CacheControl = "no-store"; // live figures
-            return next(context);
-        }).RequireOrigin(); // a foreign page must not reset or read another origin's figures
+        var group = app.MapGroup(Path).RequireOrigin(); // a foreign page must not reset or read another origin's figures
         group.MapGet("", GetStats).WithName("GetStats");
         group.MapPost("/reset", Reset).WithName("ResetStats");
         return group;

@@ -11,62 +11,67 @@ internal sealed class WireInstruments
 {
     public const string MeterName = "PushCompare";
 
-    private static readonly KeyValuePair<string, object?>[] TransportTags =
-        [.. WireTransports.All.Select(t => new KeyValuePair<string, object?>("transport", t.Name()))];
-
+    private readonly KeyValuePair<string, object?>[] _tags; // one "transport" tag per registry entry, by index
+    private readonly TransportRegistry _registry;
     private readonly Histogram<double> _delivery;
 
     public WireInstruments(IMeterFactory factory, WireMeter meter)
     {
+        _registry = meter.Registry;
+        _tags = [.. _registry.All.Select(t => new KeyValuePair<string, object?>("transport", t.Id))];
         var m = factory.Create(MeterName);
         m.CreateObservableCounter("pushcompare.requests", () => PerTransport(meter, Figure.Requests), "{request}",
-            "HTTP requests served, by transport (a WebSocket counts its one upgrade request).");
+            "HTTP requests served, by transport (an upgraded connection counts its one upgrade request).");
         m.CreateObservableCounter("pushcompare.bytes", () => InOut(meter, Figure.BytesIn, Figure.BytesOut), "By",
             "TCP payload bytes read (consumed) and written, by transport and direction.");
         m.CreateObservableCounter("pushcompare.messages", () => InOut(meter, Figure.MessagesIn, Figure.MessagesOut), "{message}",
             "Messages received from clients (in) and delivered to them for the first time (out).");
         m.CreateObservableCounter("pushcompare.messages.resent", () => PerTransport(meter, Figure.MessagesResent), "{message}",
-            "Polling messages written again because the client had not acknowledged an earlier response.");
+            "Messages written again because the client had not acknowledged an earlier delivery.");
         m.CreateObservableCounter("pushcompare.payload.bytes", () => InOut(meter, Figure.PayloadBytesIn, Figure.PayloadBytesOut), "By",
             "Message payload bytes (UTF-8 text or binary), by transport and direction.");
-        m.CreateObservableCounter("pushcompare.websocket.frames", () => Frames(meter), "{frame}",
-            "WebSocket frames on the wire (RFC 6455 §5.2), by direction and kind (data or control).");
+        m.CreateObservableCounter("pushcompare.frames", () => Frames(meter), "{frame}",
+            "Frames on the wire of transports that declare a framing (RFC 6455 §5.2), by transport, direction and kind (data or control).");
         m.CreateObservableUpDownCounter("pushcompare.connections", () => Connections(meter), "{connection}",
             "Open TCP connections, by the transport of their latest request.");
         m.CreateObservableUpDownCounter("pushcompare.sessions", () => Sessions(meter), "{session}",
-            "Open sessions: WebSockets, and polling sessions the server holds.");
+            "Open sessions, by transport, as each transport counts them.");
         _delivery = m.CreateHistogram<double>("pushcompare.message.delivery.duration", "ms",
             "From a message's creation on the server (its reply queued) to its delivery being written to the connection.");
     }
 
-    public void RecordDelivery(WireTransport transport, double milliseconds) =>
-        _delivery.Record(milliseconds, TransportTags[(int)transport]);
+    public void RecordDelivery(TransportDescriptor transport, double milliseconds) =>
+        _delivery.Record(milliseconds, _tags[_registry.IndexOf(transport)]);
 
-    private static IEnumerable<Measurement<long>> PerTransport(WireMeter meter, Figure figure) =>
-        WireTransports.All.Select(t => new Measurement<long>(meter.Transport(t).Counters.Lifetime(figure), TransportTags[(int)t]));
+    private IEnumerable<Measurement<long>> PerTransport(WireMeter meter, Figure figure) =>
+        meter.Transports.Select((t, i) => new Measurement<long>(t.Counters.Lifetime(figure), _tags[i]));
 
-    private static IEnumerable<Measurement<long>> InOut(WireMeter meter, Figure inbound, Figure outbound) =>
-        WireTransports.All.SelectMany(t => new[]
+    private IEnumerable<Measurement<long>> InOut(WireMeter meter, Figure inbound, Figure outbound) =>
+        meter.Transports.SelectMany((t, i) => new[]
         {
-            new Measurement<long>(meter.Transport(t).Counters.Lifetime(inbound), TransportTags[(int)t], new("direction", "in")),
-            new Measurement<long>(meter.Transport(t).Counters.Lifetime(outbound), TransportTags[(int)t], new("direction", "out")),
+            new Measurement<long>(t.Counters.Lifetime(inbound), _tags[i], new("direction", "in")),
+            new Measurement<long>(t.Counters.Lifetime(outbound), _tags[i], new("direction", "out")),
         });
 
-    private static IEnumerable<Measurement<long>> Frames(WireMeter meter)
+    private IEnumerable<Measurement<long>> Frames(WireMeter meter)
     {
-        var ws = meter.Transport(WireTransport.WebSocket).Counters;
-        long framesIn = ws.Lifetime(Figure.FramesIn), framesOut = ws.Lifetime(Figure.FramesOut);
-        long controlIn = ws.Lifetime(Figure.ControlFramesIn), controlOut = ws.Lifetime(Figure.ControlFramesOut);
-        yield return new(framesIn - controlIn, new("direction", "in"), new("kind", "data"));
-        yield return new(controlIn, new("direction", "in"), new("kind", "control"));
-        yield return new(framesOut - controlOut, new("direction", "out"), new("kind", "data"));
-        yield return new(controlOut, new("direction", "out"), new("kind", "control"));
+        for (int i = 0; i < meter.Transports.Count; i++)
+        {
+            var t = meter.Transports[i];
+            if (t.Descriptor.Framing == WireFraming.None) continue;
+            var c = t.Counters;
+            long framesIn = c.Lifetime(Figure.FramesIn), framesOut = c.Lifetime(Figure.FramesOut);
+            long controlIn = c.Lifetime(Figure.ControlFramesIn), controlOut = c.Lifetime(Figure.ControlFramesOut);
+            yield return new(framesIn - controlIn, _tags[i], new("direction", "in"), new("kind", "data"));
+            yield return new(controlIn, _tags[i], new("direction", "in"), new("kind", "control"));
+            yield return new(framesOut - controlOut, _tags[i], new("direction", "out"), new("kind", "data"));
+            yield return new(controlOut, _tags[i], new("direction", "out"), new("kind", "control"));
+        }
     }
 
-    private static IEnumerable<Measurement<int>> Connections(WireMeter meter) =>
-        WireTransports.All.Select(t => new Measurement<int>(meter.Transport(t).Connections, TransportTags[(int)t]));
+    private IEnumerable<Measurement<int>> Connections(WireMeter meter) =>
+        meter.Transports.Select((t, i) => new Measurement<int>(t.Connections, _tags[i]));
 
-    private static IEnumerable<Measurement<int>> Sessions(WireMeter meter) =>
-        WireTransports.All.Where(t => t != WireTransport.Other)
-            .Select(t => new Measurement<int>(meter.OpenSessions(t), TransportTags[(int)t]));
+    private IEnumerable<Measurement<int>> Sessions(WireMeter meter) =>
+        meter.Registry.Transports.Select((t, i) => new Measurement<int>(meter.OpenSessions(t), _tags[i]));
 }

@@ -8,41 +8,41 @@ internal sealed partial class WireMeter
     /// <summary>The figures since the last reset; with <paramref name="sessionKey"/> only that session is listed.</summary>
     public StatsSnapshot Snapshot(string? sessionKey)
     {
-        var transports = new TransportsStats(Stats(WireTransport.WebSocket), Stats(WireTransport.LongPoll),
-            Stats(WireTransport.ShortPoll), Stats(WireTransport.Other));
+        var transports = new Dictionary<string, TransportStats>(StringComparer.Ordinal);
+        foreach (var transport in _transports) transports.Add(transport.Descriptor.Id, Stats(transport));
 
         IEnumerable<SessionMeter> listed = sessionKey is not null
             ? _sessions.TryGetValue(sessionKey, out var one) ? [one] : []
             : _sessions.Values.OrderByDescending(s => s.Opened).Take(ListedSessions);
 
-        return new StatsSnapshot(Enabled, _since, _time.GetUtcNow(), transports,
+        return new StatsSnapshot(StatsSnapshot.CurrentVersion, Enabled, _since, _time.GetUtcNow(), transports,
             [.. listed.Select(Stats)], Volatile.Read(ref _tracked), Interlocked.Read(ref _untracked));
     }
 
-    private TransportStats Stats(WireTransport transport)
+    private TransportStats Stats(TransportMeter meter)
     {
-        var meter = Transport(transport);
         var f = meter.Counters.SinceReset();
         var stats = new TransportStats
         {
+            Label = meter.Descriptor.Label,
             Latency = meter.Latency?.Read() ?? LatencyStats.Empty,
             Connections = meter.Connections,
-            Sessions = OpenSessions(transport),
+            Sessions = OpenSessions(meter.Descriptor),
         };
         stats.Fill(f);
         return stats;
     }
 
-    private SessionStats Stats(SessionMeter session)
+    private static SessionStats Stats(SessionMeter session)
     {
         var f = session.Counters.SinceReset();
         long count = f[(int)Figure.LatencyCount];
         var stats = new SessionStats
         {
             Key = session.Key,
-            Transport = session.Transport.Name(),
+            Transport = session.Transport.Id,
             Opened = session.Opened,
-            Open = IsOpen(session),
+            Open = session.IsOpen,
             // Sessions keep count, mean and max only: a histogram each would cost ~190 KB per session.
             Latency = count == 0 ? LatencyStats.Empty : new LatencyStats(count,
                 Math.Round(f[(int)Figure.LatencySumMicroseconds] / 1000.0 / count, 3), null, null, null,

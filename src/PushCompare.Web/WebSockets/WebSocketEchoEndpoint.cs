@@ -1,6 +1,8 @@
+using System.Buffers;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Metering;
 using PushCompare.Web.Security;
 
 namespace PushCompare.Web.WebSockets;
@@ -9,30 +11,63 @@ public static class WebSocketEchoEndpoint
 {
     public const string Path = "/ws";
 
+    /// <summary>A browser cannot read the 101's headers, so the page names its socket itself (<c>?client=</c>).</summary>
+    public static readonly TransportDescriptor Transport = new("websocket", "WebSocket", SessionKeying.ClientChosen, WireFraming.Rfc6455);
+
+    public const string ClientQuery = "client";
+    private static readonly SearchValues<char> ClientChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     public static IServiceCollection AddWebSocketEcho(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<WebSocketEchoOptions, WebSocketEchoOptionsValidator>(configuration.GetSection(WebSocketEchoOptions.Section));
+        services.AddSingleton<OpenSockets>();
+        services.AddTransport(Transport, sp => sp.GetRequiredService<OpenSockets>().Read);
         return services;
     }
 
     /// <summary><c>GET /ws</c>: the RFC 6455 echo endpoint (<c>?echo=exact</c> for a reply without the prefix).</summary>
-    public static IEndpointConventionBuilder MapWebSocketEcho(this WebApplication app)
+    public static IEndpointConventionBuilder MapWebSocketEcho(this WebApplication app) =>
+        app.MapGet(Path, HandleAsync).WithName("WebSocketEcho").GuardConnect();
+
+    /// <summary>
+    /// The page's own key for its socket's figures (<c>?client=</c>, 1–64 URL-safe characters): true with null when
+    /// there is none, false when the value is not a key.
+    /// </summary>
+    internal static bool TryParseClientKey(HttpRequest request, out string? key)
     {
-        app.UseWebSockets(); // Adds the upgrade feature; pings are configured per connection on accept.
-        return app.MapGet(Path, HandleAsync).WithName("WebSocketEcho").GuardConnect();
+        key = null;
+        if (!request.Query.TryGetValue(ClientQuery, out var values)) return true;
+        if (values.Count != 1 || values[0] is not { Length: > 0 and <= 64 } value || value.AsSpan().ContainsAnyExcept(ClientChars)) return false;
+        key = value;
+        return true;
     }
 
     private static async Task<IResult> HandleAsync(HttpContext context, IOptions<WebSocketEchoOptions> options,
-        IOptions<MessagingOptions> messaging, TimeProvider time, ServiceShutdown shutdown, ILoggerFactory loggers)
+        IOptions<MessagingOptions> messaging, TimeProvider time, ServiceShutdown shutdown, OpenSockets open, ILoggerFactory loggers)
     {
+        var metering = RequestMetering.Of(context);
+        metering.Attribute(Transport, null); // every request here is this transport's traffic, refused or not
         if (!context.WebSockets.IsWebSocketRequest)
         {
             return Problems.Create(StatusCodes.Status400BadRequest, "WebSocket upgrade required",
                 $"{Path} is a WebSocket endpoint: open it with new WebSocket('ws://{context.Request.Host}{Path}') " +
                 "or send a GET with 'Connection: Upgrade' and 'Upgrade: websocket'. Browsers without WebSocket can use /poll.");
         }
-        if (ConnectOptions.TryParse(context.Request, messaging.Value, out var connect) is { } invalid) return invalid;
+        if (!ConnectOptions.TryParse(context.Request, messaging.Value, out var connect, out var invalid)) return invalid;
         if (shutdown.Stopping.IsCancellationRequested) return Problems.ShuttingDown();
+        if (!TryParseClientKey(context.Request, out string? client))
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "Invalid client key",
+                $"client='{context.Request.Query[ClientQuery]}' is not a key: give 1–64 characters A–Z, a–z, 0–9, '-' or '_' once (e.g. crypto.randomUUID()), or leave it out.");
+        }
+        // A key names one connection's figures: a second socket (or any other session) may not add to them.
+        if (!metering.TryOpenSession(Transport, client, out var figures))
+        {
+            return Problems.Create(StatusCodes.Status409Conflict, "Client key in use",
+                $"client='{client}' already names another connection's figures: pick a fresh key for every socket (e.g. crypto.randomUUID()).");
+        }
+        using var _ = figures;
 
         var o = options.Value;
         var logger = loggers.CreateLogger("PushCompare.WebSockets");
@@ -41,10 +76,30 @@ public static class WebSocketEchoEndpoint
             KeepAliveInterval = o.KeepAliveInterval,
             KeepAliveTimeout = o.KeepAliveTimeout,
         });
+        using var counted = open.Enter();
         Log.Opened(logger, connect.Echo);
         await new WebSocketEchoSession(socket, connect, messaging.Value.MaxMessageBytes, o.CloseTimeout, time, logger)
             .RunAsync(context.RequestAborted, shutdown.Stopping);
         Log.Closed(logger, socket.CloseStatus);
         return Results.Empty;
+    }
+}
+
+/// <summary>WebSockets being served now: the transport's open-session count.</summary>
+internal sealed class OpenSockets
+{
+    private int _open;
+
+    public int Read() => Volatile.Read(ref _open);
+
+    public Scope Enter()
+    {
+        Interlocked.Increment(ref _open);
+        return new Scope(this);
+    }
+
+    public readonly struct Scope(OpenSockets owner) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref owner._open);
     }
 }

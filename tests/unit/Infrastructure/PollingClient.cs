@@ -5,8 +5,8 @@ using System.Text.Json;
 
 namespace PushCompare.UnitTests.Infrastructure;
 
-/// <summary>A session as <c>POST /poll</c> returned it: the id plus the whole 201 response for tests that inspect it.</summary>
-public sealed record OpenedSession(string Id, HttpResponseMessage Response, JsonElement Body);
+/// <summary>A session as <c>POST /poll</c> returned it: the id (its credential), the key of its figures, and the whole 201 response.</summary>
+public sealed record OpenedSession(string Id, string StatsKey, HttpResponseMessage Response, JsonElement Body);
 
 /// <summary>Body of a 200 poll: <c>{"cursor": N, "messages": [...]}</c>.</summary>
 public sealed record Batch(long Cursor, string[] Messages);
@@ -22,7 +22,7 @@ public static class PollingClient
         var response = await http.PostAsync($"/poll{query}", content: null);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return new(body.GetProperty("id").GetString()!, response, body);
+        return new(body.GetProperty("id").GetString()!, body.GetProperty("statsKey").GetString()!, response, body);
     }
 
     /// <summary><c>POST /poll/{id}</c> with a <c>text/plain; charset=utf-8</c> body.</summary>

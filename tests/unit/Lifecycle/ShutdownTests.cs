@@ -65,7 +65,7 @@ public sealed class ShutdownTests
     {
         await using var app = new AppFactory();
         var store = app.Services.GetRequiredService<PollSessionStore>();
-        var session = store.TryOpen(EchoMode.Prefixed)!;
+        Assert.True(store.TryOpen(EchoMode.Prefixed, null, out var session));
         session.Enqueue("one");
         session.Enqueue("two");
 

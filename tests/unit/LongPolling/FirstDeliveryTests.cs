@@ -11,7 +11,8 @@ public sealed class FirstDeliveryTests
     public async Task A_message_carries_its_queue_time_on_first_delivery_and_0_when_resent()
     {
         var clock = new FakeTimeProvider();
-        var session = new PollSession("id", EchoMode.Prefixed, new LongPollingOptions(), clock, _ => { });
+        var options = new LongPollingOptions();
+        var session = new PollSession("id", "key", PollingTransports.LongPoll, EchoMode.Prefixed, options.PollTimeout, options, clock, _ => { });
         session.Enqueue("a");
         clock.Advance(TimeSpan.FromMilliseconds(5));
         session.Enqueue("b");

@@ -1,54 +1,81 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using PushCompare.UnitTests.Infrastructure;
 using PushCompare.Web.Metering;
+using PushCompare.Web.WebSockets;
 
 namespace PushCompare.UnitTests.Metering;
 
-/// <summary>Which transport a request's bytes are counted as, and which session key it carries.</summary>
-public sealed class ClassificationTests
+/// <summary>
+/// Which transport a request's bytes count as: the one whose endpoint claims it (the metering itself knows no path),
+/// "other" for everything nobody claims, and the one registry every listing is built from.
+/// </summary>
+public sealed class ClassificationTests : IClassFixture<ClassificationTests.App>
 {
-    [Theory]
-    [InlineData("/ws", "", WireTransport.WebSocket, null)]
-    [InlineData("/WS", "?push=1000", WireTransport.WebSocket, null)]
-    [InlineData("/poll", "", WireTransport.LongPoll, null)]
-    [InlineData("/poll/abc", "?cursor=3", WireTransport.LongPoll, "abc")]
-    [InlineData("/poll/abc", "?cursor=3&wait=0", WireTransport.LongPoll, "abc")] // the session decides (ShortPollSessionTests)
-    [InlineData("/poll", "?wait=0", WireTransport.ShortPoll, null)]
-    [InlineData("/poll", "?wait=00", WireTransport.ShortPoll, null)]
-    [InlineData("/poll", "?wait=1", WireTransport.LongPoll, null)]
-    [InlineData("/poll", "?wait=x", WireTransport.LongPoll, null)]
-    [InlineData("/poll/abc", "?wait=1", WireTransport.LongPoll, "abc")]
-    [InlineData("/poll/abc/extra", "", WireTransport.LongPoll, null)]
-    [InlineData("/polling", "", WireTransport.Other, null)]
-    [InlineData("/api/stats", "", WireTransport.Other, null)]
-    [InlineData("/", "", WireTransport.Other, null)]
-    [InlineData("/app.js", "", WireTransport.Other, null)]
-    public void Requests_are_classified_by_path_and_a_sessions_opening_wait(string path, string query, WireTransport expected, string? id)
+    public sealed class App() : MeteredApp(("Metering:MaxTrackedSessions", "1000"));
+
+    private readonly App _app;
+
+    public ClassificationTests(App app) => _app = app;
+
+    [Fact]
+    public async Task The_registry_lists_every_transport_once_in_order_and_stats_follow_it()
     {
-        var context = new DefaultHttpContext();
-        context.Request.Path = path;
-        context.Request.QueryString = new QueryString(query);
-        Assert.Equal(expected, MeteringMiddleware.Classify(context.Request, out string? pollId));
-        Assert.Equal(id, pollId);
+        var registry = _app.Services.GetRequiredService<TransportRegistry>();
+        Assert.Equal(["websocket", "longpoll", "shortpoll", "other"], registry.All.Select(t => t.Id));
+
+        var transports = (await _app.StatsAsync())["transports"]!.AsObject();
+        Assert.Equal(registry.All.Select(t => t.Id), transports.Select(p => p.Key));
+        Assert.Equal(registry.All.Select(t => t.Label), transports.Select(p => p.Value!["label"]!.GetValue<string>()));
+        Assert.Equal(StatsSnapshot.CurrentVersion, (await _app.StatsAsync())["version"]!.GetValue<int>());
     }
 
     [Theory]
-    [InlineData("?client=abc-DEF_123", "abc-DEF_123")]
-    [InlineData("?client=", null)]
-    [InlineData("?client=a%20b", null)]
-    [InlineData("?client=a&client=b", null)]
-    [InlineData("", null)]
-    public void The_client_key_is_a_short_url_safe_token(string query, string? expected)
+    [InlineData("/polling")]
+    [InlineData("/poll/never-issued-id?cursor=0")]
+    [InlineData("/api/stats")]
+    [InlineData("/index.html")]
+    [InlineData("/nothing-here")]
+    public async Task A_request_no_transport_claims_counts_as_other(string url)
+    {
+        using var client = new HttpClient { BaseAddress = _app.BaseAddress };
+        await client.GetAsync("/"); // the connection exists, so only the request below moves the figures
+        var before = await Requests();
+        using var response = await client.GetAsync(url);
+        var after = await Requests();
+        // The stats reads themselves are "other" too, on the stats client's own connection: one each.
+        Assert.Equal(before["other"] + 2, after["other"]);
+        foreach (var id in new[] { "websocket", "longpoll", "shortpoll" }) Assert.Equal(before[id], after[id]);
+    }
+
+    private async Task<Dictionary<string, long>> Requests()
+    {
+        var transports = (await _app.StatsAsync())["transports"]!.AsObject();
+        return transports.ToDictionary(p => p.Key, p => p.Value!["requests"]!.GetValue<long>());
+    }
+
+    [Theory]
+    [InlineData("?client=abc-DEF_123", true, "abc-DEF_123")]
+    [InlineData("", true, null)]
+    [InlineData("?client=", false, null)]
+    [InlineData("?client=a%20b", false, null)]
+    [InlineData("?client=a&client=b", false, null)]
+    public void The_client_key_is_a_short_url_safe_token(string query, bool valid, string? expected)
     {
         var context = new DefaultHttpContext();
         context.Request.QueryString = new QueryString(query);
-        Assert.Equal(expected, MeteringMiddleware.ClientKey(context.Request));
+        Assert.Equal(valid, WebSocketEchoEndpoint.TryParseClientKey(context.Request, out string? key));
+        Assert.Equal(expected, key);
     }
 
     [Fact]
-    public void A_client_key_longer_than_64_characters_is_ignored()
+    public void A_client_key_longer_than_64_characters_is_not_a_key()
     {
         var context = new DefaultHttpContext();
         context.Request.QueryString = new QueryString("?client=" + new string('k', 65));
-        Assert.Null(MeteringMiddleware.ClientKey(context.Request));
+        Assert.False(WebSocketEchoEndpoint.TryParseClientKey(context.Request, out _));
     }
 }

@@ -1,3 +1,4 @@
+using PushCompare.UnitTests.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -18,14 +19,16 @@ public sealed class KeepAliveAttributionTests : MeteredWireTest
         // POST /poll opens a session: its id is only known from the response, yet its bytes belong to it.
         var opened = await Measure(() => _client.PostAsync("/poll", null), longPoll, session);
         Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
-        string id = (await opened.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>();
+        var body = (await opened.Content.ReadFromJsonAsync<JsonNode>())!;
+        string id = body["id"]!.GetValue<string>(), key = body["statsKey"]!.GetValue<string>();
 
         var sent = await Measure(() => _client.PostAsync($"/poll/{id}", Text("hello")), longPoll, session);
         Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
 
-        // A 404 answered before its body was read: Kestrel drains the body after the response, still this request's bytes.
-        var unknown = await Measure(() => _client.PostAsync($"/poll/{new string('A', 32)}", Text("unread body")), longPoll);
-        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        // A 415 answered before its body was read: Kestrel drains the body after the response, still this request's bytes.
+        var refused = await Measure(() => _client.PostAsync($"/poll/{id}", new StringContent("unread body", Encoding.UTF8, "application/json")),
+            longPoll, session);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, refused.StatusCode);
 
         // A request of the page on the same connection stays out of the polling figures.
         var page = await Measure(() => _client.GetAsync("/api/stats"), other);
@@ -59,10 +62,10 @@ public sealed class KeepAliveAttributionTests : MeteredWireTest
         Assert.Equal(0, Long(stats["transports"]!["websocket"]!, "bytesIn"));
         Assert.Equal(0, Long(stats["transports"]!["shortpoll"]!, "bytesIn"));
 
-        var own = (await _app.SessionAsync(id))!;
+        var own = (await _app.SessionAsync(key))!;
         Assert.Equal("longpoll", own["transport"]!.GetValue<string>());
         Assert.False(own["open"]!.GetValue<bool>());
-        Assert.Equal(4, Long(own, "requests"));
+        Assert.Equal(5, Long(own, "requests"));
         Assert.Equal(session.Written, Long(own, "bytesIn"));
         Assert.Equal(session.Read, Long(own, "bytesOut"));
         Assert.Equal(1, Long(own, "messagesOut"));
@@ -72,8 +75,7 @@ public sealed class KeepAliveAttributionTests : MeteredWireTest
     [Fact]
     public async Task A_session_opened_with_wait_0_is_short_polling_without_repeating_it()
     {
-        var created = await (await _client.PostAsync("/poll?wait=0", null)).Content.ReadFromJsonAsync<JsonNode>();
-        string id = created!["id"]!.GetValue<string>();
+        var (id, key, _, _) = await _client.OpenSessionAsync("?wait=0");
         Assert.Equal(HttpStatusCode.Accepted, (await _client.PostAsync($"/poll/{id}", Text("hi"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/poll/{id}?cursor=0")).StatusCode);
 
@@ -84,18 +86,18 @@ public sealed class KeepAliveAttributionTests : MeteredWireTest
         Assert.Equal(1, Long(sp, "messagesOut"));
         Assert.Equal(1, Long(sp, "sessions"));
         Assert.Equal(0, Long(await _app.TransportAsync("longpoll"), "requests"));
-        Assert.Equal("shortpoll", (await _app.SessionAsync(id))!["transport"]!.GetValue<string>());
+        Assert.Equal("shortpoll", (await _app.SessionAsync(key))!["transport"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task A_lost_poll_response_is_counted_as_resent_when_the_same_cursor_polls_again()
     {
-        string id = (await (await _client.PostAsync("/poll", null)).Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>();
+        var (id, key, _, _) = await _client.OpenSessionAsync();
         await _client.PostAsync($"/poll/{id}", Text("one"));
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/poll/{id}?cursor=0")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/poll/{id}?cursor=0")).StatusCode); // as if the first answer was lost
 
-        var own = (await _app.SessionAsync(id))!;
+        var own = (await _app.SessionAsync(key))!;
         Assert.Equal(1, Long(own, "messagesOut"));
         Assert.Equal(1, Long(own, "messagesResent"));
         Assert.Equal(1, Long(own["latency"]!, "count"));

@@ -5,7 +5,7 @@ using PushCompare.UnitTests.Infrastructure;
 namespace PushCompare.UnitTests.Metering;
 
 /// <summary>The real app on a real Kestrel port (port 0), so metering sees actual TCP connections.</summary>
-internal sealed class MeteredApp : AppFactory
+public class MeteredApp : AppFactory
 {
     private readonly HttpClient _statsClient;
 

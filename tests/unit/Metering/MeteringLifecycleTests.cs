@@ -1,3 +1,4 @@
+using PushCompare.UnitTests.Infrastructure;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
@@ -16,7 +17,7 @@ public sealed class MeteringLifecycleTests
     {
         await using var app = new MeteredApp();
         using var client = new HttpClient { BaseAddress = app.BaseAddress };
-        string id = await OpenAndEchoAsync(client);
+        string key = await OpenAndEchoAsync(client);
         var before = await app.StatsAsync();
         Assert.True(before["transports"]!["longpoll"]!["bytesIn"]!.GetValue<long>() > 0);
 
@@ -29,7 +30,7 @@ public sealed class MeteringLifecycleTests
         Assert.Equal(0, lp["latency"]!["count"]!.GetValue<long>());
         Assert.True(after["since"]!.GetValue<DateTimeOffset>() > before["since"]!.GetValue<DateTimeOffset>());
         // The session is still open, so it stays listed with figures from zero.
-        var own = (await app.SessionAsync(id))!;
+        var own = (await app.SessionAsync(key))!;
         Assert.Equal(0, own["bytesIn"]!.GetValue<long>());
     }
 
@@ -102,12 +103,12 @@ public sealed class MeteringLifecycleTests
         Assert.Single(delivered);
     }
 
+    /// <summary>Opens a long-polling session, echoes once; returns the session's stats key.</summary>
     private static async Task<string> OpenAndEchoAsync(HttpClient client)
     {
-        var opened = await client.PostAsync("/poll", null);
-        string id = (await opened.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>();
+        var (id, key, _, _) = await client.OpenSessionAsync();
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync($"/poll/{id}", new StringContent("hi", Encoding.UTF8, "text/plain"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/poll/{id}?cursor=0")).StatusCode);
-        return id;
+        return key; // the session's figures are listed under its stats key
     }
 }

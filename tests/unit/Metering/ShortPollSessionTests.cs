@@ -1,3 +1,4 @@
+using PushCompare.UnitTests.Infrastructure;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -14,9 +15,7 @@ public sealed class ShortPollSessionTests : MeteredWireTest
     [Fact]
     public async Task Open_send_poll_and_delete_of_a_wait_0_session_all_count_as_short_polling()
     {
-        var opened = await _client.PostAsync("/poll?wait=0", null);
-        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
-        string id = (await opened.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>();
+        var (id, key, _, _) = await _client.OpenSessionAsync("?wait=0");
         Assert.Equal(HttpStatusCode.Accepted, (await _client.PostAsync($"/poll/{id}", Text("hi"))).StatusCode);
         var polled = await _client.GetAsync($"/poll/{id}?cursor=0");
         Assert.Equal(HttpStatusCode.OK, polled.StatusCode);
@@ -33,7 +32,7 @@ public sealed class ShortPollSessionTests : MeteredWireTest
         Assert.Equal(0, Long(transports["longpoll"]!, "requests"));
         Assert.Equal(0, Long(transports["longpoll"]!, "bytesIn"));
 
-        var own = (await _app.SessionAsync(id))!;
+        var own = (await _app.SessionAsync(key))!;
         Assert.Equal("shortpoll", own["transport"]!.GetValue<string>());
         Assert.Equal(4, Long(own, "requests"));
         Assert.Equal(_wire.Written, Long(own, "bytesIn"));
@@ -43,20 +42,20 @@ public sealed class ShortPollSessionTests : MeteredWireTest
     [Fact]
     public async Task A_long_polling_session_stays_long_polling_when_one_poll_asks_for_wait_0()
     {
-        string id = await OpenAsync("/poll");
+        var (id, key, _, _) = await _client.OpenSessionAsync();
         Assert.Equal(HttpStatusCode.NoContent, (await _client.GetAsync($"/poll/{id}?cursor=0&wait=0")).StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, (await _client.PostAsync($"/poll/{id}?wait=0", Text("hi"))).StatusCode);
 
         var transports = (await _app.StatsAsync())["transports"]!;
         Assert.Equal(3, Long(transports["longpoll"]!, "requests"));
         Assert.Equal(0, Long(transports["shortpoll"]!, "requests"));
-        Assert.Equal("longpoll", (await _app.SessionAsync(id))!["transport"]!.GetValue<string>());
+        Assert.Equal("longpoll", (await _app.SessionAsync(key))!["transport"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task A_short_polling_session_stays_short_polling_when_one_poll_asks_to_wait()
     {
-        string id = await OpenAsync("/poll?wait=0");
+        var (id, _, _, _) = await _client.OpenSessionAsync("?wait=0");
         Assert.Equal(HttpStatusCode.Accepted, (await _client.PostAsync($"/poll/{id}", Text("hi"))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/poll/{id}?cursor=0&wait=1000")).StatusCode);
 
@@ -68,18 +67,11 @@ public sealed class ShortPollSessionTests : MeteredWireTest
     [Fact]
     public async Task A_session_opened_with_a_nonzero_wait_is_long_polling()
     {
-        string id = await OpenAsync("/poll?wait=250");
+        var (id, key, _, _) = await _client.OpenSessionAsync("?wait=250");
         Assert.Equal(HttpStatusCode.Accepted, (await _client.PostAsync($"/poll/{id}", Text("hi"))).StatusCode);
 
         Assert.Equal(2, Long((await _app.StatsAsync())["transports"]!["longpoll"]!, "requests"));
-        Assert.Equal("longpoll", (await _app.SessionAsync(id))!["transport"]!.GetValue<string>());
-    }
-
-    private async Task<string> OpenAsync(string path)
-    {
-        var opened = await _client.PostAsync(path, null);
-        Assert.Equal(HttpStatusCode.Created, opened.StatusCode);
-        return (await opened.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>();
+        Assert.Equal("longpoll", (await _app.SessionAsync(key))!["transport"]!.GetValue<string>());
     }
 
     private static StringContent Text(string text) => new(text, Encoding.UTF8, "text/plain");

@@ -42,7 +42,7 @@ export class LongPollSocket extends SocketBase {
   #stop = new AbortController(); // aborts backoff and interval waits; requests in flight are left to finish (see close)
   #inflight = new Set();         // exchanges (request and body) not yet finished
   #sessionUrl = null;
-  #sessionId = null;
+  #statsKey = null;             // the name of the session's figures in /api/stats; the id itself is a credential
   #traffic;                      // Resource Timing entries of this session's requests
   #openStartedAt = 0;
   #openedAt = Infinity;
@@ -73,8 +73,8 @@ export class LongPollSocket extends SocketBase {
   get readyState() { return this.#state; }
   /** UTF-8 bytes sent with send() that the server has not yet accepted. */
   get bufferedAmount() { return this.#buffered; }
-  /** The session id: this socket's key in /api/stats (null until open). */
-  get sessionKey() { return this.#sessionId; }
+  /** This socket's key in /api/stats: the session's stats key, not its id (null until open). */
+  get sessionKey() { return this.#statsKey; }
 
   /**
    * What the page itself saw: the Resource Timing entries of this session's requests (completed ones only: a held
@@ -140,12 +140,12 @@ export class LongPollSocket extends SocketBase {
       if (response.status !== 201) throw await failureOf(response);
       const body = await response.json();
       if (typeof body?.id !== 'string') throw new Fatal(CloseCode.badRequest, 'POST /poll answered 201 without a session id.');
-      return { id: body.id, location: response.headers.get('Location') };
+      return { id: body.id, statsKey: body.statsKey ?? null, location: response.headers.get('Location') };
     });
     const url = new URL(this.#url);
     url.search = '';
     this.#sessionUrl = session.location ? new URL(session.location, url).href : `${url.href}/${encodeURIComponent(session.id)}`;
-    this.#sessionId = session.id;
+    this.#statsKey = session.statsKey;
     this.#openedAt = performance.now();
     if (this.#state !== CONNECTING) { // close() won the race with the 201: free the session just made
       fetch(this.#sessionUrl, { method: 'DELETE', keepalive: true }).catch(() => {});
