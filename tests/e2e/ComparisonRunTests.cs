@@ -28,6 +28,9 @@ public sealed class ComparisonRunTests(BrowserFixture browser) : IAsyncLifetime
         await page.GetByTestId("compare-push-seconds").FillAsync(PushSeconds.ToString(CultureInfo.InvariantCulture));
         await page.GetByTestId("compare-push-interval").FillAsync("1000");
 
+        // The page's own connection: its server figures are not read until someone asks, and the run asks.
+        await Expect(page.GetByTestId("live-websocket-requests")).ToHaveAttributeAsync("data-value", "");
+
         await page.GetByTestId("run-comparison").ClickAsync();
 
         var status = page.GetByTestId("comparison-status");
@@ -36,6 +39,7 @@ public sealed class ComparisonRunTests(BrowserFixture browser) : IAsyncLifetime
         // Three transports, each N echoes then K seconds of push; short polling waits up to a poll interval per message.
         await Expect(status).ToHaveAttributeAsync("data-state", "done", new() { Timeout = 120_000 });
         await Expect(page.GetByTestId("run-comparison")).ToBeEnabledAsync();
+        await Expect(page.GetByTestId("live-websocket-requests")).ToHaveAttributeAsync("data-value", "1");
 
         foreach (var transport in Transports)
         {

@@ -38,11 +38,7 @@ public sealed class TrafficContrastTests(BrowserFixture browser) : IAsyncLifetim
 
         await _echo.OpenAsync("websocket");
         var requestsAfterOpen = new ConcurrentQueue<string>();
-        // The live panel's own reads of /api/stats are the page's, not the transport's (the server counts them as "other").
-        _echo.Page.Request += (_, request) =>
-        {
-            if (new Uri(request.Url).AbsolutePath != "/api/stats") requestsAfterOpen.Enqueue($"{request.Method} {request.Url}");
-        };
+        _echo.Page.Request += (_, request) => requestsAfterOpen.Enqueue($"{request.Method} {request.Url}");
 
         var texts = await SendNumberedAsync();
         await allFrames.Task.WaitAsync(EventWait);
@@ -91,6 +87,54 @@ public sealed class TrafficContrastTests(BrowserFixture browser) : IAsyncLifetim
         Assert.Equal(texts, posts.Select(p => p.PostData));
         Assert.All(posts, p => Assert.Equal("text/plain; charset=utf-8", p.Headers["content-type"]));
         Assert.Equal(texts.Select(t => "Received: " + t), polledMessages);
+    }
+
+    [Fact]
+    public async Task The_page_makes_no_request_of_its_own_while_websocket_and_then_long_polling_are_in_use()
+    {
+        var page = _echo.Page;
+        var requests = new ConcurrentQueue<IRequest>();
+        var sockets = new ConcurrentQueue<(IWebSocket Socket, int RequestsBefore)>();
+        page.Request += (_, request) => requests.Enqueue(request);
+        page.WebSocket += (_, socket) => sockets.Enqueue((socket, requests.Count));
+
+        await _echo.OpenAsync("websocket");
+        await SendNumberedAsync();
+        // The idle time is what is under test: a timer of the page's own (a stats refresh) would show up in it.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+
+        // Everything over HTTP is the page's own assets, all of them loaded before the one socket was opened.
+        var (socket, requestsBefore) = Assert.Single(sockets);
+        Assert.Equal("/ws", new Uri(socket.Url).AbsolutePath);
+        var assets = requests.ToArray();
+        Assert.Equal(requestsBefore, assets.Length);
+        Assert.Contains(assets, r => r.ResourceType == "document");
+        Assert.All(assets, r => Assert.True(r.Method == "GET" && r.ResourceType is "document" or "stylesheet" or "script",
+            $"{r.Method} {r.Url} ({r.ResourceType}) is not one of the page's assets"));
+        string? webSocketKey = await page.GetByTestId("live-websocket-session").GetAttributeAsync("data-value");
+        Assert.False(string.IsNullOrEmpty(webSocketKey));
+
+        await _echo.Transport("longpoll").CheckAsync();
+        await _echo.ExpectOpenAsync();
+        var texts = Enumerable.Range(1, Messages).Select(i => $"polled {i}").ToArray();
+        foreach (var text in texts) await _echo.SendAsync(text);
+        await Expect(_echo.Received).ToHaveCountAsync(2 * Messages);
+        await Expect(_echo.Received.Locator(".text")).ToHaveTextAsync([.. Enumerable.Range(1, Messages).Select(i => $"Received: message {i}"), .. texts.Select(t => "Received: " + t)]);
+
+        string? sessionId = await page.GetByTestId("live-longpoll-session").GetAttributeAsync("data-value");
+        Assert.False(string.IsNullOrEmpty(sessionId));
+        var afterSwitch = requests.Skip(assets.Length).Select(r => (r.Method, Url: new Uri(r.Url))).ToList();
+        // The one read of the page's own is the WebSocket column's final figures, made as that socket closed, before
+        // the polling session opened; during the session there is none.
+        var statsRead = Assert.Single(afterSwitch, r => r.Url.AbsolutePath == "/api/stats");
+        Assert.Equal(0, afterSwitch.IndexOf(statsRead));
+        Assert.Equal(("GET", webSocketKey), (statsRead.Method, PollRoutes.Query(statsRead.Url.ToString(), "session")));
+        var session = afterSwitch.Where(r => r != statsRead).ToList();
+        Assert.Equal(("POST", "/poll"), (session[0].Method, session[0].Url.AbsolutePath));
+        Assert.All(session.Skip(1), r => Assert.Equal($"/poll/{sessionId}", r.Url.AbsolutePath));
+        Assert.Equal(Messages, session.Count(r => r.Method == "POST" && r.Url.AbsolutePath != "/poll"));
+        Assert.Contains(session, r => r.Method == "GET");
+        Assert.Equal(1 + Messages + session.Count(r => r.Method == "GET"), session.Count); // nothing else: no DELETE, no other URL
     }
 
     [Fact]

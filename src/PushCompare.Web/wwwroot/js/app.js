@@ -32,7 +32,11 @@ const ui = {
   compared: { table: byTestId('comparison-table'), chart: byTestId('comparison-chart'), summary: byTestId('comparison-summary') },
 };
 const log = createLog(ui.log, (n) => { ui.count.textContent = n === 1 ? '1 entry' : `${n} entries`; });
-const live = createLivePanel(byTestId('live-figures'), transports);
+const live = createLivePanel(byTestId('live-figures'), transports, {
+  refresh: byTestId('live-refresh'),
+  autoRefresh: byTestId('live-auto-refresh'),
+  readAt: byTestId('live-read-at'),
+});
 
 let transport = transportFromUrl();
 let socket = null;
@@ -151,6 +155,7 @@ async function compare() {
     log.event(`comparison run failed — ${err.message}`, 'Comparison', 'error');
   } finally {
     ui.run.disabled = false;
+    live.refresh(); // the person asked for figures: the page's own connection's are read with the run's
   }
 }
 

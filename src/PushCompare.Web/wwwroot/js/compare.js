@@ -26,12 +26,19 @@ export const metrics = [
  * @param {number} run.pushIntervalMs T (1000: one message a second)
  * @param {object} run.connect options every socket gets (e.g. the short-polling interval)
  * @param {(progress: {transport: object, phase: string, done: number, total: number}) => void} run.onProgress
+ * @param {number} [run.messageSlackMs] how much later than the push and poll periods a message may come before the
+ *   run fails (tests shorten it)
  * @returns {Promise<{id: string, label: string, figures: object, latency: object, sessions: string[]}[]>}
  */
-export async function runComparison({ transports, createSocket, base = location.href, echoes, pushSeconds, pushIntervalMs, connect = {}, onProgress = () => {} }) {
+export async function runComparison({
+  transports, createSocket, base = location.href, echoes, pushSeconds, pushIntervalMs, connect = {}, onProgress = () => {},
+  messageSlackMs = MESSAGE_SLACK_MS,
+}) {
   const results = [];
   for (const transport of transports) {
-    const timeoutMs = MESSAGE_SLACK_MS + pushIntervalMs + (connect.intervalMs ?? 0);
+    const timeoutMs = messageSlackMs + pushIntervalMs + (connect.intervalMs ?? 0);
+    // A missing message ends the run: its latency and its figures would be someone else's if the run went on.
+    const labelled = (message, what) => message.catch((err) => { throw new Error(`${transport.label}, ${what}: ${err.message}`); });
     const open = (options) => openSocket(createSocket(transport.id, base, { ...connect, ...options }), timeoutMs);
     const samples = [];
 
@@ -42,7 +49,8 @@ export async function runComparison({ transports, createSocket, base = location.
         const started = performance.now();
         const reply = echo.next();
         echo.socket.send(`echo ${i}`);
-        await reply;
+        const text = await labelled(reply, `echo ${i} of ${echoes}`);
+        if (text !== `Received: echo ${i}`) throw new Error(`${transport.label}: expected “Received: echo ${i}”, got “${text}”.`);
         samples.push(performance.now() - started); // an echo waits from send() to its reply
       }
     } finally {
@@ -54,7 +62,7 @@ export async function runComparison({ transports, createSocket, base = location.
     try {
       for (let i = 0; i < ticks; i++) {
         onProgress({ transport, phase: 'push', done: i, total: ticks });
-        const text = await push.next();
+        const text = await labelled(push.next(), `push tick ${i + 1} of ${ticks}`);
         const stamped = /^tick \d+ (\d+)$/.exec(text);
         if (!stamped) throw new Error(`${transport.label}: expected a push tick, got “${text}”.`);
         samples.push(Math.max(0, Date.now() - Number(stamped[1]))); // a tick waits from the server's stamp to arrival
@@ -79,15 +87,27 @@ export function summarize(samples) {
   return { count: sorted.length, p50: rank(0.5), p99: rank(0.99) };
 }
 
-// Waits for open; hands out messages in order; closes and waits for the close event (the server's figures are final then).
-function openSocket(socket, timeoutMs) {
+/**
+ * Waits for `socket`'s open, then hands out its messages in arrival order, none lost: a message no next() is waiting
+ * for is queued for the next call — also one that comes after its waiter gave up at `timeoutMs`. close() closes and
+ * resolves on the close event (the server's figures are final then).
+ */
+export function openSocket(socket, timeoutMs) {
   const queue = [];
   const waiting = [];
   let ended = null;
-  socket.onmessage = (e) => (waiting.length ? waiting.shift().resolve(e.data) : queue.push(e.data));
+  socket.onmessage = (e) => {
+    const waiter = waiting.shift();
+    if (!waiter) return queue.push(e.data);
+    clearTimeout(waiter.timer);
+    waiter.resolve(e.data);
+  };
   const closed = new Promise((resolve) => socket.addEventListener('close', (e) => {
     ended = new Error(`the connection closed (code ${e.code}${e.reason ? ` “${e.reason}”` : ''})`);
-    for (const w of waiting.splice(0)) w.reject(ended);
+    for (const w of waiting.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(ended);
+    }
     resolve();
   }, { once: true }));
 
@@ -98,9 +118,13 @@ function openSocket(socket, timeoutMs) {
         if (queue.length) return Promise.resolve(queue.shift());
         if (ended) return Promise.reject(ended);
         return new Promise((res, rej) => {
-          const waiter = { resolve: res, reject: rej };
+          const waiter = { resolve: res, reject: rej, timer: 0 };
+          // A waiter that gives up leaves the line, so a late message is queued for the next call, not swallowed.
+          waiter.timer = setTimeout(() => {
+            waiting.splice(waiting.indexOf(waiter), 1);
+            rej(new Error(`no message within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`));
+          }, timeoutMs);
           waiting.push(waiter);
-          setTimeout(() => rej(new Error(`no message within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
         });
       },
       close() {

@@ -1,10 +1,13 @@
 // The live panel: for each transport side by side, the server's exact figures for the page's own connection (from
-// /api/stats?session=KEY, about once a second while the page is visible) and what the browser itself could see.
-import { CLOSED } from './transports/index.js';
+// /api/stats?session=KEY) and what the browser itself could see. The browser's figures cost nothing on the wire and
+// update live; the server's are read only when the person asks (Refresh, auto-refresh), when the connection closes and
+// after a comparison run, so devtools' Network tab shows the transport's own requests and nothing of the page's.
+import { CLOSED, OPEN } from './transports/index.js';
 import { fetchSessionStats } from './stats.js';
 import { formatMs, formatNumber } from './format.js';
+import { timestamp } from './log.js';
 
-const REFRESH_MS = 1000;
+const AUTO_REFRESH_MS = 1000;
 
 /** Server-side rows: GET /api/stats fields of the session. */
 const serverRows = [
@@ -38,33 +41,56 @@ const stateText = { unused: 'not used yet', connecting: 'connecting', live: 'liv
 /**
  * @param {HTMLElement} root where the table goes
  * @param {readonly {id: string, label: string}[]} transports the columns, in order
+ * @param {{refresh: HTMLButtonElement, autoRefresh: HTMLInputElement, readAt: HTMLElement}} controls the Refresh
+ *   button, the auto-refresh checkbox and the line that says when the server's figures were read
  */
-export function createLivePanel(root, transports, base = location.href) {
-  const columns = new Map(transports.map((t) => [t.id, { socket: null, stats: null, final: false, error: null }]));
+export function createLivePanel(root, transports, controls, base = location.href) {
+  // Per transport: the connection its column shows (null until one is tracked), with its figures.
+  const columns = new Map(transports.map((t) => [t.id, null]));
   const cells = buildTable(root, transports);
-  let busy = false;
+  let lastRead = null;
+  let timer = null;
 
-  async function refresh() {
-    if (busy || document.visibilityState !== 'visible') return;
-    busy = true;
-    try {
-      for (const column of columns.values()) {
-        const { socket } = column;
-        if (!socket || column.final || !socket.sessionKey) continue;
-        const closed = socket.readyState === CLOSED; // read before the request: figures fetched after a close are final
-        try {
-          const stats = await fetchSessionStats(socket.sessionKey, base);
-          if (column.socket !== socket) continue; // a newer socket took the column meanwhile
-          column.stats = stats;
-          column.error = null;
-          if (closed && stats) column.final = true;
-        } catch (err) {
-          column.error = err.message;
-        }
+  // Connections whose server figures can still change: open ones, and closed ones whose final figures are not in yet.
+  const changing = () => [...columns.values()].filter((c) => c?.socket.sessionKey && !c.final);
+
+  /** Reads the server's figures: one GET /api/stats per column that can still change and is not being read already. */
+  function refresh() {
+    return Promise.all(changing().filter((c) => !c.reading).map(read));
+  }
+
+  // One request per call, one at a time per connection: a read asked for during another (the close's) follows it,
+  // because the one in flight may have started before the close and would not carry the final figures.
+  function read(column) {
+    if (column.reading) {
+      column.again = true;
+      return column.reading;
+    }
+    column.reading = (async () => {
+      try {
+        do {
+          column.again = false;
+          await readOnce(column);
+        } while (column.again && !column.final);
+      } finally {
+        column.reading = null;
+        render();
       }
-    } finally {
-      busy = false;
-      render();
+    })();
+    return column.reading;
+  }
+
+  async function readOnce(column) {
+    const { socket } = column;
+    const closed = socket.readyState === CLOSED; // read before the request: figures fetched after a close are final
+    try {
+      const stats = await fetchSessionStats(socket.sessionKey, base);
+      column.stats = stats;
+      column.error = null;
+      if (closed && stats) column.final = true;
+      lastRead = new Date();
+    } catch (err) {
+      column.error = err.message;
     }
   }
 
@@ -72,17 +98,19 @@ export function createLivePanel(root, transports, base = location.href) {
     for (const t of transports) {
       const column = columns.get(t.id);
       const c = cells.get(t.id);
-      const state = !column.socket ? 'unused'
-        : column.socket.readyState === CLOSED ? 'closed'
-          : column.socket.readyState === 1 ? 'live' : 'connecting';
+      const socket = column?.socket;
+      const state = !socket ? 'unused'
+        : socket.readyState === CLOSED ? 'closed'
+          : socket.readyState === OPEN ? 'live' : 'connecting';
       c.state.dataset.state = state;
-      c.state.textContent = column.error ? `${stateText[state]} · ${column.error}` : stateText[state];
-      const key = column.socket?.sessionKey ?? '';
+      const text = column?.final ? `${stateText[state]} · final` : stateText[state];
+      c.state.textContent = column?.error ? `${text} · ${column.error}` : text;
+      const key = socket?.sessionKey ?? '';
       c.session.dataset.value = key;
       c.session.textContent = key ? `${key.slice(0, 8)}…` : '—';
       c.session.title = key;
-      for (const row of serverRows) show(c.server.get(row.id), column.stats ? row.get(column.stats) : null, row.ms);
-      const traffic = column.socket?.traffic?.();
+      for (const row of serverRows) show(c.server.get(row.id), column?.stats ? row.get(column.stats) : null, row.ms);
+      const traffic = socket?.traffic?.();
       for (const row of browserRows) {
         const cell = c.browser.get(row.id);
         const value = traffic ? row.get(traffic) : null;
@@ -91,23 +119,43 @@ export function createLivePanel(root, transports, base = location.href) {
         if (traffic && value === null) cell.textContent = 'n/a';
       }
     }
+    // Disabled only when every figure shown is final (not while a read is in flight: focus would drop off it).
+    const waiting = changing().length > 0;
+    controls.refresh.disabled = !waiting;
+    controls.refresh.title = waiting ? 'Read the server’s figures now: one GET /api/stats per connection whose figures can still change'
+      : 'Nothing to read: the server’s figures shown are final';
+    controls.readAt.textContent = lastRead ? `Server figures read at ${timestamp(lastRead)}.` : 'Server figures not read yet.';
   }
 
-  setInterval(refresh, REFRESH_MS);
-  document.addEventListener('visibilitychange', refresh);
+  controls.refresh.addEventListener('click', refresh);
+  // Off by default, even when a reload restores the box ticked: each tick is a GET /api/stats in the Network tab.
+  // A hidden page skips its ticks.
+  controls.autoRefresh.checked = false;
+  controls.autoRefresh.addEventListener('change', () => {
+    clearInterval(timer);
+    timer = null;
+    if (!controls.autoRefresh.checked) return;
+    const tick = () => document.visibilityState === 'visible' && refresh();
+    timer = setInterval(tick, AUTO_REFRESH_MS);
+    tick();
+  });
   render();
 
   return {
     /** Shows `socket`'s figures in its transport's column from now on (the column's previous figures are replaced). */
     track(transportId, socket) {
-      const column = columns.get(transportId);
-      Object.assign(column, { socket, stats: null, final: false, error: null });
-      const soon = () => setTimeout(refresh, 50); // open, each message and the close show up without waiting a second
-      socket.addEventListener('open', soon);
-      socket.addEventListener('close', soon);
+      const column = { socket, stats: null, final: false, error: null, reading: null, again: false };
+      columns.set(transportId, column);
+      socket.addEventListener('open', render);
       socket.addEventListener('message', render);
+      // A close reads once more, unasked: the figures are final then, and it ended what the person was measuring.
+      socket.addEventListener('close', () => {
+        if (columns.get(transportId) === column && socket.sessionKey) read(column);
+        render();
+      });
       render();
     },
+    refresh,
   };
 }
 
