@@ -121,8 +121,12 @@ public sealed class TrafficContrastTests(BrowserFixture browser) : IAsyncLifetim
         await Expect(_echo.Received).ToHaveCountAsync(2 * Messages);
         await Expect(_echo.Received.Locator(".text")).ToHaveTextAsync([.. Enumerable.Range(1, Messages).Select(i => $"Received: message {i}"), .. texts.Select(t => "Received: " + t)]);
 
-        string? sessionId = await page.GetByTestId("live-longpoll-session").GetAttributeAsync("data-value");
-        Assert.False(string.IsNullOrEmpty(sessionId));
+        // The panel shows the session's stats key; the session's own URLs carry its id, named by the 201's Location.
+        var open = Assert.Single(requests, r => r.Method == "POST" && new Uri(r.Url).AbsolutePath == "/poll");
+        string? location = (await open.ResponseAsync())?.Headers.GetValueOrDefault("location");
+        Assert.StartsWith("/poll/", location);
+        string sessionId = location!["/poll/".Length..];
+        Assert.NotEqual(sessionId, await page.GetByTestId("live-longpoll-session").GetAttributeAsync("data-value"));
         var afterSwitch = requests.Skip(assets.Length).Select(r => (r.Method, Url: new Uri(r.Url))).ToList();
         // The one read of the page's own is the WebSocket column's final figures, made as that socket closed, before
         // the polling session opened; during the session there is none.
