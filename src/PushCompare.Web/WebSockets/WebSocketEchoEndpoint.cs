@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
@@ -18,8 +19,23 @@ public static class WebSocketEchoEndpoint
     /// <summary><c>GET /ws</c>: the RFC 6455 echo endpoint (<c>?echo=exact</c> for a reply without the prefix).</summary>
     public static IEndpointConventionBuilder MapWebSocketEcho(this WebApplication app)
     {
+        app.Use(CaptureUpgrade); // before UseWebSockets, which keeps the upgrade feature it finds
         app.UseWebSockets(); // Adds the upgrade feature; pings are configured per connection on accept.
         return app.MapGet(Path, HandleAsync).WithName("WebSocketEcho").GuardConnect();
+    }
+
+    /// <summary>Lets the session end the connection under the framework's WebSocket itself (see <see cref="UpgradedConnection"/>).</summary>
+    private static Task CaptureUpgrade(HttpContext context, RequestDelegate next)
+    {
+        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
+            && context.Features.Get<IHttpRequestLifetimeFeature>() is { } lifetime
+            && context.Request.Path.Equals(Path, StringComparison.OrdinalIgnoreCase))
+        {
+            var connection = new UpgradedConnection(upgrade, lifetime);
+            context.Features.Set<IHttpUpgradeFeature>(connection);
+            context.Features.Set<IHttpRequestLifetimeFeature>(connection);
+        }
+        return next(context);
     }
 
     private static async Task<IResult> HandleAsync(HttpContext context, IOptions<WebSocketEchoOptions> options,
@@ -42,7 +58,9 @@ public static class WebSocketEchoEndpoint
             KeepAliveTimeout = o.KeepAliveTimeout,
         });
         Log.Opened(logger, connect.Echo);
-        await new WebSocketEchoSession(socket, connect, messaging.Value.MaxMessageBytes, o.CloseTimeout, time, logger)
+        var connection = context.Features.Get<IHttpUpgradeFeature>() as UpgradedConnection;
+        await new WebSocketEchoSession(socket, connection, connection is null ? context.Abort : connection.Reset, connect,
+                messaging.Value.MaxMessageBytes, o, time, logger)
             .RunAsync(context.RequestAborted, shutdown.Stopping);
         Log.Closed(logger, socket.CloseStatus);
         return Results.Empty;
