@@ -6,7 +6,7 @@ namespace PushCompare.UnitTests.Reliability;
 /// <summary>Real Kestrel (so aborted polls are real TCP aborts), rate limits out of the way of 50 sessions at once.</summary>
 public sealed class FaultInjectionApp : AppFactory
 {
-    public FaultInjectionApp() : base(("LongPolling:PollTimeout", "00:00:02"),
+    public FaultInjectionApp() : base(("LongPolling:PollTimeout", "00:00:02"), ("ServerSentEvents:HeartbeatInterval", "00:00:00.500"),
         ("Sessions:MaxBacklogMessages", "100000"), ("Sessions:MaxBacklogBytes", "100000000"))
     {
         StartOnKestrel();
@@ -15,7 +15,10 @@ public sealed class FaultInjectionApp : AppFactory
     public HttpClient CreateWireClient() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 4 }) { BaseAddress = KestrelAddress };
 }
 
-/// <summary>Issue 3: the long-polling fallback loses and duplicates nothing while polls die mid-response and sends are retried.</summary>
+/// <summary>
+/// Issues 3 and 9: long polling and SSE lose and duplicate nothing while polls die mid-response, streams are cut
+/// mid-event and sends are retried.
+/// </summary>
 public sealed class FaultInjectionTests(FaultInjectionApp app, ITestOutputHelper output) : IClassFixture<FaultInjectionApp>
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
@@ -46,6 +49,43 @@ public sealed class FaultInjectionTests(FaultInjectionApp app, ITestOutputHelper
             runs.Sum(r => r.Received), runs.Sum(r => r.Duplicated), runs.Sum(r => r.OutOfOrder));
         output.WriteLine(total.ToString());
         foreach (var run in runs) AssertExactlyOnce(run, 200);
+    }
+
+    [Fact]
+    public async Task Ten_thousand_messages_through_one_SSE_session_arrive_exactly_once_in_order_despite_cut_streams_and_repeated_sends()
+    {
+        using var http = app.CreateWireClient();
+        using var cancel = new CancellationTokenSource(Bound);
+
+        var run = await new FaultInjectingStreamClient(http, new Random(9), repeatSendRate: 0.10, cutStreamRate: 0.10).RunAsync(10_000, cancel.Token);
+
+        output.WriteLine(run.ToString());
+        AssertExactlyOnce(run, 10_000);
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_SSE_sessions_of_200_messages_each_arrive_exactly_once_in_order_despite_faults()
+    {
+        using var cancel = new CancellationTokenSource(Bound);
+        var runs = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+        {
+            using var http = app.CreateWireClient();
+            return await new FaultInjectingStreamClient(http, new Random(1000 + i), repeatSendRate: 0.10, cutStreamRate: 0.10).RunAsync(200, cancel.Token);
+        }));
+
+        var total = new StreamFaultRun(runs.Sum(r => r.Sent), runs.Sum(r => r.SendsRepeated), runs.Sum(r => r.Streams), runs.Sum(r => r.StreamsCut),
+            runs.Sum(r => r.Received), runs.Sum(r => r.Duplicated), runs.Sum(r => r.OutOfOrder));
+        output.WriteLine(total.ToString());
+        foreach (var run in runs) AssertExactlyOnce(run, 200);
+    }
+
+    private static void AssertExactlyOnce(StreamFaultRun run, int messages)
+    {
+        Assert.Equal(messages, run.Received);
+        Assert.Equal(0, run.Duplicated);
+        Assert.Equal(0, run.OutOfOrder);
+        Assert.True(run.StreamsCut > 0, $"no stream was cut: {run}");
+        Assert.True(run.SendsRepeated > 0, $"no send was repeated: {run}");
     }
 
     private static void AssertExactlyOnce(FaultRun run, int messages)
