@@ -4,18 +4,15 @@ using System.Text.Json;
 
 namespace PushCompare.UnitTests.Reliability;
 
-/// <summary>Counts of what a <see cref="FaultInjectingStreamClient"/> did and saw.</summary>
-public sealed record StreamFaultRun(int Sent, int SendsRepeated, int Streams, int StreamsCut, int Received, int Duplicated, int OutOfOrder);
-
 /// <summary>
 /// An SSE client that misbehaves on purpose over real TCP, as EventSource would see it: it repeats a fraction of its
 /// sends (as a client whose 202 was lost would), and cuts a fraction of its streams in the middle of an event (after
 /// the event's first line, before the blank line that would dispatch it), then reconnects with the Last-Event-ID of
 /// the last event it processed. It checks every reply arrived exactly once and in order.
 /// </summary>
-public sealed class FaultInjectingStreamClient(HttpClient http, Random random, double repeatSendRate, double cutStreamRate)
+public sealed class FaultInjectingStreamClient(HttpClient http, Random random, double repeatSendRate, double cutStreamRate) : IFaultInjectingClient
 {
-    public async Task<StreamFaultRun> RunAsync(int messages, CancellationToken cancel)
+    public async Task<FaultRun> RunAsync(int messages, CancellationToken cancel)
     {
         var created = await http.PostAsync("/sse?echo=exact", null, cancel);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -99,7 +96,7 @@ public sealed class FaultInjectingStreamClient(HttpClient http, Random random, d
             }
         }
         await http.DeleteAsync($"/sse/{id}", cancel);
-        return new StreamFaultRun(messages, repeated, streams, cut, received, duplicated, outOfOrder);
+        return new FaultRun(messages, repeated, streams, cut, received, duplicated, outOfOrder);
     }
 
     private async Task SendAsync(string id, int seq, long ack, CancellationToken cancel)

@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using PushCompare.UnitTests.Infrastructure;
 
@@ -24,16 +23,7 @@ public sealed class StalledPeerApp : AppFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureServices(services => services.Configure<SocketTransportOptions>(sockets =>
-        {
-            sockets.MaxWriteBufferSize = 1024;
-            sockets.CreateBoundListenSocket = endpoint =>
-            {
-                var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-                listener.SendBufferSize = 1024; // accepted sockets inherit it
-                return listener;
-            };
-        }));
+        builder.UseSmallSocketBuffers();
     }
 }
 

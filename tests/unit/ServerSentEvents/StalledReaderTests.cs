@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using PushCompare.UnitTests.Infrastructure;
 using PushCompare.Web.Sessions;
@@ -22,16 +21,7 @@ public sealed class StalledStreamApp : AppFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureServices(services => services.Configure<SocketTransportOptions>(sockets =>
-        {
-            sockets.MaxWriteBufferSize = 1024;
-            sockets.CreateBoundListenSocket = endpoint =>
-            {
-                var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-                listener.SendBufferSize = 1024; // accepted sockets inherit it
-                return listener;
-            };
-        }));
+        builder.UseSmallSocketBuffers();
     }
 }
 
