@@ -10,6 +10,7 @@ using PushCompare.Web.WebSockets;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.UseInlineSocketScheduling();
+builder.AddHttpsDefaults();
 builder.Services.AddServerLimits(builder.Configuration);
 builder.Services.AddProblemDetails(ProblemDetailing.Configure);
 builder.Services.AddMessaging(builder.Configuration);

@@ -25,6 +25,10 @@ public sealed class ServerLimitsOptions
     /// <summary>A request body (or a response being read) slower than this, after a 5 s grace period, is aborted.</summary>
     [Range(1, 1_000_000)]
     public double MinDataBytesPerSecond { get; set; } = 240;
+
+    /// <summary>Time a client gets to finish its TLS handshake; one that never does is dropped.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 [OptionsValidator]

@@ -13,8 +13,10 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
     public async Task InvokeAsync(HttpContext context)
     {
         var connection = context.Features.Get<ConnectionMeter>();
-        // Not on a metered Kestrel connection (TestServer), or HTTP/2+, whose multiplexed bytes stay "other".
-        if (connection is null || connection.IsUpgraded || !HttpProtocol.IsHttp11(context.Request.Protocol) && !HttpProtocol.IsHttp10(context.Request.Protocol))
+        // Not on a metered Kestrel connection (TestServer); HTTP/2+, whose multiplexed bytes stay "other"; or TLS, where the
+        // connection meter sees records, not HTTP: those bytes stay "other" until they are counted at both layers.
+        if (connection is null || connection.IsUpgraded || context.Request.IsHttps
+            || !HttpProtocol.IsHttp11(context.Request.Protocol) && !HttpProtocol.IsHttp10(context.Request.Protocol))
         {
             await next(context);
             return;

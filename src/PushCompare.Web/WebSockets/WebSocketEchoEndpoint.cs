@@ -27,9 +27,12 @@ public static class WebSocketEchoEndpoint
         return services;
     }
 
-    /// <summary><c>GET /ws</c>: the RFC 6455 echo endpoint (<c>?echo=exact</c> for a reply without the prefix).</summary>
+    /// <summary>
+    /// <c>GET /ws</c> (RFC 6455 over HTTP/1.1) and <c>CONNECT /ws</c> (RFC 8441, a WebSocket as one stream of an HTTP/2
+    /// connection): the echo endpoint (<c>?echo=exact</c> for a reply without the prefix). Other methods get 405.
+    /// </summary>
     public static IEndpointConventionBuilder MapWebSocketEcho(this WebApplication app) =>
-        app.MapGet(Path, HandleAsync).WithName("WebSocketEcho").GuardConnect();
+        app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Connect], HandleAsync).WithName("WebSocketEcho").GuardConnect();
 
     /// <summary>
     /// The page's own key for its socket's figures (<c>?client=</c>, 1–64 URL-safe characters): true with null when

@@ -49,7 +49,11 @@ public sealed class EventStream : IAsyncDisposable
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient http, string id, string? lastEventId)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, $"/sse/{id}");
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/sse/{id}")
+        {
+            Version = http.DefaultRequestVersion, // a request built by hand does not take the client's default by itself
+            VersionPolicy = http.DefaultVersionPolicy,
+        };
         request.Headers.Accept.ParseAdd("text/event-stream");
         if (lastEventId is not null) request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
         return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
