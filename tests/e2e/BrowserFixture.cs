@@ -43,6 +43,9 @@ public sealed class BrowserFixture : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
+    /// <summary>A fresh context of the shared browser with options of the test's own (another origin, TLS errors ignored).</summary>
+    public Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions options) => _browser!.NewContextAsync(options);
+
     public async Task DisposeAsync()
     {
         if (_browser is not null) await _browser.DisposeAsync();

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace PushCompare.E2ETests;
+
+/// <summary>
+/// The app on HTTPS at a free loopback port (its self-signed certificate in a temp folder), recording the method and
+/// HTTP version of every request it serves, so a test can see what the browser really used.
+/// </summary>
+public sealed class HttpsAppHost : WebApplicationFactory<Program>
+{
+    private static readonly string Folder = Directory.CreateTempSubdirectory("pushcompare-e2e-https-").FullName;
+
+    public ConcurrentQueue<(string Method, string Protocol, string Path)> Requests { get; } = new();
+
+    public HttpsAppHost()
+    {
+        UseKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps()));
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Https:SelfSignedCertificatePath", Path.Combine(Folder, "localhost.pfx"));
+        builder.UseSetting("WebSockets:KeepAliveInterval", "01:00:00");
+        builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new Recorder(Requests)));
+    }
+
+    public Uri Start()
+    {
+        StartServer();
+        var address = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return new UriBuilder("https", "127.0.0.1", address.Port, "/").Uri;
+    }
+
+    private sealed class Recorder(ConcurrentQueue<(string, string, string)> requests) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((HttpContext context, RequestDelegate nextDelegate) =>
+            {
+                requests.Enqueue((context.Request.Method, context.Request.Protocol, context.Request.Path.Value ?? ""));
+                return nextDelegate(context);
+            });
+            next(app);
+        };
+    }
+}
+
+/// <summary>
+/// Issue 10: on https:// a real Chromium uses HTTP/2 for the page, its polls, its SSE stream and — RFC 8441, an extended
+/// CONNECT answered 200 — its WebSocket, and every transport echoes there.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class HttpsTests(BrowserFixture browser) : IAsyncLifetime
+{
+    private readonly HttpsAppHost _app = new();
+    private Uri _base = null!;
+    private IBrowserContext _context = null!;
+    private EchoPage _echo = null!;
+
+    public async Task InitializeAsync()
+    {
+        _base = _app.Start();
+        _context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = _base.ToString(),
+            IgnoreHTTPSErrors = true, // the app's own self-signed certificate
+            ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
+        });
+        _echo = new EchoPage(await _context.NewPageAsync());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _context.CloseAsync();
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Chromium_uses_HTTP2_for_the_page_the_polls_the_stream_and_the_WebSocket_which_all_echo()
+    {
+        var cdp = await _context.NewCDPSessionAsync(_echo.Page);
+        var webSocketStatus = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        cdp.Event("Network.webSocketHandshakeResponseReceived").OnEvent += (_, e) =>
+            webSocketStatus.TrySetResult(e!.Value.GetProperty("response").GetProperty("status").GetInt32());
+        await cdp.SendAsync("Network.enable");
+
+        await _echo.OpenAsync("websocket");
+        Assert.Equal("h2", await _echo.Page.EvaluateAsync<string>("performance.getEntriesByType('navigation')[0].nextHopProtocol"));
+        await _echo.SendAsync("over h2");
+        await Expect(_echo.ReceivedExactly("Received: over h2")).ToHaveCountAsync(1);
+        Assert.Equal(200, await webSocketStatus.Task.WaitAsync(TimeSpan.FromSeconds(15))); // not 101: a CONNECT stream
+
+        // Every other transport the page offers (its switch is built from the page's own list).
+        var offered = await _echo.Page.Locator("[data-testid=transport] input").EvaluateAllAsync<string[]>("inputs => inputs.map(i => i.value)");
+        Assert.Contains("longpoll", offered);
+        foreach (var transport in offered.Where(t => t != "websocket"))
+        {
+            await _echo.Transport(transport).CheckAsync();
+            await _echo.ExpectOpenAsync();
+            await _echo.SendAsync($"{transport} over h2");
+            await Expect(_echo.ReceivedExactly($"Received: {transport} over h2")).ToHaveCountAsync(1);
+        }
+
+        var served = _app.Requests.ToArray();
+        Assert.Contains(("CONNECT", "HTTP/2", "/ws"), served);
+        Assert.Contains(served, r => r is { Method: "GET", Path: "/" } && r.Protocol == "HTTP/2");
+        // Every request of every transport rode HTTP/2: not one fell back to HTTP/1.1.
+        Assert.All(served, r => Assert.Equal("HTTP/2", r.Protocol));
+        Assert.Contains(served, r => r.Method == "GET" && r.Path.StartsWith("/poll/", StringComparison.Ordinal));
+        if (offered.Contains("sse")) Assert.Contains(served, r => r.Method == "GET" && r.Path.StartsWith("/sse/", StringComparison.Ordinal));
+    }
+}
