@@ -26,6 +26,18 @@ public sealed class ServerLimitsOptions
     [Range(1, 1_000_000)]
     public double MinDataBytesPerSecond { get; set; } = 240;
 
+    /// <summary>HTTP/2 streams one connection may have open at once (a page needs a handful; Kestrel refuses the rest).</summary>
+    [Range(1, 10_000)]
+    public int Http2MaxStreamsPerConnection { get; set; } = 100;
+
+    /// <summary>HPACK dynamic table the server keeps per HTTP/2 connection, in bytes (RFC 7541 §4.2; 4096 is the protocol's default).</summary>
+    [Range(0, 65_536)]
+    public int Http2HeaderTableSize { get; set; } = 4096;
+
+    /// <summary>Largest HTTP/2 frame payload the server accepts, in bytes (16,384 is the protocol's minimum and default).</summary>
+    [Range(16_384, 16_777_215)]
+    public int Http2MaxFrameSize { get; set; } = 16_384;
+
     /// <summary>Time a client gets to finish its TLS handshake; one that never does is dropped.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -49,6 +61,11 @@ public static class ServerLimitsExtensions
             var grace = TimeSpan.FromSeconds(5);
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(o.MinDataBytesPerSecond, grace);
             kestrel.Limits.MinResponseDataRate = new MinDataRate(o.MinDataBytesPerSecond, grace);
+            // Set deliberately, not left to chance: a connection's streams and its HPACK table are what one client can make
+            // the server hold. A client that opens and resets streams in a loop gets Kestrel's GOAWAY (rapid reset).
+            kestrel.Limits.Http2.MaxStreamsPerConnection = o.Http2MaxStreamsPerConnection;
+            kestrel.Limits.Http2.HeaderTableSize = o.Http2HeaderTableSize;
+            kestrel.Limits.Http2.MaxFrameSize = o.Http2MaxFrameSize;
         });
         return services;
     }

@@ -19,6 +19,19 @@ public static class Eventually
         AssertAsync(() => Task.FromResult(condition()), what, deadline);
 
     /// <summary>Guards an await that must finish because of an event: a hang fails the test instead of stalling the run.</summary>
+    public static async Task Within(this Task task, string what, TimeSpan? deadline = null)
+    {
+        try
+        {
+            await task.WaitAsync(deadline ?? DefaultDeadline);
+        }
+        catch (TimeoutException) when (!task.IsCompleted)
+        {
+            throw new Xunit.Sdk.XunitException($"Timed out waiting until {what}.");
+        }
+    }
+
+    /// <summary>Guards an await that must finish because of an event: a hang fails the test instead of stalling the run.</summary>
     public static async Task<T> Within<T>(this Task<T> task, string what, TimeSpan? deadline = null)
     {
         try
