@@ -3,6 +3,8 @@ using PushCompare.Web.LongPolling;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Security;
+using PushCompare.Web.ServerSentEvents;
+using PushCompare.Web.Sessions;
 using PushCompare.Web.WebSockets;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,7 +14,9 @@ builder.Services.AddServerLimits(builder.Configuration);
 builder.Services.AddProblemDetails(ProblemDetailing.Configure);
 builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddWebSocketEcho(builder.Configuration);
+builder.Services.AddSessions(builder.Configuration);
 builder.Services.AddLongPolling(builder.Configuration);
+builder.Services.AddServerSentEvents(builder.Configuration);
 builder.Services.AddConnectionGuards(builder.Configuration);
 builder.AddWireMetering();
 
@@ -21,13 +25,15 @@ var app = builder.Build();
 app.UseWireMetering(); // first, so every request's bytes are bound to it
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // empty 404/405 answers from routing become ProblemDetails too
-app.UseNoStore(LongPollingEndpoints.Path, StatsEndpoints.Path);
+app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path);
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseConnectionGuards();
 app.UseWebSockets(); // the upgrade feature; pings are configured per connection on accept
 app.MapWebSocketEcho();
 app.MapLongPolling();
+app.MapServerSentEvents();
+app.DrainSessionsOnShutdown();
 app.MapStats();
 
 app.Run();

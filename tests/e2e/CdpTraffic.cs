@@ -1,3 +1,4 @@
+using PushCompare.Web.Sessions;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Playwright;
@@ -65,7 +66,7 @@ public sealed class CdpTraffic
     }
 
     /// <summary>Every request of the polling session <paramref name="id"/>: its <c>POST /poll</c> (found by the 201's Location) and every <c>/poll/{id}</c>.</summary>
-    public IReadOnlyList<HttpExchange> PollSession(string id)
+    public IReadOnlyList<HttpExchange> MessageSession(string id)
     {
         lock (_gate)
         {
@@ -87,7 +88,7 @@ public sealed class CdpTraffic
 
     /// <summary>Resolves once every request of the session has finished loading (a request still open has no size yet).</summary>
     public Task PollSessionSettledAsync(string id, TimeSpan timeout) =>
-        WhenAsync(() => PollSession(id) is { Count: > 0 } all && all.All(x => x.EncodedDataLength is not null || x.Failed is not null), timeout);
+        WhenAsync(() => MessageSession(id) is { Count: > 0 } all && all.All(x => x.EncodedDataLength is not null || x.Failed is not null), timeout);
 
     /// <summary>The WebSocket opened with <c>?client=<paramref name="key"/></c>.</summary>
     public WebSocketConnection WebSocket(string key)

@@ -1,3 +1,4 @@
+using PushCompare.Web.Sessions;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
@@ -59,7 +60,7 @@ public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper out
         Assert.NotEqual(id, key);
         await _cdp.PollSessionSettledAsync(id, EventWait);
 
-        var exchanges = _cdp.PollSession(id);
+        var exchanges = _cdp.MessageSession(id);
         var sends = exchanges.Where(x => x.Method == "POST" && x.Url!.AbsolutePath != "/poll").ToList();
         Assert.Equal(Workload, sends.Select(x => x.Body));
         Assert.Single(exchanges, x => x.Method == "POST" && x.Url!.AbsolutePath == "/poll");

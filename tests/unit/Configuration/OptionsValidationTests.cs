@@ -1,3 +1,4 @@
+using PushCompare.Web.Sessions;
 using Microsoft.Extensions.Options;
 using PushCompare.UnitTests.Infrastructure;
 
@@ -8,9 +9,10 @@ public sealed class OptionsValidationTests
 {
     [Theory]
     [InlineData("LongPolling:PollTimeout", "00:00:00", "LongPollingOptions", "PollTimeout")]
-    [InlineData("LongPolling:IdleTimeout", "00:00:00", "LongPollingOptions", "IdleTimeout")]
-    [InlineData("LongPolling:MaxBacklogMessages", "0", "LongPollingOptions", "MaxBacklogMessages")]
-    [InlineData("LongPolling:MaxSessions", "-1", "LongPollingOptions", "MaxSessions")]
+    [InlineData("Sessions:IdleTimeout", "00:00:00", "MessageSessionOptions", "IdleTimeout")]
+    [InlineData("Sessions:MaxBacklogMessages", "0", "MessageSessionOptions", "MaxBacklogMessages")]
+    [InlineData("Sessions:MaxSessions", "-1", "MessageSessionOptions", "MaxSessions")]
+    [InlineData("ServerSentEvents:HeartbeatInterval", "00:00:00", "ServerSentEventsOptions", "HeartbeatInterval")]
     [InlineData("Messaging:MaxMessageBytes", "0", "MessagingOptions", "MaxMessageBytes")]
     [InlineData("WebSockets:KeepAliveInterval", "00:00:00", "WebSocketEchoOptions", "KeepAliveInterval")]
     public void Invalid_setting_fails_start_up_naming_the_field(string key, string value, string optionsType, string field)

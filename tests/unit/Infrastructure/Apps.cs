@@ -8,9 +8,9 @@ public sealed class DefaultApp : AppFactory;
 /// <summary>Polling with a 200 ms poll timeout, so an empty poll answers 204 quickly; every limit explicit so tests can compare.</summary>
 public sealed class ShortPollApp() : AppFactory(
     ("LongPolling:PollTimeout", "00:00:00.200"),
-    ("LongPolling:IdleTimeout", "00:00:30"),
-    ("LongPolling:MaxBacklogMessages", "500"),
-    ("LongPolling:MaxBacklogBytes", "300000"),
+    ("Sessions:IdleTimeout", "00:00:30"),
+    ("Sessions:MaxBacklogMessages", "500"),
+    ("Sessions:MaxBacklogBytes", "300000"),
     ("Messaging:MaxMessageBytes", "4096"))
 {
     public const int PollTimeoutMs = 200, IdleTimeoutMs = 30_000, MaxBacklogMessages = 500, MaxBacklogBytes = 300_000, MaxMessageBytes = 4096;
@@ -30,7 +30,7 @@ public sealed class SmallMessageApp() : AppFactory(("Messaging:MaxMessageBytes",
 /// so that a loaded CI machine cannot stall a test long enough to expire a session it is still setting up.
 /// </summary>
 public sealed class IdleExpiryApp() : AppFactory(
-    ("LongPolling:IdleTimeout", "00:00:01"),
+    ("Sessions:IdleTimeout", "00:00:01"),
     ("LongPolling:PollTimeout", "00:00:10"));
 
 /// <summary>The app on real Kestrel bound to a free loopback port, for tests that must see the bytes on the wire.</summary>
@@ -43,7 +43,7 @@ public sealed class KestrelApp : AppFactory
 }
 
 /// <summary>Room for two open sessions only.</summary>
-public sealed class SessionLimitApp() : AppFactory(("LongPolling:MaxSessions", "2"));
+public sealed class SessionLimitApp() : AppFactory(("Sessions:MaxSessions", "2"));
 
 /// <summary>A session may hold three unacknowledged messages; the fourth closes it.</summary>
-public sealed class BacklogLimitApp() : AppFactory(("LongPolling:MaxBacklogMessages", "3"));
+public sealed class BacklogLimitApp() : AppFactory(("Sessions:MaxBacklogMessages", "3"));

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using PushCompare.Web.LongPolling;
+using PushCompare.Web.Sessions;
 
 namespace PushCompare.UnitTests.Infrastructure;
 
@@ -11,7 +12,7 @@ public static class HeldPolls
 {
     public static Task WaitUntilHeldAsync(this AppFactory app, string id)
     {
-        var store = app.Services.GetRequiredService<PollSessionStore>();
+        var store = app.Services.GetRequiredService<SessionStore>();
         return Eventually.AssertAsync(() => store.Find(id).Session is { } session && !session.IsExpired(TimeSpan.Zero),
             $"the server holds a poll for session {id}");
     }

@@ -2,11 +2,12 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using PushCompare.UnitTests.Infrastructure;
 using PushCompare.Web.LongPolling;
+using PushCompare.Web.Sessions;
 using Xunit.Abstractions;
 
 namespace PushCompare.UnitTests.Lifecycle;
 
-public sealed class AbandonApp() : AppFactory(("LongPolling:IdleTimeout", "00:00:00.500"));
+public sealed class AbandonApp() : AppFactory(("Sessions:IdleTimeout", "00:00:00.500"));
 
 /// <summary>The managed heap is process-wide: this collection runs alone, after the parallel ones.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
@@ -23,7 +24,7 @@ public sealed class AbandonedSessionsTests(AbandonApp app, ITestOutputHelper out
     public async Task Ten_thousand_abandoned_sessions_expire_and_memory_returns_to_baseline()
     {
         var http = app.CreateClient();
-        var store = app.Services.GetRequiredService<PollSessionStore>();
+        var store = app.Services.GetRequiredService<SessionStore>();
         var warmup = await http.OpenSessionAsync(); // JIT, pools and caches settle before the baseline
         await http.SendAcceptedAsync(warmup.Id, "warm");
         await Eventually.AssertAsync(() => store.TrackedCount == 0, "the warm-up session is swept");

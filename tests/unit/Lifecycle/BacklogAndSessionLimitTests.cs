@@ -4,9 +4,9 @@ using PushCompare.UnitTests.Infrastructure;
 namespace PushCompare.UnitTests.Lifecycle;
 
 public sealed class TightLimitsApp() : AppFactory(
-    ("LongPolling:MaxBacklogMessages", "3"),
-    ("LongPolling:MaxBacklogBytes", "1000"),
-    ("LongPolling:MaxSessions", "5"),
+    ("Sessions:MaxBacklogMessages", "3"),
+    ("Sessions:MaxBacklogBytes", "1000"),
+    ("Sessions:MaxSessions", "5"),
     ("LongPolling:PollTimeout", "00:00:00.200"));
 
 /// <summary>Issue 3: a client that stops polling cannot grow server memory without bound, nor can too many sessions.</summary>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 using PushCompare.UnitTests.Infrastructure;
 using PushCompare.UnitTests.Metering;
 using PushCompare.Web.LongPolling;
+using PushCompare.Web.Sessions;
 using PushCompare.Web.Messaging;
 
 namespace PushCompare.UnitTests.Lifecycle;
@@ -18,9 +19,9 @@ public sealed class SessionEndTests
     [Fact]
     public async Task A_push_stream_an_hour_apart_stops_when_its_session_expires_and_the_session_is_freed()
     {
-        await using var app = new AppFactory(("LongPolling:IdleTimeout", "00:00:00.200"));
+        await using var app = new AppFactory(("Sessions:IdleTimeout", "00:00:00.200"));
         var http = app.CreateClient();
-        var store = app.Services.GetRequiredService<PollSessionStore>();
+        var store = app.Services.GetRequiredService<SessionStore>();
         var session = await http.OpenSessionAsync("?push=3600000"); // the next tick is an hour away
         var weak = Track(store, session.Id);
 
@@ -37,7 +38,7 @@ public sealed class SessionEndTests
 
     // Not inlined, so no local of this frame keeps the session reachable.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static WeakReference Track(PollSessionStore store, string id) => new(store.Find(id).Session!);
+    private static WeakReference Track(SessionStore store, string id) => new(store.Find(id).Session!);
 
     [Fact]
     public async Task A_session_opened_while_the_drain_begins_is_drained_too_so_shutdown_never_waits_out_its_timeout()
@@ -45,16 +46,16 @@ public sealed class SessionEndTests
         // A fake clock never lets the drain time out: a session the drain missed would hang it for good.
         for (int round = 0; round < 200; round++)
         {
-            var store = new PollSessionStore(Options.Create(new LongPollingOptions { MaxSessions = 1_000_000 }), new SessionIds(), new FakeTimeProvider());
+            var store = new SessionStore(Options.Create(new MessageSessionOptions { MaxSessions = 1_000_000 }), new SessionIds(), new FakeTimeProvider());
             using var stop = new CancellationTokenSource();
-            var opened = new System.Collections.Concurrent.ConcurrentBag<PollSession>();
+            var opened = new System.Collections.Concurrent.ConcurrentBag<MessageSession>();
             var openers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
             {
                 while (!stop.IsCancellationRequested && !store.IsDraining)
-                    if (store.TryOpen(EchoMode.Prefixed, null, out var s)) opened.Add(s);
+                    if (store.TryOpen(PollingTransports.LongPoll, EchoMode.Prefixed, TimeSpan.FromSeconds(25), out var s)) opened.Add(s);
                 // A few more attempts once the drain is visible: they must all be refused or drained.
                 for (int i = 0; i < 50; i++)
-                    if (store.TryOpen(EchoMode.Prefixed, null, out var s)) opened.Add(s);
+                    if (store.TryOpen(PollingTransports.LongPoll, EchoMode.Prefixed, TimeSpan.FromSeconds(25), out var s)) opened.Add(s);
             })).ToArray();
             await Eventually.AssertAsync(() => !opened.IsEmpty, "sessions are being opened");
 

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using PushCompare.UnitTests.Infrastructure;
 using PushCompare.Web.LongPolling;
+using PushCompare.Web.Sessions;
 using PushCompare.Web.Messaging;
 
 namespace PushCompare.UnitTests.Lifecycle;
@@ -13,7 +14,7 @@ public sealed class ShutdownTests
 {
     private sealed class StoppableApp : AppFactory
     {
-        public StoppableApp() : base(("LongPolling:PollTimeout", "00:00:30"), ("LongPolling:ShutdownDrainTimeout", "00:00:20"))
+        public StoppableApp() : base(("LongPolling:PollTimeout", "00:00:30"), ("Sessions:ShutdownDrainTimeout", "00:00:20"))
         {
             StartOnKestrel();
         }
@@ -64,8 +65,8 @@ public sealed class ShutdownTests
     public async Task Replies_never_acknowledged_before_the_drain_timeout_are_named_in_the_close()
     {
         await using var app = new AppFactory();
-        var store = app.Services.GetRequiredService<PollSessionStore>();
-        Assert.True(store.TryOpen(EchoMode.Prefixed, null, out var session));
+        var store = app.Services.GetRequiredService<SessionStore>();
+        Assert.True(store.TryOpen(PollingTransports.LongPoll, EchoMode.Prefixed, TimeSpan.FromSeconds(25), out var session));
         session.Enqueue("one");
         session.Enqueue("two");
 

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using PushCompare.UnitTests.Infrastructure;
 using PushCompare.Web.LongPolling;
+using PushCompare.Web.Sessions;
 
 namespace PushCompare.UnitTests.LongPolling;
 
@@ -85,7 +86,7 @@ public sealed class DefaultWaitTests(HeldPollApp app) : IClassFixture<HeldPollAp
     [InlineData("30001")]
     public async Task An_invalid_default_wait_is_400_and_opens_no_session(string wait)
     {
-        var store = app.Services.GetRequiredService<PollSessionStore>();
+        var store = app.Services.GetRequiredService<SessionStore>();
         int open = store.OpenCount; // tests of one class run one at a time, so nothing else opens sessions meanwhile
 
         var response = await _http.PostAsync($"/poll?wait={wait}", content: null);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using PushCompare.Web.LongPolling;
+using PushCompare.Web.Sessions;
 using PushCompare.Web.Messaging;
 
 namespace PushCompare.UnitTests.LongPolling;
@@ -11,8 +12,8 @@ public sealed class FirstDeliveryTests
     public async Task A_message_carries_its_queue_time_on_first_delivery_and_0_when_resent()
     {
         var clock = new FakeTimeProvider();
-        var options = new LongPollingOptions();
-        var session = new PollSession("id", "key", PollingTransports.LongPoll, EchoMode.Prefixed, options.PollTimeout, options, clock, _ => { });
+        var session = new MessageSession("id", "key", PollingTransports.LongPoll, EchoMode.Prefixed, TimeSpan.FromSeconds(25),
+            new MessageSessionOptions(), clock, _ => { });
         session.Enqueue("a");
         clock.Advance(TimeSpan.FromMilliseconds(5));
         session.Enqueue("b");

@@ -3,7 +3,7 @@ using PushCompare.UnitTests.Infrastructure;
 
 namespace PushCompare.UnitTests.LongPolling;
 
-/// <summary>LongPolling:IdleTimeout is 1 s here: a session nobody polls is freed, one with a poll held is not.</summary>
+/// <summary>Sessions:IdleTimeout is 1 s here: a session nobody polls is freed, one with a poll held is not.</summary>
 public sealed class IdleExpiryTests(IdleExpiryApp app) : IClassFixture<IdleExpiryApp>
 {
     private readonly HttpClient _http = app.CreateClient();

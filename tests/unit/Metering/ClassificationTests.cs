@@ -25,7 +25,7 @@ public sealed class ClassificationTests : IClassFixture<ClassificationTests.App>
     public async Task The_registry_lists_every_transport_once_in_order_and_stats_follow_it()
     {
         var registry = _app.Services.GetRequiredService<TransportRegistry>();
-        Assert.Equal(["websocket", "longpoll", "shortpoll", "other"], registry.All.Select(t => t.Id));
+        Assert.Equal(["websocket", "longpoll", "shortpoll", "sse", "other"], registry.All.Select(t => t.Id));
 
         var transports = (await _app.StatsAsync())["transports"]!.AsObject();
         Assert.Equal(registry.All.Select(t => t.Id), transports.Select(p => p.Key));
@@ -48,7 +48,7 @@ public sealed class ClassificationTests : IClassFixture<ClassificationTests.App>
         var after = await Requests();
         // The stats reads themselves are "other" too, on the stats client's own connection: one each.
         Assert.Equal(before["other"] + 2, after["other"]);
-        foreach (var id in new[] { "websocket", "longpoll", "shortpoll" }) Assert.Equal(before[id], after[id]);
+        foreach (var id in new[] { "websocket", "longpoll", "shortpoll", "sse" }) Assert.Equal(before[id], after[id]);
     }
 
     private async Task<Dictionary<string, long>> Requests()

@@ -7,7 +7,7 @@ namespace PushCompare.UnitTests.Reliability;
 public sealed class FaultInjectionApp : AppFactory
 {
     public FaultInjectionApp() : base(("LongPolling:PollTimeout", "00:00:02"),
-        ("LongPolling:MaxBacklogMessages", "100000"), ("LongPolling:MaxBacklogBytes", "100000000"))
+        ("Sessions:MaxBacklogMessages", "100000"), ("Sessions:MaxBacklogBytes", "100000000"))
     {
         StartOnKestrel();
     }

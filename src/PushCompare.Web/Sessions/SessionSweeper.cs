@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Options;
 
-namespace PushCompare.Web.LongPolling;
+namespace PushCompare.Web.Sessions;
 
-/// <summary>Frees sessions whose client stopped polling; runs four times per idle timeout (at most every 5 s).</summary>
-internal sealed partial class SessionSweeper(PollSessionStore store, IOptions<LongPollingOptions> options, TimeProvider time, ILogger<SessionSweeper> logger)
+/// <summary>Frees sessions whose client went away (stopped polling, closed its stream); runs four times per idle timeout (at most every 5 s).</summary>
+internal sealed partial class SessionSweeper(SessionStore store, IOptions<MessageSessionOptions> options, TimeProvider time, ILogger<SessionSweeper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -24,6 +24,6 @@ internal sealed partial class SessionSweeper(PollSessionStore store, IOptions<Lo
         }
     }
 
-    [LoggerMessage(EventId = 210, Level = LogLevel.Debug, Message = "Removed {Removed} expired or closed polling sessions; {Open} open")]
+    [LoggerMessage(EventId = 210, Level = LogLevel.Debug, Message = "Removed {Removed} expired or closed sessions; {Open} open")]
     private static partial void SessionsRemoved(ILogger logger, int removed, int open);
 }

@@ -5,20 +5,20 @@ using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Metering;
 
-namespace PushCompare.Web.LongPolling;
+namespace PushCompare.Web.Sessions;
 
 /// <summary>Where a session id leads: a live (or just-closed) session, one that is gone (410), or nothing (404).</summary>
-internal readonly record struct SessionLookup(PollSession? Session, bool WasIssued);
+internal readonly record struct SessionLookup(MessageSession? Session, bool WasIssued);
 
-/// <summary>All polling sessions of this process, bounded by <see cref="LongPollingOptions.MaxSessions"/>.</summary>
-internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, SessionIds ids, TimeProvider time)
+/// <summary>All sessions of this process (long polling, short polling, SSE), bounded by <see cref="MessageSessionOptions.MaxSessions"/>.</summary>
+internal sealed class SessionStore(IOptions<MessageSessionOptions> options, SessionIds ids, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, PollSession> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, MessageSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TransportDescriptor, StrongBox<int>> _openBy = new();
     private int _open;
     private int _draining; // 1 once shutdown began; Interlocked, so TryOpen and DrainAsync cannot both miss each other
 
-    public LongPollingOptions Options => options.Value;
+    public MessageSessionOptions Options => options.Value;
 
     public bool IsDraining => Volatile.Read(ref _draining) == 1;
 
@@ -34,10 +34,11 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
     public int OpenCountOf(TransportDescriptor transport) => _openBy.TryGetValue(transport, out var n) ? Volatile.Read(ref n.Value) : 0;
 
     /// <summary>
-    /// Opens a session whose polls hold for <paramref name="defaultWait"/> unless they say otherwise (default: the poll
-    /// timeout). False when <see cref="LongPollingOptions.MaxSessions"/> are already open or the server is draining.
+    /// Opens a session of <paramref name="transport"/> (which its opening endpoint decided, once), whose reads hold for
+    /// <paramref name="defaultWait"/> unless they say otherwise. False when <see cref="MessageSessionOptions.MaxSessions"/> are
+    /// already open or the server is draining.
     /// </summary>
-    public bool TryOpen(EchoMode mode, TimeSpan? defaultWait, [NotNullWhen(true)] out PollSession? session)
+    public bool TryOpen(TransportDescriptor transport, EchoMode mode, TimeSpan defaultWait, [NotNullWhen(true)] out MessageSession? session)
     {
         session = null;
         if (IsDraining) return false;
@@ -46,12 +47,9 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
             Interlocked.Decrement(ref _open);
             return false;
         }
-        var wait = defaultWait ?? options.Value.PollTimeout;
-        // The one place a session's transport is decided: opened with wait=0, every poll answers at once.
-        var transport = wait == TimeSpan.Zero ? PollingTransports.ShortPoll : PollingTransports.LongPoll;
         Interlocked.Increment(ref _openBy.GetOrAdd(transport, static _ => new StrongBox<int>()).Value);
         string id = ids.NewId();
-        var opened = new PollSession(id, ids.StatsKey(id), transport, mode, wait, options.Value, time, OnClosed);
+        var opened = new MessageSession(id, ids.StatsKey(id), transport, mode, defaultWait, options.Value, time, OnClosed);
         _sessions[id] = opened;
         // A drain that began after the check above may have walked the sessions before this one was added: drain it
         // here, so it cannot hold shutdown for the whole drain timeout. (Interlocked on both sides: one sees the other.)
@@ -66,7 +64,7 @@ internal sealed class PollSessionStore(IOptions<LongPollingOptions> options, Ses
     private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // A closed session stays findable for one idle period so its client learns why (410 with the reason).
-    private void OnClosed(PollSession session)
+    private void OnClosed(MessageSession session)
     {
         Interlocked.Decrement(ref _openBy[session.Transport].Value);
         if (Interlocked.Decrement(ref _open) == 0 && IsDraining) _allClosed.TrySetResult();

@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 
-namespace PushCompare.Web.LongPolling;
+namespace PushCompare.Web.Sessions;
 
 /// <summary>
 /// Session ids: 128 random bits plus a 64-bit HMAC tag under a per-process key, base64url (32 characters).

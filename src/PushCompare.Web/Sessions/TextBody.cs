@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using PushCompare.Web.Http;
 
-namespace PushCompare.Web.LongPolling;
+namespace PushCompare.Web.Sessions;
 
 /// <summary>Reads one message from a <c>text/plain; charset=utf-8</c> request body, refusing each bad case with its own status.</summary>
 internal static class TextBody

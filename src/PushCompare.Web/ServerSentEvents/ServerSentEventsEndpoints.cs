@@ -1,0 +1,158 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using PushCompare.Web.Http;
+using PushCompare.Web.Messaging;
+using PushCompare.Web.Metering;
+using PushCompare.Web.Security;
+using PushCompare.Web.Sessions;
+
+namespace PushCompare.Web.ServerSentEvents;
+
+/// <summary>
+/// Server-Sent Events under <c>/sse</c>: a session opened with <c>POST /sse</c>, its log read by one
+/// <c>text/event-stream</c> (.NET's own <see cref="TypedResults.ServerSentEvents{T}(IAsyncEnumerable{SseItem{T}})"/>,
+/// no hand-written framing) where each message's <c>id:</c> is its sequence number, and the upstream, acknowledgement
+/// and close shared with long polling. Every status is listed in docs/protocol.md.
+/// </summary>
+public static class ServerSentEventsEndpoints
+{
+    public const string Path = "/sse";
+
+    public static readonly TransportDescriptor Transport = new("sse", "Server-Sent Events", SessionKeying.ServerIssued);
+
+    /// <summary>Event types besides messages (which use the default type, so <c>onmessage</c> gets only them).</summary>
+    public const string HeartbeatEvent = "heartbeat", SupersededEvent = "superseded";
+
+    private const string LastEventIdHeader = "Last-Event-ID";
+
+    private static readonly SessionRoutes Routes = new(Path, Transport);
+
+    public static IServiceCollection AddServerSentEvents(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<ServerSentEventsOptions, ServerSentEventsOptionsValidator>(configuration.GetSection(ServerSentEventsOptions.Section));
+        services.AddTransport(Transport, SessionEndpoints.OpenCountOf(Transport));
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerSentEventsJson.Default));
+        return services;
+    }
+
+    public static RouteGroupBuilder MapServerSentEvents(this WebApplication app)
+    {
+        var group = app.MapGroup(Path).RequireOrigin();
+        group.MapPost("", Open).WithName("OpenStreamSession").RequireRateLimiting(SecurityExtensions.ConnectPolicy);
+        group.MapGet("/{id}", Stream).WithName("EventStream");
+        group.MapPost("/{id}", (string id, string? seq, string? ack, HttpContext context) => SessionEndpoints.SendAsync(Routes, id, seq, ack, context))
+            .WithName("SendStreamMessage");
+        group.MapPost("/{id}/ack", Acknowledge).WithName("AcknowledgeEvents");
+        group.MapDelete("/{id}", (string id, HttpContext context) => SessionEndpoints.Close(Routes, id, context)).WithName("CloseStreamSession");
+        return group;
+    }
+
+    private static IResult Open(HttpContext context, IOptions<ServerSentEventsOptions> options, IOptions<MessageSessionOptions> sessions,
+        IOptions<MessagingOptions> messaging)
+    {
+        if (!SessionEndpoints.TryOpen(context, Transport, TimeSpan.Zero, out var session, out var problem)) return problem;
+        var (o, s) = (options.Value, sessions.Value);
+        return TypedResults.Created($"{Path}/{session.Id}", new StreamSessionCreated(
+            session.Id,
+            session.StatsKey,
+            session.Mode == EchoMode.Exact ? Echo.ExactQueryValue : "received",
+            (int)o.HeartbeatInterval.TotalMilliseconds,
+            (int)o.ReconnectDelay.TotalMilliseconds,
+            (int)s.IdleTimeout.TotalMilliseconds,
+            messaging.Value.MaxMessageBytes,
+            s.MaxBacklogMessages,
+            s.MaxBacklogBytes));
+    }
+
+    /// <summary>
+    /// <c>GET /sse/{id}</c>: the session's one stream. <c>Last-Event-ID</c> (EventSource's reconnect) acknowledges up
+    /// to it and the stream resumes after it; without it the stream starts at the oldest unacknowledged message.
+    /// </summary>
+    private static IResult Stream(string id, HttpContext context, SessionStore store, IOptions<ServerSentEventsOptions> options)
+    {
+        // A session the shutdown closed after everything was acknowledged: 204 stops EventSource for good.
+        if (store.Find(id).Session is { Drained: true } drained && drained.Transport == Transport)
+        {
+            RequestMetering.Of(context).Attribute(Transport, drained.StatsKey);
+            return TypedResults.NoContent();
+        }
+        if (!SessionEndpoints.TryFind(Routes, store, id, context, out var session, out var missing)) return missing;
+
+        long cursor = session.AcknowledgedSeq;
+        string? lastEventId = context.Request.Headers[LastEventIdHeader];
+        if (lastEventId is not null && !QueryNumber.TryParse(lastEventId.Trim(), out cursor))
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID",
+                $"Last-Event-ID '{lastEventId}' is not an event id of this stream: send the id of the last event you processed, or none to start at the oldest unacknowledged one.");
+        }
+        var attached = session.Attach(cursor, out long reader);
+        if (reader == 0)
+        {
+            return attached.Status switch
+            {
+                ReadStatus.Drained => TypedResults.NoContent(),
+                ReadStatus.Closed => Problems.SessionGone(attached.Detail, Path),
+                _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID", $"Last-Event-ID {attached.Detail}"),
+            };
+        }
+        return TypedResults.ServerSentEvents(Events(session, reader, cursor, options.Value, context.RequestAborted));
+    }
+
+    // The stream's items: a heartbeat that opens it (the headers go out at once, with the reconnection delay), then every
+    // message after `after` as it arrives, a heartbeat whenever it has been quiet for the interval; it ends when a newer
+    // stream takes over, the session closes, or the server drains and the stream has written everything.
+    private static async IAsyncEnumerable<SseItem<string>> Events(MessageSession session, long reader, long after, ServerSentEventsOptions options,
+        [EnumeratorCancellation] CancellationToken aborted)
+    {
+        var heartbeat = new SseItem<string>("", HeartbeatEvent);
+        var delivering = (Messages: new string[1], QueuedAt: new long[1]); // reused: the metering records each before the next
+        try
+        {
+            yield return heartbeat with { ReconnectionInterval = options.ReconnectDelay };
+            while (!aborted.IsCancellationRequested)
+            {
+                var read = await session.ReadAsync(after, reader, options.HeartbeatInterval, aborted);
+                switch (read.Status)
+                {
+                    case ReadStatus.Messages:
+                        for (int i = 0; i < read.Messages!.Length; i++)
+                        {
+                            long seq = read.FirstSeq + i;
+                            delivering.Messages[0] = read.Messages[i];
+                            delivering.QueuedAt[0] = read.FirstQueuedAt![i];
+                            // Counted as delivered (or resent) when its first byte is written: latency ends there.
+                            MessageMetering.Delivering(delivering.Messages, delivering.QueuedAt);
+                            yield return new SseItem<string>(read.Messages[i]) { EventId = seq.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+                            after = seq;
+                        }
+                        break;
+                    case ReadStatus.Empty:
+                        yield return heartbeat;
+                        break;
+                    case ReadStatus.Superseded:
+                        yield return new SseItem<string>("", SupersededEvent);
+                        yield break;
+                    default: // Closed, or Drained: the reconnect learns which (410, or 204 once everything was acknowledged)
+                        yield break;
+                }
+            }
+        }
+        finally
+        {
+            session.Detach(reader);
+        }
+    }
+
+    /// <summary><c>POST /sse/{id}/ack?lastEventId=M</c>: acknowledges events up to M without sending a message.</summary>
+    private static IResult Acknowledge(string id, string? lastEventId, HttpContext context, SessionStore store)
+    {
+        if (!SessionEndpoints.TryFind(Routes, store, id, context, out var session, out var missing)) return missing;
+        if (lastEventId is null)
+        {
+            return Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement",
+                "lastEventId is missing: give the id of the last event you processed, e.g. /ack?lastEventId=42.");
+        }
+        return SessionEndpoints.TryAcknowledge(session, "lastEventId", lastEventId, out var problem) ? TypedResults.NoContent() : problem;
+    }
+}
