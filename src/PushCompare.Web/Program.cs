@@ -29,6 +29,7 @@ app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsE
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseConnectionGuards();
+app.UseWebSocketClosing(); // before UseWebSockets: the echo session may end TCP itself after its close frame
 app.UseWebSockets(); // the upgrade feature; pings are configured per connection on accept
 app.MapWebSocketEcho();
 app.MapLongPolling();

@@ -23,13 +23,6 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
         var request = new RequestMeter(meter, connection, context.Connection.Id);
         connection.Begin(request);
         context.Features.Set<IRequestMetering>(request);
-        // Transports claim a request before they answer: one still unclaimed when its response starts is "other", counted
-        // before the client can see the answer (so a figure read right after it includes it).
-        context.Response.OnStarting(static state =>
-        {
-            ((RequestMeter)state).Complete();
-            return Task.CompletedTask;
-        }, request);
         context.Response.OnCompleted(static state =>
         {
             var (c, r, ctx) = ((ConnectionMeter, RequestMeter, HttpContext))state;

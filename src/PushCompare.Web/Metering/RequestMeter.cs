@@ -6,22 +6,22 @@ namespace PushCompare.Web.Metering;
 /// <summary>
 /// Where the bytes of one HTTP request go while it is served: its transport and session once a transport claims it
 /// (<see cref="IRequestMetering"/>), and its own totals. Bytes moved before the claim are held and move with it; a
-/// request nobody claims counts as "other" when it ends. After an upgrade it stays in place for the rest of the
-/// connection. Reads and writes each come from one flow at a time (HTTP/1.1 is sequential; Kestrel serializes
-/// writes), so its own totals are plain fields; only the claim can race them, and only until it is made.
+/// request nobody has claimed when its response starts (its first byte is written) counts as "other". After an upgrade
+/// it stays in place for the rest of the connection. Reads and writes each come from one flow at a time (HTTP/1.1 is
+/// sequential; Kestrel serializes writes), so its own totals are plain fields; the claim may race them, so held bytes
+/// move with Interlocked exchanges on both sides: each byte is counted exactly once, with no lock to allocate.
 /// </summary>
 internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, string connectionId) : IRequestMetering
 {
-    private readonly Lock _claim = new();
-    private volatile TransportMeter? _transport;
-    private long _heldIn, _heldOut; // moved before the claim, under _claim
-    private string[]? _batch;       // a batch of messages handed to the response, recorded when its first byte is written
+    private TransportMeter? _transport; // set once, by the claim (Interlocked)
+    private long _heldIn, _heldOut;     // moved before the claim
+    private string[]? _batch;           // a batch of messages handed to the response, recorded when its first byte is written
     private long[]? _batchQueuedAt;
 
     /// <summary>The claiming transport's figures, or "other" while nobody has claimed the request.</summary>
-    public TransportMeter Transport => _transport ?? meter.Other;
+    public TransportMeter Transport => Volatile.Read(ref _transport) ?? meter.Other;
     public SessionMeter? Session { get; private set; }
-    public bool IsClaimed => _transport is not null;
+    public bool IsClaimed => Volatile.Read(ref _transport) is not null;
 
     /// <summary>Bytes consumed and written while this request was served (inbound includes its head).</summary>
     public long In { get; private set; }
@@ -33,27 +33,28 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
     public void AddIn(long bytes)
     {
         In += bytes;
-        if (_transport is null && Hold(ref _heldIn, bytes)) return;
-        Add(Figure.BytesIn, bytes);
+        if (Volatile.Read(ref _transport) is null) Hold(ref _heldIn, Figure.BytesIn, bytes);
+        else Add(Figure.BytesIn, bytes);
     }
 
     public void AddOut(long bytes)
     {
         Out += bytes;
-        if (_transport is null && Hold(ref _heldOut, bytes)) return;
+        // Transports claim before they answer: a response that starts unclaimed is "other", counted before the client
+        // can see a byte of it (so a figure read right after the answer includes it).
+        if (Volatile.Read(ref _transport) is null) Complete();
         Add(Figure.BytesOut, bytes);
         if (_batch is not null) RecordBatch();
     }
 
-    // True when the bytes were held for a claim still to come; false when a claim landed meanwhile (count them directly).
-    private bool Hold(ref long held, long bytes)
+    // Holds bytes for the claim to move. Each byte stays in `held` until exactly one exchange takes it: the claim's, or
+    // this one when the claim landed between the add and the check (its exchange may have run before the add).
+    private void Hold(ref long held, Figure figure, long bytes)
     {
-        lock (_claim)
-        {
-            if (_transport is not null) return false;
-            held += bytes;
-            return true;
-        }
+        Interlocked.Add(ref held, bytes);
+        if (Volatile.Read(ref _transport) is null) return;
+        long left = Interlocked.Exchange(ref held, 0);
+        if (left > 0) Add(figure, left);
     }
 
     public void Attribute(TransportDescriptor? transport, string? sessionKey)
@@ -93,33 +94,34 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
 
     // The first claim wins; it takes the request count and the bytes held until now. A later claim by the same
     // transport may still name the session (an endpoint that claims its requests first and opens the session after).
+    // Claims come from the request's own flow, before its answer; only Complete (on the first written byte) can race one.
     private void Claim(TransportMeter transport, SessionMeter? session)
     {
-        lock (_claim)
+        if (Volatile.Read(ref _transport) is null)
         {
-            if (_transport is not null)
+            Session = session; // published by the exchange below
+            if (Interlocked.CompareExchange(ref _transport, transport, null) is null)
             {
-                if (session is null || Session is not null || !ReferenceEquals(_transport, transport)) return;
-                session.Counters.Increment(Figure.Requests);
-                session.Counters.Add(Figure.BytesIn, In);
-                session.Counters.Add(Figure.BytesOut, Out);
-                Session = session;
+                transport.Counters.Increment(Figure.Requests);
+                session?.Counters.Increment(Figure.Requests);
+                MoveHeld(ref _heldIn, Figure.BytesIn);
+                MoveHeld(ref _heldOut, Figure.BytesOut);
+                connection.ServedBy(transport);
                 return;
             }
-            Session = session;
-            transport.Counters.Increment(Figure.Requests);
-            transport.Counters.Add(Figure.BytesIn, _heldIn);
-            transport.Counters.Add(Figure.BytesOut, _heldOut);
-            if (session is not null)
-            {
-                session.Counters.Increment(Figure.Requests);
-                session.Counters.Add(Figure.BytesIn, _heldIn);
-                session.Counters.Add(Figure.BytesOut, _heldOut);
-            }
-            _heldIn = _heldOut = 0;
-            _transport = transport;
+            if (!ReferenceEquals(Volatile.Read(ref _transport), transport)) Session = null; // another claim won: not its session
         }
-        connection.ServedBy(transport);
+        if (session is null || Session is not null || !ReferenceEquals(Volatile.Read(ref _transport), transport)) return;
+        session.Counters.Increment(Figure.Requests);
+        session.Counters.Add(Figure.BytesIn, In);
+        session.Counters.Add(Figure.BytesOut, Out);
+        Session = session;
+    }
+
+    private void MoveHeld(ref long held, Figure figure)
+    {
+        long moved = Interlocked.Exchange(ref held, 0);
+        if (moved > 0) Add(figure, moved);
     }
 
     public void AddFrames(in FrameCounts counts, bool inbound)

@@ -72,6 +72,12 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
     /// <summary>Closed by the server's shutdown after the client acknowledged everything: nothing was lost.</summary>
     public bool Drained => ReferenceEquals(CloseReason, ShutdownReason);
 
+    /// <summary>A reader is attached: a poll is held or a stream is open.</summary>
+    public bool IsBeingRead
+    {
+        get { lock (_gate) return _readerActive; }
+    }
+
     /// <summary>Every message up to this number was acknowledged (where a reader without a position of its own starts).</summary>
     public long AcknowledgedSeq
     {

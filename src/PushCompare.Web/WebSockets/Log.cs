@@ -15,4 +15,22 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "WebSocket failed ({Error}): {Reason}")]
     public static partial void ConnectionFailed(ILogger logger, WebSocketError error, string reason);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information,
+        Message = "WebSocket send did not complete within {Timeout} (WebSockets:SendTimeout): the peer is not reading, so the connection is aborted without a close frame")]
+    public static partial void SendTimedOut(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Debug, Message = "WebSocket connection ended after the server's close frame: {Outcome}")]
+    public static partial void EndedAfterClose(ILogger logger, CloseOutcome outcome);
+}
+
+/// <summary>What ended a connection once the server's close frame was out.</summary>
+internal enum CloseOutcome
+{
+    /// <summary>The peer's close frame arrived (the handshake completed).</summary>
+    PeerClosed,
+    /// <summary>The peer closed the TCP connection without a close frame.</summary>
+    PeerHungUp,
+    /// <summary>WebSockets:CloseTimeout passed without either.</summary>
+    TimedOut,
 }

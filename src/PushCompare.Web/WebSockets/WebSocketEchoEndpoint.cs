@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
@@ -43,6 +44,30 @@ public static class WebSocketEchoEndpoint
         return true;
     }
 
+    /// <summary>
+    /// Lets the echo session end TCP itself after its close frame (RFC 6455 §7.1.1). Register it before
+    /// <c>UseWebSockets</c>, which keeps the upgrade feature it finds.
+    /// </summary>
+    public static WebApplication UseWebSocketClosing(this WebApplication app)
+    {
+        app.Use(CaptureUpgrade);
+        return app;
+    }
+
+    /// <summary>Lets the session end the connection under the framework's WebSocket itself (see <see cref="UpgradedConnection"/>).</summary>
+    private static Task CaptureUpgrade(HttpContext context, RequestDelegate next)
+    {
+        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
+            && context.Features.Get<IHttpRequestLifetimeFeature>() is { } lifetime
+            && context.Request.Path.Equals(Path, StringComparison.OrdinalIgnoreCase))
+        {
+            var connection = new UpgradedConnection(upgrade, lifetime);
+            context.Features.Set<IHttpUpgradeFeature>(connection);
+            context.Features.Set<IHttpRequestLifetimeFeature>(connection);
+        }
+        return next(context);
+    }
+
     private static async Task<IResult> HandleAsync(HttpContext context, IOptions<WebSocketEchoOptions> options,
         IOptions<MessagingOptions> messaging, TimeProvider time, ServiceShutdown shutdown, OpenSockets open, ILoggerFactory loggers)
     {
@@ -78,7 +103,9 @@ public static class WebSocketEchoEndpoint
         });
         using var counted = open.Enter();
         Log.Opened(logger, connect.Echo);
-        await new WebSocketEchoSession(socket, connect, messaging.Value.MaxMessageBytes, o.CloseTimeout, time, logger)
+        var connection = context.Features.Get<IHttpUpgradeFeature>() as UpgradedConnection;
+        await new WebSocketEchoSession(socket, connection, connection is null ? context.Abort : connection.Reset, connect,
+                messaging.Value.MaxMessageBytes, o, time, logger)
             .RunAsync(context.RequestAborted, shutdown.Stopping);
         Log.Closed(logger, socket.CloseStatus);
         return Results.Empty;

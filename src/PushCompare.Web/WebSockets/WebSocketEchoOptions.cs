@@ -16,9 +16,19 @@ public sealed class WebSocketEchoOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How long a close handshake may take before the connection is aborted.</summary>
+    /// <summary>
+    /// After the server's close frame (its own 1009/1001, or the framework's 1002/1007), how long the peer has to answer
+    /// with its close frame. Until then the server reads and drops what arrives; then it ends the TCP connection itself.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long one send (an echo reply, a tick, a close frame) may wait for room in the connection's buffers. A send
+    /// stuck that long means the peer stopped reading; the connection is aborted, since no close frame could reach it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 [OptionsValidator]

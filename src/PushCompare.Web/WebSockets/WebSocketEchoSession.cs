@@ -11,38 +11,54 @@ namespace PushCompare.Web.WebSockets;
 /// runs the optional push stream and completes the close handshake with the peer's own code. Framing, masking,
 /// UTF-8 validation (1007) and pings are the framework's (ManagedWebSocket); nothing here touches frames.
 /// </summary>
-internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions connect, int maxMessageBytes, TimeSpan closeTimeout,
-    TimeProvider time, ILogger logger)
+/// <param name="connection">The HTTP/1.1 connection under <paramref name="socket"/>; null when there is none to read (TestServer, HTTP/2).</param>
+/// <param name="abortConnection">Resets the TCP connection: for a peer that no longer reads.</param>
+internal sealed class WebSocketEchoSession(WebSocket socket, UpgradedConnection? connection, Action abortConnection, ConnectOptions connect,
+    int maxMessageBytes, WebSocketEchoOptions options, TimeProvider time, ILogger logger)
 {
     // The message is received after this many free bytes so a prefixed reply is built in place, with no copy.
     private static readonly int Headroom = Echo.PrefixUtf8.Length;
     private const int InitialBuffer = 4096;
 
+    private readonly TimeSpan _closeTimeout = options.CloseTimeout;
+    private readonly TimeSpan _sendTimeout = options.SendTimeout;
+
     // A WebSocket allows one send at a time; echo replies, push ticks and the shutdown close take turns.
     private readonly SemaphoreSlim _sendLock = new(1, 1);
 
+    // Cancelled when the request is aborted or when the server ends the connection itself (a close the peer never answered).
+    private CancellationTokenSource _ending = null!;
+    private Task? _goAway;
+
+    // Armed only while a send waits for room in the connection's buffers (a synchronous send costs no timer).
+    private ITimer? _sendBound;
+    private int _sendWaiting;
+
     public async Task RunAsync(CancellationToken aborted, CancellationToken stopping)
     {
-        using var onStopping = stopping.Register(() => _ = GoAwayAsync());
-        if (connect.PushInterval is not { } interval)
-        {
-            await ReceiveLoopAsync(aborted); // no push: nothing else to start or stop (and nothing extra held while idle)
-            return;
-        }
-        using var closed = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        Task push = TickStream.RunAsync(interval, time, SendTickAsync, closed.Token);
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        _ending = ending;
+        var onStopping = stopping.Register(static s => ((WebSocketEchoSession)s!).StartGoingAway(), this);
+        Task? push = connect.PushInterval is { } interval ? TickStream.RunAsync(interval, time, SendTickAsync, ending.Token) : null;
         try
         {
-            await ReceiveLoopAsync(aborted);
+            await ReceiveLoopAsync(ending.Token);
         }
         finally
         {
-            await closed.CancelAsync();
-            await push;
+            // Stop everything that could still touch the socket before it is disposed: no new shutdown close can start once
+            // the registration is gone, and the cancel stops the push timer and a shutdown close still waiting for the peer.
+            await onStopping.DisposeAsync();
+            await ending.CancelAsync();
+            if (push is not null) await push;
+            if (_goAway is { } goAway) await goAway;
+            _sendBound?.Dispose();
         }
     }
 
-    private async Task ReceiveLoopAsync(CancellationToken aborted)
+    private void StartGoingAway() => _goAway = GoAwayAsync();
+
+    private async Task ReceiveLoopAsync(CancellationToken ending)
     {
         byte[]? buffer = null;
         try
@@ -50,7 +66,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
             while (true)
             {
                 // Wait for the next message with a zero-byte receive, holding no buffer: an idle connection costs no 4 KiB.
-                var result = await socket.ReceiveAsync(Memory<byte>.Empty, aborted);
+                var result = await socket.ReceiveAsync(Memory<byte>.Empty, ending);
                 int count = 0;
                 if (result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
                 {
@@ -58,13 +74,13 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
                     do
                     {
                         if (Headroom + count == buffer.Length) buffer = Grow(buffer, count);
-                        result = await socket.ReceiveAsync(buffer.AsMemory(Headroom + count), aborted);
+                        result = await socket.ReceiveAsync(buffer.AsMemory(Headroom + count), ending);
                         count += result.Count;
                         if (count > maxMessageBytes)
                         {
                             Log.MessageTooBig(logger, maxMessageBytes);
-                            await CloseAsync(WebSocketCloseStatus.MessageTooBig,
-                                $"Message exceeds the {maxMessageBytes}-byte limit; split it or raise Messaging:MaxMessageBytes.", waitForPeer: true);
+                            await CloseAndWaitForPeerAsync(WebSocketCloseStatus.MessageTooBig,
+                                $"Message exceeds the {maxMessageBytes}-byte limit; split it or raise Messaging:MaxMessageBytes.", ending);
                             return;
                         }
                     }
@@ -77,7 +93,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
                     // (shutdown), this is the peer's answer and the handshake is already complete.
                     if (socket.State == WebSocketState.CloseReceived)
                     {
-                        await CloseOutputLockedAsync(socket.CloseStatus ?? WebSocketCloseStatus.Empty, socket.CloseStatusDescription, aborted);
+                        await CloseOutputLockedAsync(socket.CloseStatus ?? WebSocketCloseStatus.Empty, socket.CloseStatusDescription, ending);
                     }
                     return;
                 }
@@ -88,7 +104,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
                 buffer ??= ArrayPool<byte>.Shared.Rent(Headroom); // an empty message: room for the prefix only
                 int start = Headroom + count - length;
                 Echo.WriteReply(buffer.AsSpan(Headroom, count), isText, connect.Echo, buffer.AsSpan(start, length));
-                if (await SendLockedAsync(buffer.AsMemory(start, length), result.MessageType, aborted))
+                if (await SendLockedAsync(buffer.AsMemory(start, length), result.MessageType, ending))
                     Metering.MessageMetering.Delivered(length, receivedAt);
                 ArrayPool<byte>.Shared.Return(buffer);
                 buffer = null;
@@ -98,11 +114,12 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         {
             // Peer vanished, sent invalid UTF-8 (the framework closes with 1007) or broke the protocol (1002).
             Log.ConnectionFailed(logger, ex.WebSocketErrorCode, ex.Message);
-            if (ex.WebSocketErrorCode != WebSocketError.ConnectionClosedPrematurely) await LingerAsync(aborted);
+            if (ex.WebSocketErrorCode != WebSocketError.ConnectionClosedPrematurely) await DrainAfterErrorAsync(ending);
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // The request was aborted (client gone or server stopping); nothing left to answer.
+            // The request was aborted (client gone, a send timed out), the server ended the connection, or the framework
+            // aborted its socket; nothing left to answer. (An exception escaping after the upgrade would reset the connection.)
         }
         finally
         {
@@ -111,15 +128,91 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
     }
 
     /// <summary>
-    /// After a protocol or UTF-8 error the framework has sent its close frame (1002/1007) and aborted the socket.
-    /// Returning at once would reset the TCP connection before the peer reads that frame, so wait until the peer
-    /// hangs up or the close timeout passes.
+    /// After a protocol or UTF-8 error the framework has sent its close frame (1002/1007) and given up on its WebSocket, but
+    /// the TCP connection is still open. RFC 6455 §7.1.1 wants the server to close it first, without losing that frame: a
+    /// connection ended while the peer is still sending answers the late bytes with a reset, and a peer that is writing
+    /// when the reset arrives may fail before it reads the close frame. So nothing more is written, and what arrives is
+    /// read and dropped until the peer's close frame, its hang-up or the close timeout; returning then ends TCP with a FIN,
+    /// as nothing is left unread.
     /// </summary>
+    private async Task DrainAfterErrorAsync(CancellationToken ending)
+    {
+        if (connection?.Stream is not { } stream)
+        {
+            await LingerAsync(ending); // no stream to read: at least give the peer time to read the close frame
+            return;
+        }
+        connection.TakeOverEnd();
+        stream.ShutWrites();
+        // Dispose the framework's WebSocket (stopping its keep-alive timer, so no read of its own comes between us and the
+        // stream), under the send lock so no tick is half way through it.
+        await _sendLock.WaitAsync(CancellationToken.None);
+        socket.Dispose();
+        _sendLock.Release();
+        using var timeout = new CancellationTokenSource(_closeTimeout, time);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ending, timeout.Token);
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        var outcome = CloseOutcome.PeerHungUp;
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(chunk, bound.Token)) > 0)
+            {
+                if (await HoldsCloseFrameAsync(chunk.AsMemory(0, read)))
+                {
+                    outcome = CloseOutcome.PeerClosed;
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            outcome = timeout.IsCancellationRequested ? CloseOutcome.TimedOut : CloseOutcome.PeerHungUp;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException)
+        {
+            // The connection broke (or cannot be read any more): nothing left to protect.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+        Log.EndedAfterClose(logger, outcome);
+    }
+
+    /// <summary>
+    /// Whether one read of the connection holds a close frame, parsed by a framework WebSocket of its own over just these
+    /// bytes. After an error the stream is no longer at a frame boundary (the rest of the bad frame may follow), but the
+    /// peer's close frame, sent once it has read ours, starts a read of its own; a read that does not parse is dropped.
+    /// </summary>
+    private static async ValueTask<bool> HoldsCloseFrameAsync(ReadOnlyMemory<byte> bytes)
+    {
+        using var frames = WebSocket.CreateFromStream(new ChunkStream(bytes),
+            new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        byte[] payload = ArrayPool<byte>.Shared.Rent(InitialBuffer);
+        try
+        {
+            while (true)
+            {
+                if ((await frames.ReceiveAsync(payload.AsMemory(), CancellationToken.None)).MessageType == WebSocketMessageType.Close) return true;
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+            return false; // not frames, or the read ended inside one
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(payload);
+        }
+    }
+
+    /// <summary>Without the upgraded stream (TestServer, HTTP/2) the bytes cannot be read: wait until the peer hangs up or the close timeout passes.</summary>
     private async Task LingerAsync(CancellationToken peerGone)
     {
         try
         {
-            await Task.Delay(closeTimeout, time, peerGone);
+            await Task.Delay(_closeTimeout, time, peerGone);
         }
         catch (OperationCanceledException)
         {
@@ -133,7 +226,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         byte[] bytes = Encoding.UTF8.GetBytes(tick);
         try
         {
-            if (!await SendLockedAsync(bytes, WebSocketMessageType.Text, CancellationToken.None)) return false;
+            if (!await SendLockedAsync(bytes, WebSocketMessageType.Text, _ending.Token)) return false;
             Metering.MessageMetering.Delivered(bytes.Length, createdAt);
             return true;
         }
@@ -153,7 +246,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         try
         {
             if (!CanSend) return false;
-            await socket.SendAsync(message, type, endOfMessage: true, cancel);
+            await BoundedAsync(socket.SendAsync(message, type, endOfMessage: true, cancel));
             return true;
         }
         finally
@@ -169,13 +262,54 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         try
         {
             if (!CanSend) return false;
-            await socket.CloseOutputAsync(status, reason, cancel);
+            await BoundedAsync(new ValueTask(socket.CloseOutputAsync(status, reason, cancel)));
             return true;
         }
         finally
         {
             _sendLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Waits for a send, at most <c>SendTimeout</c>: a send that cannot get its bytes into the connection's buffers for
+    /// that long has a peer that stopped reading, and would otherwise hold the send lock (and the handler) until the
+    /// keep-alive gave up. The connection is then reset: the peer reads nothing, so a close frame could not reach it.
+    /// The reset cancels the send (its token follows the request), which ends the session.
+    /// </summary>
+    private async ValueTask BoundedAsync(ValueTask send)
+    {
+        if (send.IsCompleted)
+        {
+            await send; // the usual case: the bytes fit in the buffers
+            return;
+        }
+        _sendBound ??= time.CreateTimer(static s => ((WebSocketEchoSession)s!).OnSendTimedOut(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _sendWaiting, 1);
+        _sendBound.Change(_sendTimeout, Timeout.InfiniteTimeSpan);
+        try
+        {
+            await send;
+        }
+        catch (OperationCanceledException)
+        {
+            // Cancelled while its bytes were stuck (the session ending, a close that timed out): a FIN would queue behind
+            // them, so reset. (The framework's middleware would reset too, as the cancel aborts its WebSocket; not relied on.)
+            abortConnection();
+            throw;
+        }
+        finally
+        {
+            Volatile.Write(ref _sendWaiting, 0);
+            _sendBound.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnSendTimedOut()
+    {
+        if (Volatile.Read(ref _sendWaiting) == 0) return; // the send completed as the timer fired
+        Log.SendTimedOut(logger, _sendTimeout);
+        abortConnection();
     }
 
     private byte[] Grow(byte[] buffer, int count)
@@ -188,36 +322,56 @@ internal sealed class WebSocketEchoSession(WebSocket socket, ConnectOptions conn
         return larger;
     }
 
-    /// <summary>Server shutdown: close with 1001 and give the peer the close timeout to answer before the connection is cut.</summary>
+    /// <summary>
+    /// Server shutdown: close with 1001. The receive loop reads (and drops) what the peer still sends until its close
+    /// frame and then returns, which ends TCP; a peer that has not answered within the close timeout is ended the same way.
+    /// </summary>
     private async Task GoAwayAsync()
     {
-        await CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "Server shutting down; reconnect in a moment.", waitForPeer: false);
-        await Task.Delay(closeTimeout, time);
-        if (socket.State == WebSocketState.CloseSent) socket.Abort();
-    }
-
-    /// <summary>Starts the close handshake; with <paramref name="waitForPeer"/> it also waits (bounded) for the peer's answer.</summary>
-    private async Task CloseAsync(WebSocketCloseStatus status, string reason, bool waitForPeer)
-    {
-        using var timeout = new CancellationTokenSource(closeTimeout);
+        var ending = _ending.Token;
         try
         {
-            if (!await CloseOutputLockedAsync(status, reason, timeout.Token) || !waitForPeer) return;
-            // Discard what the peer still sends until its close frame arrives (RFC 6455 §7.1.1).
-            byte[] sink = ArrayPool<byte>.Shared.Rent(4096);
+            if (!await CloseOutputLockedAsync(WebSocketCloseStatus.EndpointUnavailable, "Server shutting down; reconnect in a moment.", ending)) return;
+            connection?.TakeOverEnd();
+            await Task.Delay(_closeTimeout, time, ending);
+            Log.EndedAfterClose(logger, CloseOutcome.TimedOut);
+            await _ending.CancelAsync();
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // The session ended (the peer answered, or went away) or the connection failed; the receive loop reports it.
+        }
+    }
+
+    /// <summary>Closes with <paramref name="status"/> and drops what the peer sends until its close frame, at most the close timeout.</summary>
+    private async Task CloseAndWaitForPeerAsync(WebSocketCloseStatus status, string reason, CancellationToken ending)
+    {
+        using var timeout = new CancellationTokenSource(_closeTimeout, time);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ending, timeout.Token);
+        var outcome = CloseOutcome.PeerClosed;
+        try
+        {
+            if (!await CloseOutputLockedAsync(status, reason, bound.Token)) return;
+            connection?.TakeOverEnd();
+            byte[] sink = ArrayPool<byte>.Shared.Rent(InitialBuffer);
             try
             {
                 while (socket.State == WebSocketState.CloseSent)
-                    await socket.ReceiveAsync(sink.AsMemory(), timeout.Token);
+                    await socket.ReceiveAsync(sink.AsMemory(), bound.Token);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(sink);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        catch (OperationCanceledException)
         {
-            socket.Abort(); // The peer did not finish the close handshake in time.
+            outcome = CloseOutcome.TimedOut;
         }
+        catch (WebSocketException)
+        {
+            outcome = CloseOutcome.PeerHungUp; // or broke the protocol after our close: either way there is nothing to wait for
+        }
+        Log.EndedAfterClose(logger, outcome);
     }
 }

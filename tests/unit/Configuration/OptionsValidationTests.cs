@@ -15,6 +15,7 @@ public sealed class OptionsValidationTests
     [InlineData("ServerSentEvents:HeartbeatInterval", "00:00:00", "ServerSentEventsOptions", "HeartbeatInterval")]
     [InlineData("Messaging:MaxMessageBytes", "0", "MessagingOptions", "MaxMessageBytes")]
     [InlineData("WebSockets:KeepAliveInterval", "00:00:00", "WebSocketEchoOptions", "KeepAliveInterval")]
+    [InlineData("WebSockets:SendTimeout", "00:00:00", "WebSocketEchoOptions", "SendTimeout")]
     public void Invalid_setting_fails_start_up_naming_the_field(string key, string value, string optionsType, string field)
     {
         using var app = new StartupFailureFactory((key, value));

@@ -3,6 +3,15 @@ using System.Text;
 
 namespace PushCompare.UnitTests.Infrastructure;
 
+/// <summary>How the server ended a TCP connection, as the peer sees it.</summary>
+public enum TcpEnd
+{
+    /// <summary>End of stream (the server's FIN) and no reset with or before it.</summary>
+    Fin,
+    /// <summary>The connection was reset (RST), before or right after the FIN.</summary>
+    Reset,
+}
+
 /// <summary>A bare TCP connection to the Kestrel-hosted app: the test writes and reads the exact bytes of the wire.</summary>
 public sealed class RawConnection : IAsyncDisposable
 {
@@ -16,11 +25,24 @@ public sealed class RawConnection : IAsyncDisposable
         _stream = tcp.GetStream();
     }
 
-    public static async Task<RawConnection> OpenAsync(Uri address)
+    /// <param name="receiveBufferSize">The socket's receive buffer (set before connecting, so the TCP window is small too).</param>
+    public static async Task<RawConnection> OpenAsync(Uri address, int? receiveBufferSize = null)
     {
         var tcp = new TcpClient(address.HostNameType == UriHostNameType.IPv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
+        if (receiveBufferSize is { } size) tcp.ReceiveBufferSize = size;
         await tcp.ConnectAsync(address.Host.Trim('[', ']'), address.Port);
         return new RawConnection(tcp);
+    }
+
+    /// <summary>Opens a connection and upgrades it to a WebSocket on <paramref name="pathAndQuery"/>; asserts the 101.</summary>
+    public static async Task<RawConnection> OpenWebSocketAsync(Uri address, string pathAndQuery = "/ws", int? receiveBufferSize = null)
+    {
+        var raw = await OpenAsync(address, receiveBufferSize);
+        await raw.WriteAsync($"GET {pathAndQuery} HTTP/1.1\r\nHost: {address.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                             "Sec-WebSocket-Key: f7cb4ezEAl6C3wRaU6JORA==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        var head = await raw.ReadHttpHeadAsync();
+        Assert.True(head.StartsWith("HTTP/1.1 101 ", StringComparison.Ordinal), $"expected a 101, got: {head}");
+        return raw;
     }
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes) => _stream.WriteAsync(bytes, _deadline.Token);
@@ -43,6 +65,17 @@ public sealed class RawConnection : IAsyncDisposable
         return bytes;
     }
 
+    /// <summary>Reads one server frame (unmasked, RFC 6455 §5.2).</summary>
+    public async Task<ServerFrame> ReadFrameAsync()
+    {
+        var header = await ReadExactlyAsync(2);
+        Assert.True((header[1] & 0x80) == 0, "server frames must not be masked");
+        long length = header[1] & 0x7F;
+        if (length == 126) length = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(await ReadExactlyAsync(2));
+        else if (length == 127) length = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(await ReadExactlyAsync(8));
+        return new ServerFrame((header[0] & 0x80) != 0, header[0] & 0x0F, await ReadExactlyAsync(checked((int)length)));
+    }
+
     /// <summary>True when the server has closed the TCP connection (the next read returns end of stream).</summary>
     public async Task<bool> IsClosedByServerAsync()
     {
@@ -56,10 +89,70 @@ public sealed class RawConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits for the server to end the connection and says how: a clean FIN or a reset. Any byte that arrives instead
+    /// fails the test. Linux keeps answering reads with 0 once the FIN is in, even if a reset follows it (Kestrel sends
+    /// FIN and RST back to back when it closes with unread data), so the socket's pending error is checked as well.
+    /// </summary>
+    public async Task<TcpEnd> ReadEndAsync()
+    {
+        var one = new byte[1];
+        int read;
+        try
+        {
+            read = await _stream.ReadAsync(one, _deadline.Token);
+        }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        {
+            return TcpEnd.Reset;
+        }
+        catch (OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException("Timed out waiting for the server to end the TCP connection.");
+        }
+        if (read > 0) throw new Xunit.Sdk.XunitException($"Expected the connection to end; the server sent byte 0x{one[0]:X2}.");
+        var pending = (SocketError)(int)_tcp.Client.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+        return pending == SocketError.Success ? TcpEnd.Fin : TcpEnd.Reset;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stream.DisposeAsync();
         _tcp.Dispose();
         _deadline.Dispose();
     }
+}
+
+/// <summary>A frame as the server sent it.</summary>
+public sealed record ServerFrame(bool Fin, int Opcode, byte[] Payload)
+{
+    public const int Text = 0x1, Binary = 0x2, Close = 0x8, Ping = 0x9, Pong = 0xA;
+
+    /// <summary>The status code of a close frame (RFC 6455 §5.5.1), or null when it carries none.</summary>
+    public int? CloseCode => Opcode == Close && Payload.Length >= 2 ? (Payload[0] << 8) | Payload[1] : null;
+}
+
+/// <summary>Client frames built by hand (RFC 6455 §5.2), so tests can also send what a conforming client never would.</summary>
+public static class ClientFrame
+{
+    private static readonly byte[] Mask = [0x37, 0xFA, 0x21, 0x3D];
+
+    public static byte[] Build(int opcode, ReadOnlySpan<byte> payload, bool masked = true, bool fin = true)
+    {
+        var frame = new List<byte> { (byte)((fin ? 0x80 : 0) | opcode) };
+        byte maskBit = masked ? (byte)0x80 : (byte)0;
+        if (payload.Length < 126) frame.Add((byte)(maskBit | payload.Length));
+        else if (payload.Length <= ushort.MaxValue) frame.AddRange([(byte)(maskBit | 126), (byte)(payload.Length >> 8), (byte)payload.Length]);
+        else
+        {
+            frame.Add((byte)(maskBit | 127));
+            for (int shift = 56; shift >= 0; shift -= 8) frame.Add((byte)((long)payload.Length >> shift));
+        }
+        if (masked) frame.AddRange(Mask);
+        for (int i = 0; i < payload.Length; i++) frame.Add(masked ? (byte)(payload[i] ^ Mask[i % 4]) : payload[i]);
+        return frame.ToArray();
+    }
+
+    /// <summary>A close frame carrying <paramref name="code"/> (masked, as a client sends it).</summary>
+    public static byte[] Close(int code) => Build(ServerFrame.Close, [(byte)(code >> 8), (byte)code]);
 }

@@ -4,15 +4,29 @@ using System.Text.Json;
 
 namespace PushCompare.UnitTests.Reliability;
 
-/// <summary>Counts of what a <see cref="FaultInjectingPollClient"/> did and saw.</summary>
-public sealed record FaultRun(int Sent, int SendsRepeated, int Polls, int PollsAborted, int Received, int Duplicated, int OutOfOrder);
+/// <summary>
+/// Counts of what a fault-injecting client did and saw. A read is a poll or a stream; a cut read is a poll abandoned
+/// mid-response or a stream cut mid-event.
+/// </summary>
+public sealed record FaultRun(int Sent, int SendsRepeated, int Reads, int ReadsCut, int Received, int Duplicated, int OutOfOrder)
+{
+    public static FaultRun Sum(IEnumerable<FaultRun> runs) => runs.Aggregate(new FaultRun(0, 0, 0, 0, 0, 0, 0), (a, r) => new(
+        a.Sent + r.Sent, a.SendsRepeated + r.SendsRepeated, a.Reads + r.Reads, a.ReadsCut + r.ReadsCut, a.Received + r.Received,
+        a.Duplicated + r.Duplicated, a.OutOfOrder + r.OutOfOrder));
+}
+
+/// <summary>A client that misbehaves on purpose and checks every reply arrived exactly once and in order.</summary>
+public interface IFaultInjectingClient
+{
+    Task<FaultRun> RunAsync(int messages, CancellationToken cancel);
+}
 
 /// <summary>
 /// A long-polling client that misbehaves on purpose over real TCP: it repeats a fraction of its sends (as a client
 /// whose 202 was lost would) and abandons a fraction of its polls after the first byte of the response body,
 /// which aborts the connection mid-response. It then checks every reply arrived exactly once and in order.
 /// </summary>
-public sealed class FaultInjectingPollClient(HttpClient http, Random random, double repeatSendRate, double abortPollRate)
+public sealed class FaultInjectingPollClient(HttpClient http, Random random, double repeatSendRate, double abortPollRate) : IFaultInjectingClient
 {
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
