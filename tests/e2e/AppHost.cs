@@ -19,6 +19,9 @@ public sealed class AppHost : WebApplicationFactory<Program>
         // No server pings during a test: CDP does not report control frames, so a ping and its pong would be the only
         // WebSocket bytes the byte-equality tests could not see.
         builder.UseSetting("WebSockets:KeepAliveInterval", "01:00:00");
+        // Nor an idle SSE heartbeat (the longest the server allows): the stream's bytes while it is open are compared
+        // with what CDP reported so far, and a heartbeat written in between would make that a race.
+        builder.UseSetting("ServerSentEvents:HeartbeatInterval", "01:00:00");
     }
 
     /// <summary>Starts Kestrel and answers its address as http://127.0.0.1:port/ (loopback only, never a name lookup).</summary>

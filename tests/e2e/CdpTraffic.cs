@@ -1,4 +1,3 @@
-using PushCompare.Web.Sessions;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Playwright;
@@ -14,8 +13,9 @@ public sealed record WireCount(int Requests, long BytesIn, long BytesOut)
 /// <summary>
 /// The page's traffic as the Chrome DevTools Protocol reports it (what devtools' Network tab shows), counted without
 /// any help from the page or the server: HTTP request = request line + the headers of
-/// <c>Network.requestWillBeSentExtraInfo</c> + body; HTTP response = <c>Network.loadingFinished.encodedDataLength</c>;
-/// WebSocket = the handshake (request headers, raw 101 <c>headersText</c>) + every frame's payload + its RFC 6455 §5.2 header.
+/// <c>Network.requestWillBeSentExtraInfo</c> + body; HTTP response = <c>Network.loadingFinished.encodedDataLength</c>,
+/// or, for a response still streaming (an EventSource's), its <c>Network.responseReceived</c> headers size plus every
+/// <c>Network.dataReceived.encodedDataLength</c> so far; WebSocket = the handshake (request headers, raw 101 <c>headersText</c>) + every frame's payload + its RFC 6455 §5.2 header.
 /// </summary>
 public sealed class CdpTraffic
 {
@@ -46,7 +46,21 @@ public sealed class CdpTraffic
             x.HasBody = request.TryGetProperty("hasPostData", out var has) && has.GetBoolean();
         });
         On("Network.requestWillBeSentExtraInfo", e => traffic.Http(e).RequestHeaders = e.GetProperty("headers").Clone());
-        On("Network.responseReceived", e => traffic.Http(e).Protocol = e.GetProperty("response").GetProperty("protocol").GetString());
+        On("Network.responseReceived", e =>
+        {
+            var x = traffic.Http(e);
+            var response = e.GetProperty("response");
+            x.Protocol = response.GetProperty("protocol").GetString();
+            x.Status = response.GetProperty("status").GetInt32();
+            x.HeadersReceived = (long)response.GetProperty("encodedDataLength").GetDouble(); // the status line and headers
+        });
+        On("Network.dataReceived", e => traffic.Http(e).DataReceived += (long)e.GetProperty("encodedDataLength").GetDouble());
+        On("Network.eventSourceMessageReceived", e =>
+        {
+            var x = traffic.Http(e);
+            x.EventSourceMessages.Add(new(e.GetProperty("eventName").GetString()!, e.GetProperty("eventId").GetString()!,
+                e.GetProperty("data").GetString()!, x.ResponseBytesSoFar));
+        });
         On("Network.responseReceivedExtraInfo", e => traffic.Http(e).ResponseHeaders = e.GetProperty("headers").Clone());
         On("Network.loadingFinished", e => traffic.Http(e).EncodedDataLength = (long)e.GetProperty("encodedDataLength").GetDouble());
         On("Network.loadingFailed", e => traffic.Http(e).Failed = e.GetProperty("errorText").GetString());
@@ -65,30 +79,37 @@ public sealed class CdpTraffic
         return traffic;
     }
 
-    /// <summary>Every request of the polling session <paramref name="id"/>: its <c>POST /poll</c> (found by the 201's Location) and every <c>/poll/{id}</c>.</summary>
-    public IReadOnlyList<HttpExchange> MessageSession(string id)
+    /// <summary>
+    /// Every request of the session <paramref name="id"/> opened at <paramref name="endpoint"/> (<c>/poll</c>, <c>/sse</c>):
+    /// its opening <c>POST</c> (found by the 201's Location) and every request under <c>{endpoint}/{id}</c>.
+    /// </summary>
+    public IReadOnlyList<HttpExchange> Session(string endpoint, string id)
     {
         lock (_gate)
         {
-            return [.. _http.Values.Where(x => x.Url is { } url && (url.AbsolutePath == $"/poll/{id}"
-                || x.Method == "POST" && url.AbsolutePath == "/poll" && Header(x.ResponseHeaders, "Location") == $"/poll/{id}"))];
+            return [.. _http.Values.Where(x => x.Url is { } url && (url.AbsolutePath == $"{endpoint}/{id}" || url.AbsolutePath.StartsWith($"{endpoint}/{id}/", StringComparison.Ordinal)
+                || x.Method == "POST" && url.AbsolutePath == endpoint && Header(x.ResponseHeaders, "Location") == $"{endpoint}/{id}"))];
         }
     }
 
-    /// <summary>The ids of every polling session the page opened: the <c>Location</c> of each <c>201</c> to <c>POST /poll</c>.</summary>
-    public IReadOnlyList<string> PollSessionIds()
+    /// <summary>The ids of every session the page opened at <paramref name="endpoint"/>: the <c>Location</c> of each <c>201</c> to its <c>POST</c>.</summary>
+    public IReadOnlyList<string> SessionIds(string endpoint)
     {
         lock (_gate)
         {
-            return [.. _http.Values.Where(x => x.Method == "POST" && x.Url?.AbsolutePath == "/poll")
+            return [.. _http.Values.Where(x => x.Method == "POST" && x.Url?.AbsolutePath == endpoint)
                 .Select(x => Header(x.ResponseHeaders, "Location")).OfType<string>()
-                .Where(l => l.StartsWith("/poll/", StringComparison.Ordinal)).Select(l => l["/poll/".Length..]).Distinct()];
+                .Where(l => l.StartsWith($"{endpoint}/", StringComparison.Ordinal)).Select(l => l[(endpoint.Length + 1)..]).Distinct()];
         }
     }
 
     /// <summary>Resolves once every request of the session has finished loading (a request still open has no size yet).</summary>
-    public Task PollSessionSettledAsync(string id, TimeSpan timeout) =>
-        WhenAsync(() => MessageSession(id) is { Count: > 0 } all && all.All(x => x.EncodedDataLength is not null || x.Failed is not null), timeout);
+    public Task SessionSettledAsync(string endpoint, string id, TimeSpan timeout) =>
+        WhenAsync(() => Session(endpoint, id) is { Count: > 0 } all && all.All(x => x.EncodedDataLength is not null || x.Failed is not null), timeout);
+
+    /// <summary>Resolves once <paramref name="done"/> holds for the session's requests, checked after every CDP event.</summary>
+    public Task SessionAsync(string endpoint, string id, Func<IReadOnlyList<HttpExchange>, bool> done, TimeSpan timeout) =>
+        WhenAsync(() => done(Session(endpoint, id)), timeout);
 
     /// <summary>The WebSocket opened with <c>?client=<paramref name="key"/></c>.</summary>
     public WebSocketConnection WebSocket(string key)
@@ -99,7 +120,7 @@ public sealed class CdpTraffic
     public Task WebSocketClosedAsync(string key, TimeSpan timeout) =>
         WhenAsync(() => _sockets.Values.Any(s => s.Url?.Query.Contains($"client={key}", StringComparison.Ordinal) == true && s.Closed), timeout);
 
-    /// <summary>Sums the requests of a polling session; fails if any did not complete (it would have no response size).</summary>
+    /// <summary>Sums the requests of a session; fails if any did not complete (it would have no response size).</summary>
     public static WireCount Count(IReadOnlyList<HttpExchange> exchanges)
     {
         long bytesIn = 0, bytesOut = 0;
@@ -110,6 +131,17 @@ public sealed class CdpTraffic
             bytesOut += x.EncodedDataLength!.Value;
         }
         return new(exchanges.Count, bytesIn, bytesOut);
+    }
+
+    /// <summary>
+    /// Sums the requests of a session of which <paramref name="streaming"/> is still open, counting
+    /// <paramref name="streamBytes"/> as its response so far; every other request must have completed.
+    /// </summary>
+    public static WireCount CountWhileStreaming(IReadOnlyList<HttpExchange> exchanges, HttpExchange streaming, long streamBytes)
+    {
+        Assert.True(streaming.EncodedDataLength is null && streaming.Failed is null, $"{streaming.Method} {streaming.Url} is no longer open");
+        var finished = Count([.. exchanges.Where(x => x != streaming)]);
+        return new(finished.Requests + 1, finished.BytesIn + streaming.RequestBytes, finished.BytesOut + streamBytes);
     }
 
     private Task WhenAsync(Func<bool> done, TimeSpan timeout)
@@ -181,8 +213,21 @@ public sealed class HttpExchange
     public JsonElement? RequestHeaders { get; set; }
     public JsonElement? ResponseHeaders { get; set; }
     public string? Protocol { get; set; }
+    public int? Status { get; set; }
     public long? EncodedDataLength { get; set; }
     public string? Failed { get; set; }
+
+    /// <summary>Status line and headers, as <c>Network.responseReceived</c> reports them (null until the response started).</summary>
+    public long? HeadersReceived { get; set; }
+
+    /// <summary>The sum of every <c>Network.dataReceived.encodedDataLength</c>: body bytes as they crossed the wire (chunk framing included).</summary>
+    public long DataReceived { get; set; }
+
+    /// <summary>Every <c>Network.eventSourceMessageReceived</c> of an EventSource's stream, in order (heartbeats too).</summary>
+    public List<EventSourceMessage> EventSourceMessages { get; } = [];
+
+    /// <summary>Response bytes so far of a response still arriving: its headers plus every chunk received.</summary>
+    public long ResponseBytesSoFar => HeadersReceived!.Value + DataReceived;
 
     public long RequestBytes
     {
@@ -195,6 +240,9 @@ public sealed class HttpExchange
         }
     }
 }
+
+/// <summary>One event of an EventSource's stream, and the stream's response bytes CDP had reported when it arrived.</summary>
+public sealed record EventSourceMessage(string Name, string Id, string Data, long BytesReportedSoFar);
 
 public sealed class WebSocketConnection
 {

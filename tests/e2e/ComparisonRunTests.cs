@@ -9,7 +9,7 @@ namespace PushCompare.E2ETests;
 public sealed class ComparisonRunTests(BrowserFixture browser) : IAsyncLifetime
 {
     private const int Echoes = 3, PushSeconds = 2;
-    private static readonly string[] Transports = ["websocket", "longpoll", "shortpoll"];
+    private static readonly string[] Transports = ["websocket", "longpoll", "shortpoll", "sse"];
     private static readonly string[] Metrics = ["requests", "bytesUp", "bytesDown", "bytesPerMessage", "latencyP50", "latencyP99"];
 
     private EchoPage _echo = null!;
@@ -36,7 +36,7 @@ public sealed class ComparisonRunTests(BrowserFixture browser) : IAsyncLifetime
         var status = page.GetByTestId("comparison-status");
         await Expect(status).ToHaveAttributeAsync("data-state", "running");
         await Expect(page.GetByTestId("run-comparison")).ToBeDisabledAsync();
-        // Three transports, each N echoes then K seconds of push; short polling waits up to a poll interval per message.
+        // Four transports, each N echoes then K seconds of push; short polling waits up to a poll interval per message.
         await Expect(status).ToHaveAttributeAsync("data-state", "done", new() { Timeout = 120_000 });
         await Expect(page.GetByTestId("run-comparison")).ToBeEnabledAsync();
         await Expect(page.GetByTestId("live-websocket-requests")).ToHaveAttributeAsync("data-value", "1");
@@ -58,6 +58,9 @@ public sealed class ComparisonRunTests(BrowserFixture browser) : IAsyncLifetime
             Assert.True(await Figure($"compare-ratio-{polling}-bytesPerMessage") > 1);
             Assert.True(await Figure($"compare-{polling}-requests") > await Figure("compare-websocket-requests"));
         }
+        // Server-Sent Events pays a POST per echo, as polling does, but its pushes need no request: fewer than long polling.
+        Assert.True(await Figure("compare-sse-bytesPerMessage") > ws, "SSE moved fewer bytes per message than WebSocket");
+        Assert.True(await Figure("compare-sse-requests") < await Figure("compare-longpoll-requests"), "SSE made as many requests as long polling");
         await Expect(page.GetByTestId("comparison-summary")).ToContainTextAsync("Per delivered message");
 
         // One chart per metric, one labelled bar per transport, carrying the same figure as the table.

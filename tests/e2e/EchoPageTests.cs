@@ -17,6 +17,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
     [InlineData("websocket", "/ws")]
     [InlineData("longpoll", "/poll")]
     [InlineData("shortpoll", "/poll?wait=0")]
+    [InlineData("sse", "/sse")]
     public async Task Send_logs_the_sent_message_and_the_servers_reply(string transport, string endpoint)
     {
         await _echo.OpenAsync(transport);
@@ -37,6 +38,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
     [InlineData("websocket")]
     [InlineData("longpoll")]
     [InlineData("shortpoll")]
+    [InlineData("sse")]
     public async Task Enter_in_the_message_box_sends(string transport)
     {
         await _echo.OpenAsync(transport);
@@ -55,6 +57,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(_echo.Transport("websocket")).ToBeCheckedAsync();
         await Expect(_echo.Transport("longpoll")).Not.ToBeCheckedAsync();
         await Expect(_echo.Transport("shortpoll")).Not.ToBeCheckedAsync();
+        await Expect(_echo.Transport("sse")).Not.ToBeCheckedAsync();
         await Expect(_echo.EventsWith("open — connected to ws://")).ToHaveCountAsync(1);
     }
 
@@ -90,6 +93,35 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Switching_to_and_from_server_sent_events_closes_each_connection_cleanly()
+    {
+        await _echo.OpenAsync("websocket");
+        await _echo.Send.ClickAsync();
+        await Expect(_echo.ReceivedExactly("Received: Hello, world!")).ToHaveCountAsync(1);
+
+        await _echo.Transport("sse").CheckAsync();
+
+        await _echo.ExpectOpenAsync();
+        await Expect(_echo.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"\?transport=sse$"));
+        await Expect(_echo.EventsWith("close — code 1000 “Switching to Server-Sent Events”, clean", via: "WebSocket")).ToHaveCountAsync(1);
+        await Expect(_echo.EventsWith("open — connected to http", via: "Server-Sent Events")).ToContainTextAsync("/sse");
+        await Expect(_echo.Page.GetByTestId("transport-hint")).ToContainTextAsync("POST /sse opens a session");
+        await _echo.SendAsync("over the stream");
+        await Expect(_echo.ReceivedExactly("Received: over the stream")).ToHaveCountAsync(1);
+        await Expect(_echo.Received.Locator(".via")).ToHaveTextAsync(["WebSocket", "Server-Sent Events"]);
+
+        // And away again: the session is closed as the others are, with the page's code and reason, cleanly.
+        await _echo.Transport("longpoll").CheckAsync();
+        await _echo.ExpectOpenAsync();
+        await Expect(_echo.EventsWith("close — code 1000 “Switching to Long polling”, clean", via: "Server-Sent Events")).ToHaveCountAsync(1);
+        await Expect(_echo.Page.GetByTestId("live-sse-state")).ToHaveTextAsync("closed · final");
+        await Expect(_echo.Page.GetByTestId("live-sse-messagesOut")).ToHaveAttributeAsync("data-value", "1");
+        await _echo.SendAsync("polled again");
+        await Expect(_echo.ReceivedExactly("Received: polled again")).ToHaveCountAsync(1);
+        await Expect(_echo.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"\?transport=longpoll$"));
+    }
+
+    [Fact]
     public async Task Arrow_keys_on_the_transport_switch_change_transport()
     {
         await _echo.OpenAsync("websocket");
@@ -114,7 +146,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
             await Expect(phone.ReceivedExactly("Received: Hello, world!")).ToHaveCountAsync(1);
 
             Assert.True(await phone.Page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"));
-            foreach (var control in new[] { phone.Transport("websocket"), phone.Transport("longpoll"), phone.Transport("shortpoll"), phone.Status, phone.Connect, phone.Disconnect, phone.Message, phone.Send })
+            foreach (var control in new[] { phone.Transport("websocket"), phone.Transport("longpoll"), phone.Transport("shortpoll"), phone.Transport("sse"), phone.Status, phone.Connect, phone.Disconnect, phone.Message, phone.Send })
             {
                 var box = await control.BoundingBoxAsync();
                 Assert.NotNull(box);
@@ -132,6 +164,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
     [InlineData("websocket")]
     [InlineData("longpoll")]
     [InlineData("shortpoll")]
+    [InlineData("sse")]
     public async Task Disconnect_closes_and_connect_opens_again(string transport)
     {
         await _echo.OpenAsync(transport);

@@ -4,7 +4,7 @@ using Microsoft.Playwright;
 namespace PushCompare.E2ETests;
 
 /// <summary>
-/// The transport modules used directly in the browser: both behave like the browser's WebSocket, and LongPollSocket
+/// The transport modules used directly in the browser: each behaves like the browser's WebSocket, and LongPollSocket
 /// gives up as the protocol says. These drive the ES modules the page imports, against the real server.
 /// </summary>
 [Collection(BrowserCollection.Name)]
@@ -24,6 +24,7 @@ public sealed class SocketContractTests(BrowserFixture browser) : IAsyncLifetime
     [InlineData("websocket")]
     [InlineData("longpoll")]
     [InlineData("shortpoll")]
+    [InlineData("sse")]
     public async Task Every_transport_has_the_websocket_shape(string transport)
     {
         var result = await _page.EvaluateAsync<JsonElement>("""

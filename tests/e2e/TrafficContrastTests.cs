@@ -142,6 +142,44 @@ public sealed class TrafficContrastTests(BrowserFixture browser) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Ten_server_sent_events_echoes_make_one_post_to_open_one_held_get_and_ten_posts_and_nothing_else()
+    {
+        var page = _echo.Page;
+        var webSockets = 0;
+        page.WebSocket += (_, _) => Interlocked.Increment(ref webSockets);
+        var requests = new ConcurrentQueue<IRequest>();
+        page.Request += (_, request) => requests.Enqueue(request);
+
+        await _echo.OpenAsync("sse");
+        var texts = await SendNumberedAsync();
+
+        // After the page's own files: the session's requests, and nothing of the page's (no /api/stats, no favicon).
+        var session = requests.Where(r => r.ResourceType is not ("document" or "stylesheet" or "script")).ToList();
+        Assert.All(requests.Except(session), r => Assert.Equal("GET", r.Method));
+        Assert.Equal(("POST", "/sse"), (session[0].Method, new Uri(session[0].Url).AbsolutePath));
+        string? location = (await session[0].ResponseAsync())?.Headers.GetValueOrDefault("location");
+        Assert.StartsWith("/sse/", location);
+        Assert.NotEqual(location!["/sse/".Length..], await page.GetByTestId("live-sse-session").GetAttributeAsync("data-value"));
+
+        // One GET, the EventSource's, held open: every reply came down it.
+        var stream = session[1];
+        Assert.Equal(("GET", location, "eventsource"), (stream.Method, new Uri(stream.Url).AbsolutePath, stream.ResourceType));
+        Assert.Equal("text/event-stream", stream.Headers["accept"]);
+        Assert.Equal(200, (await stream.ResponseAsync())?.Status);
+
+        // Then one POST per message, in order, each numbered, each acknowledging what the page had processed by then.
+        var sends = session.Skip(2).ToList();
+        Assert.Equal(Messages, sends.Count); // nothing else: no poll, no ack, no DELETE, no second stream
+        Assert.All(sends, r => Assert.Equal(("POST", location), (r.Method, new Uri(r.Url).AbsolutePath)));
+        Assert.Equal(texts, sends.Select(r => r.PostData));
+        Assert.Equal(Enumerable.Range(1, Messages).Select(i => $"{i}"), sends.Select(r => PollRoutes.Query(r.Url, "seq")));
+        var acks = sends.Select(r => PollRoutes.Query(r.Url, "ack")).Select(a => a == "" ? 0 : int.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(acks.Order(), acks);
+        Assert.All(acks.Select((ack, i) => (ack, seq: i + 1)), a => Assert.InRange(a.ack, 0, a.seq - 1)); // only replies already received
+        Assert.Equal(0, Volatile.Read(ref webSockets));
+    }
+
+    [Fact]
     public async Task Short_polling_declares_wait_0_once_and_then_polls_on_its_interval_hearing_204_while_idle()
     {
         const int IdlePolls = 3;

@@ -1,4 +1,3 @@
-using PushCompare.Web.Sessions;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
@@ -20,6 +19,7 @@ public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper out
 
     // ASCII, multi-byte UTF-8, and one long enough (≥ 126 bytes) for the 16-bit extended length of RFC 6455 §5.2.
     private static readonly string[] Workload = ["Hello, world!", "héllo wörld ✓", new string('x', 200)];
+    private const string Flush = "one more";
 
     private EchoPage _echo = null!;
     private CdpTraffic _cdp = null!;
@@ -56,11 +56,11 @@ public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper out
     {
         string key = await RunWorkloadAsync(transport);
         // The page shows the session's stats key; its requests carry the id, which only the 201 of POST /poll names.
-        string id = Assert.Single(_cdp.PollSessionIds());
+        string id = Assert.Single(_cdp.SessionIds("/poll"));
         Assert.NotEqual(id, key);
-        await _cdp.PollSessionSettledAsync(id, EventWait);
+        await _cdp.SessionSettledAsync("/poll", id, EventWait);
 
-        var exchanges = _cdp.MessageSession(id);
+        var exchanges = _cdp.Session("/poll", id);
         var sends = exchanges.Where(x => x.Method == "POST" && x.Url!.AbsolutePath != "/poll").ToList();
         Assert.Equal(Workload, sends.Select(x => x.Body));
         Assert.Single(exchanges, x => x.Method == "POST" && x.Url!.AbsolutePath == "/poll");
@@ -73,8 +73,70 @@ public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper out
         await ExpectFigureAsync($"browser-{transport}-requests", cdp.Requests);
     }
 
+    [Fact]
+    public async Task Server_sent_events_session_bytes_equal_chromiums_while_the_stream_is_open_and_after_disconnect()
+    {
+        string key = await EchoWorkloadAsync("sse");
+        string id = Assert.Single(_cdp.SessionIds("/sse"));
+        Assert.NotEqual(id, key);
+        await _cdp.SessionAsync("/sse", id, all => all.Count(IsSend) == Workload.Length && all.All(x => x.Method == "GET" || x.EncodedDataLength is not null)
+            && Messages(all.SingleOrDefault(x => x.Method == "GET")).Count == Workload.Length, EventWait);
+        var exchanges = _cdp.Session("/sse", id);
+        var stream = Assert.Single(exchanges, x => x.Method == "GET");
+        Assert.Equal(200, stream.Status);
+        Assert.Equal(Workload.Select(t => "Received: " + t), Messages(stream).Select(m => m.Data));
+        Assert.Equal(["1", "2", "3"], Messages(stream).Select(m => m.Id));
+        Assert.Equal(Workload, exchanges.Where(IsSend).Select(x => x.Body));
+
+        // While the stream is open, the page has every reply and the server has nothing more to write: its figures now.
+        var before = await ServerFiguresAsync("sse", key, open: true);
+        await _echo.Page.GetByTestId("live-refresh").ClickAsync();
+        await ExpectPanelShowsAsync("sse", before);
+        // Resource Timing has an entry for each finished request only: the stream's comes when it ends.
+        await ExpectFigureAsync("browser-sse-requests", before.Requests - 1);
+
+        // Chromium reports a chunk's wire size apart from the chunk, and DevTools passes it on with a later chunk's
+        // Network.dataReceived (or at the end of the response): the sums so far may lack the last event's bytes. So the
+        // page sends one more message: when its event arrives, CDP has reported every byte before it — and, if the size
+        // report won the race with the data, that event's too. Its sums so far then equal the server's figures from
+        // before that message, or from after it: either is an exact count of the open stream.
+        output.WriteLine($"sse stream, last event's size not in yet: CDP reported {stream.ResponseBytesSoFar} of its bytes");
+        await _echo.SendAsync(Flush);
+        await Expect(_echo.ReceivedExactly("Received: " + Flush)).ToHaveCountAsync(1);
+        await _cdp.SessionAsync("/sse", id, all => Messages(stream).Count == Workload.Length + 1 && all.Count(IsSend) == Workload.Length + 1
+            && all.All(x => x.Method == "GET" || x.EncodedDataLength is not null), EventWait);
+        var after = await ServerFiguresAsync("sse", key, open: true);
+        long reported = Messages(stream)[^1].BytesReportedSoFar;
+        var cdpBefore = CdpTraffic.CountWhileStreaming(exchanges, stream, reported);
+        var cdpAfter = CdpTraffic.CountWhileStreaming(_cdp.Session("/sse", id), stream, reported);
+        output.WriteLine($"sse session {key}, stream open: CDP {cdpBefore} / with the last message {cdpAfter}; server {before} / {after}");
+        Assert.Equal(2 + Workload.Length, before.Requests); // POST /sse, the stream, the sends
+        Assert.True(cdpBefore == before || cdpAfter == after,
+            $"while the stream was open, CDP's sums ({cdpBefore}, or {cdpAfter} with the last message) equal neither the server's figures before it ({before}) nor after it ({after})");
+
+        await DisconnectAsync();
+        await _cdp.SessionSettledAsync("/sse", id, EventWait);
+        exchanges = _cdp.Session("/sse", id);
+        Assert.Single(exchanges, x => x.Method == "DELETE");
+        // The DELETE made the server end the stream, so it finished loading: no abort, every byte arrived.
+        Assert.Null(Assert.Single(exchanges, x => x.Method == "GET").Failed);
+        var cdp = CdpTraffic.Count(exchanges);
+        Assert.Equal(after.Requests + 1, cdp.Requests); // and the DELETE
+
+        await ExpectPageAndServerShowAsync("sse", key, cdp, messagesOut: Workload.Length + 1);
+        await ExpectFigureAsync("browser-sse-requests", cdp.Requests);
+    }
+
     // Opens the page on the transport, echoes the workload, disconnects; answers the session key the page shows.
     private async Task<string> RunWorkloadAsync(string transport)
+    {
+        string key = await EchoWorkloadAsync(transport);
+        await DisconnectAsync();
+        return key;
+    }
+
+    // Opens the page on the transport and echoes the workload, one message after the other's reply; answers the session key.
+    private async Task<string> EchoWorkloadAsync(string transport)
     {
         await _echo.OpenAsync(transport);
         for (int i = 0; i < Workload.Length; i++)
@@ -83,31 +145,52 @@ public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper out
             await Expect(_echo.Received).ToHaveCountAsync(i + 1);
         }
         await Expect(_echo.Received.Locator(".text")).ToHaveTextAsync(Workload.Select(t => "Received: " + t).ToArray());
-        await _echo.Disconnect.ClickAsync();
-        await Expect(_echo.EventsWith($"close — code 1000 “{CloseReason}”, clean")).ToHaveCountAsync(1);
-        string? key = await _echo.Page.GetByTestId($"live-{transport}-session").GetAttributeAsync("data-value");
-        Assert.False(string.IsNullOrEmpty(key), "the live panel shows no session key");
-        return key;
+        var cell = _echo.Page.GetByTestId($"live-{transport}-session");
+        await Expect(cell).Not.ToHaveAttributeAsync("data-value", "");
+        return (await cell.GetAttributeAsync("data-value"))!;
     }
 
-    private async Task ExpectPageAndServerShowAsync(string transport, string key, WireCount cdp)
+    private async Task DisconnectAsync()
+    {
+        await _echo.Disconnect.ClickAsync();
+        await Expect(_echo.EventsWith($"close — code 1000 “{CloseReason}”, clean")).ToHaveCountAsync(1);
+    }
+
+    private async Task ExpectPageAndServerShowAsync(string transport, string key, WireCount cdp, int? messagesOut = null)
     {
         // The page's live panel: the server's figures for its own session, refreshed after the close.
+        await ExpectPanelShowsAsync(transport, cdp);
+        await ExpectFigureAsync($"live-{transport}-messagesOut", messagesOut ?? Workload.Length);
+
+        // And the server itself, asked directly.
+        output.WriteLine($"{transport} session {key}: CDP {cdp}");
+        Assert.Equal(cdp, await ServerFiguresAsync(transport, key, open: false));
+    }
+
+    private async Task ExpectPanelShowsAsync(string transport, WireCount cdp)
+    {
         await ExpectFigureAsync($"live-{transport}-requests", cdp.Requests);
         await ExpectFigureAsync($"live-{transport}-bytesIn", cdp.BytesIn);
         await ExpectFigureAsync($"live-{transport}-bytesOut", cdp.BytesOut);
-        await ExpectFigureAsync($"live-{transport}-messagesOut", Workload.Length);
+    }
 
-        // And the server itself, asked directly.
+    // GET /api/stats?session=KEY from the test itself: the session's requests and bytes, and whether it is open.
+    private async Task<WireCount> ServerFiguresAsync(string transport, string key, bool open)
+    {
         using var http = new HttpClient { BaseAddress = browser.BaseUrl };
         var stats = await http.GetFromJsonAsync<JsonNode>($"/api/stats?session={Uri.EscapeDataString(key)}");
         var session = Assert.Single(stats!["sessions"]!.AsArray())!;
         Assert.Equal(transport, session["transport"]!.GetValue<string>());
-        Assert.False(session["open"]!.GetValue<bool>());
+        Assert.Equal(open, session["open"]!.GetValue<bool>());
         var server = new WireCount((int)session["requests"]!.GetValue<long>(), session["bytesIn"]!.GetValue<long>(), session["bytesOut"]!.GetValue<long>());
-        output.WriteLine($"{transport} session {key}: CDP {cdp}; server {server}");
-        Assert.Equal(cdp, server);
+        output.WriteLine($"{transport} session {key} ({(open ? "open" : "closed")}): server {server}");
+        return server;
     }
+
+    // The stream's events of the default type (the session's messages), heartbeats left out.
+    private static List<EventSourceMessage> Messages(HttpExchange? stream) => stream?.EventSourceMessages.Where(m => m.Name == "message").ToList() ?? [];
+
+    private static bool IsSend(HttpExchange x) => x.Method == "POST" && x.Url!.AbsolutePath.Count(c => c == '/') == 2;
 
     private Task ExpectFigureAsync(string testId, long value) =>
         Expect(_echo.Page.GetByTestId(testId)).ToHaveAttributeAsync("data-value", value.ToString(System.Globalization.CultureInfo.InvariantCulture));

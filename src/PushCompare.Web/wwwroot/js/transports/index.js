@@ -2,6 +2,7 @@
 import { WebSocketTransport } from './websocket.js';
 import { LongPollSocket } from './longpoll.js';
 import { ShortPollSocket, DEFAULT_INTERVAL_MS } from './shortpoll.js';
+import { EventSourceSocket } from './sse.js';
 import { newClientKey } from './client-key.js';
 
 export { CONNECTING, OPEN, CLOSING, CLOSED } from './socket.js';
@@ -34,10 +35,17 @@ export const transports = Object.freeze([
     settings: ['intervalMs'],
     create: (base, { push, intervalMs = DEFAULT_INTERVAL_MS } = {}) => new ShortPollSocket(endpoint(base, 'poll', { push }), { intervalMs }),
   },
+  {
+    id: 'sse',
+    label: 'Server-Sent Events',
+    hint: 'POST /sse opens a session; replies arrive as events on one GET the server keeps open (EventSource), and each message is a POST of its own.',
+    settings: [],
+    create: (base, { push } = {}) => new EventSourceSocket(endpoint(base, 'sse', { push })),
+  },
 ]);
 
 /**
- * Opens a socket for `transport` ('websocket', 'longpoll' or 'shortpoll') against the app at `baseUrl`.
+ * Opens a socket for `transport` ('websocket', 'longpoll', 'shortpoll' or 'sse') against the app at `baseUrl`.
  * @param {{push?: number, intervalMs?: number, client?: string}} [options] push: server ticks every N ms;
  *   intervalMs: short-polling period; client: the WebSocket's key in /api/stats (random when absent)
  * @returns {import('./socket.js').SocketBase} WebSocket-shaped: onopen, onmessage, onerror, onclose, send, close,

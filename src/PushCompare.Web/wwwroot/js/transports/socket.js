@@ -41,11 +41,11 @@ export class SocketBase extends EventTarget {
   get CLOSED() { return CLOSED; }
 }
 
-/** Fired before a failed HTTP exchange is tried again; WebSocket itself never fires it. */
+/** Fired before a failed HTTP exchange is tried again (or an EventSource reconnects); WebSocket itself never fires it. */
 export class RetryEvent extends Event {
   constructor({ operation, attempt, delayMs, reason }) {
     super('retry');
-    this.operation = operation; // 'open', 'send' or 'poll'
+    this.operation = operation; // 'open', 'send', 'poll', 'ack' or 'stream' (an EventSource reconnecting)
     this.attempt = attempt;     // how many attempts in a row have failed so far
     this.delayMs = delayMs;     // wait before the next attempt
     this.reason = reason;       // e.g. 'HTTP 503' or the network error's message
