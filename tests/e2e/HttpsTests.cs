@@ -96,6 +96,10 @@ public sealed class HttpsTests(BrowserFixture browser) : IAsyncLifetime
 
         await _echo.OpenAsync("websocket");
         Assert.Equal("h2", await _echo.Page.EvaluateAsync<string>("performance.getEntriesByType('navigation')[0].nextHopProtocol"));
+        // The page says so in its connection bar and its figures' heading, and why its server figures stay empty here.
+        await Expect(_echo.Page.GetByTestId("protocol")).ToHaveTextAsync("HTTP/2 + TLS");
+        await Expect(_echo.Page.GetByTestId("live-protocol")).ToHaveTextAsync("HTTP/2 + TLS");
+        await Expect(_echo.Page.GetByTestId("tls-notice")).ToBeVisibleAsync();
         await _echo.SendAsync("over h2");
         await Expect(_echo.ReceivedExactly("Received: over h2")).ToHaveCountAsync(1);
         Assert.Equal(200, await webSocketStatus.Task.WaitAsync(TimeSpan.FromSeconds(15))); // not 101: a CONNECT stream

@@ -25,6 +25,9 @@ public sealed class RegistryTests(BrowserFixture browser)
 
             Assert.Equal(transports.Select(t => t.Key), offered);
             Assert.Equal(transports.Select(t => t.Value!["label"]!.GetValue<string>()), labels.Select(l => l.Trim()));
+            // Over plain HTTP the page says so, and its server figures need no notice.
+            await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("protocol")).ToHaveTextAsync("HTTP/1.1, plain");
+            await Microsoft.Playwright.Assertions.Expect(page.GetByTestId("tls-notice")).ToBeHiddenAsync();
         }
         finally
         {

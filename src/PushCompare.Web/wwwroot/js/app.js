@@ -5,6 +5,7 @@ import { createLog } from './log.js';
 import { createLivePanel } from './live-panel.js';
 import { runComparison } from './compare.js';
 import { showComparison } from './compare-view.js';
+import { pageProtocol } from './protocol.js';
 
 const STATES = ['connecting', 'open', 'closing', 'closed'];
 const CLOSE_WAIT_MS = 5000; // a switch waits this long at most for the old socket's close before opening the new one
@@ -42,6 +43,7 @@ let transport = transportFromUrl();
 let socket = null;
 let generation = 0; // bumped by every connect or switch; a superseded one gives up after its await
 
+showProtocol();
 buildSwitch();
 ui.connect.addEventListener('click', () => connect());
 ui.disconnect.addEventListener('click', () => disconnect('Disconnect clicked'));
@@ -57,6 +59,18 @@ ui.compareForm.addEventListener('submit', (e) => { e.preventDefault(); compare()
 addEventListener('pagehide', () => socket?.readyState === OPEN && socket.close(1000, 'Page closed'));
 addEventListener('pageshow', (e) => e.persisted && connect()); // back from the back/forward cache: connect again
 connect();
+
+// The protocol under every figure: the connection bar says it, the live panel's heading repeats it.
+function showProtocol() {
+  const protocol = pageProtocol();
+  for (const id of ['protocol', 'live-protocol']) {
+    const el = byTestId(id);
+    el.textContent = protocol.text;
+    el.dataset.alpn = protocol.alpn;
+    el.dataset.tls = String(protocol.tls);
+  }
+  byTestId('tls-notice').hidden = !protocol.tls;
+}
 
 function transportFromUrl() {
   const wanted = new URLSearchParams(location.search).get('transport');
