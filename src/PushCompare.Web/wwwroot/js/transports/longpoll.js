@@ -4,7 +4,7 @@
 import { SocketBase, events, CONNECTING, OPEN, CLOSING, CLOSED } from './socket.js';
 import { sleep } from './backoff.js';
 import { ResourceTally } from './resource-traffic.js';
-import { HttpSession, CloseCode, Fatal, retryDefaults, checkCloseArguments, failureOf, drain } from './session.js';
+import { HttpSession, CloseCode, Fatal, retryDefaults, checkCloseArguments, acceptsText, resourceTraffic, failureOf, drain } from './session.js';
 import { Outbox } from './outbox.js';
 
 export { CloseCode };
@@ -64,25 +64,11 @@ export class LongPollSocket extends SocketBase {
    * transferSize is the body plus a fixed 300 bytes, so the header bytes of HTTP stay invisible to scripts.
    */
   traffic() {
-    return {
-      source: 'resource-timing',
-      requests: this.#traffic.requests,
-      messagesSent: this.#outbox.sent.messages,
-      messagesReceived: this.#received.messages,
-      bytesSent: null,
-      bytesReceived: this.#traffic.transferSize,
-      payloadBytesReceived: this.#traffic.encodedBodySize,
-    };
+    return resourceTraffic(this.#traffic, this.#outbox.sent, this.#received);
   }
 
   send(data) {
-    if (this.#state === CONNECTING) {
-      throw new DOMException("Failed to execute 'send' on 'LongPollSocket': Still in CONNECTING state.", 'InvalidStateError');
-    }
-    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data) || data instanceof Blob) {
-      throw new TypeError('LongPollSocket carries text messages only.');
-    }
-    if (this.#state !== OPEN) return; // as WebSocket: data sent once closing has begun is discarded
+    if (!acceptsText(this.#state, data, 'LongPollSocket')) return;
     this.#outbox.send(String(data));
   }
 

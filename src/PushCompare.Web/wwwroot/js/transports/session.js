@@ -1,7 +1,7 @@
 // HttpSession: the life of one server session of an HTTP transport (/poll, /sse; docs/protocol.md), shared by
 // LongPollSocket and EventSourceSocket: POST to open it (retried), every request tracked until it has finished,
 // retries with backoff, and DELETE to end it once those requests have settled, so the server's figures are final then.
-import { RetryEvent } from './socket.js';
+import { RetryEvent, CONNECTING, OPEN } from './socket.js';
 import { backoffDelay, retryAfterMs, sleep } from './backoff.js';
 
 /** Close codes the HTTP sockets report; 4000–4999 is the range RFC 6455 leaves to applications. */
@@ -159,6 +159,33 @@ export class HttpSession {
     const all = Promise.allSettled([...this.#inflight]);
     return Promise.race([all, new Promise((resolve) => setTimeout(resolve, CLOSE_SETTLE_MS))]);
   }
+}
+
+/**
+ * What send() does first on every session socket, as WebSocket does: throws while connecting, refuses binary data (these
+ * transports carry text), and answers whether the message may go (once closing has begun, data is discarded).
+ */
+export function acceptsText(state, data, name) {
+  if (state === CONNECTING) {
+    throw new DOMException(`Failed to execute 'send' on '${name}': Still in CONNECTING state.`, 'InvalidStateError');
+  }
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data) || data instanceof Blob) {
+    throw new TypeError(`${name} carries text messages only.`);
+  }
+  return state === OPEN;
+}
+
+/** traffic() of a session socket: its requests' Resource Timing entries and the messages it handled. */
+export function resourceTraffic(tally, sent, received) {
+  return {
+    source: 'resource-timing',
+    requests: tally.requests,
+    messagesSent: sent.messages,
+    messagesReceived: received.messages,
+    bytesSent: null,
+    bytesReceived: tally.transferSize,
+    payloadBytesReceived: tally.encodedBodySize,
+  };
 }
 
 /** Throws as WebSocket.close does for a code or reason it would refuse. */

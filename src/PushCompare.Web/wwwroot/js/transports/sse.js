@@ -3,7 +3,7 @@
 // its events on one GET /sse/{id} held open, and the shared Outbox sends (POST /sse/{id}?seq=N&ack=M).
 import { SocketBase, RetryEvent, events, CONNECTING, OPEN, CLOSING, CLOSED } from './socket.js';
 import { ResourceTally } from './resource-traffic.js';
-import { HttpSession, CloseCode, Fatal, retryDefaults, checkCloseArguments } from './session.js';
+import { HttpSession, CloseCode, Fatal, retryDefaults, checkCloseArguments, acceptsText, resourceTraffic } from './session.js';
 import { Outbox } from './outbox.js';
 
 /** A push-only stream acknowledges with POST /sse/{id}/ack once this many events came since the last acknowledgement. */
@@ -74,25 +74,11 @@ export class EventSourceSocket extends SocketBase {
    * sizes, and its transferSize is the body plus a fixed 300 bytes, so header bytes stay invisible to scripts.
    */
   traffic() {
-    return {
-      source: 'resource-timing',
-      requests: this.#traffic.requests,
-      messagesSent: this.#outbox.sent.messages,
-      messagesReceived: this.#received.messages,
-      bytesSent: null,
-      bytesReceived: this.#traffic.transferSize,
-      payloadBytesReceived: this.#traffic.encodedBodySize,
-    };
+    return resourceTraffic(this.#traffic, this.#outbox.sent, this.#received);
   }
 
   send(data) {
-    if (this.#state === CONNECTING) {
-      throw new DOMException("Failed to execute 'send' on 'EventSourceSocket': Still in CONNECTING state.", 'InvalidStateError');
-    }
-    if (data instanceof ArrayBuffer || ArrayBuffer.isView(data) || data instanceof Blob) {
-      throw new TypeError('EventSourceSocket carries text messages only.');
-    }
-    if (this.#state !== OPEN) return; // as WebSocket: data sent once closing has begun is discarded
+    if (!acceptsText(this.#state, data, 'EventSourceSocket')) return;
     this.#outbox.send(String(data));
   }
 
