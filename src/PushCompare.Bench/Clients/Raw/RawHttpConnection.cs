@@ -99,6 +99,15 @@ internal sealed class RawHttpConnection(Uri baseUri, TrafficMeter traffic) : IAs
     /// <summary>Closes the socket, so a pending read ends; the buffers stay until <see cref="DisposeAsync"/>.</summary>
     public void Abort() => _stream?.Dispose();
 
+    /// <summary>Closes the connection between requests; the next request opens a new one.</summary>
+    public async ValueTask CloseConnectionAsync()
+    {
+        if (_stream is not null) await _stream.DisposeAsync().ConfigureAwait(false);
+        _stream = null;
+        _start = _end = 0;
+        _streaming = false;
+    }
+
     /// <summary>
     /// The next bytes of a streamed body: first what arrived with the head, then one socket read at a time. Empty when
     /// the server closed the connection. Valid until the next call.
