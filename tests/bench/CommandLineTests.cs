@@ -11,7 +11,7 @@ public sealed class CommandLineTests
 {
     [Theory]
     [InlineData("--size 4", "--size must be at least 8")]
-    [InlineData("-t carrier-pigeon", "'carrier-pigeon' is not a transport")]
+    [InlineData("-t pigeon!", "'pigeon!' is not a transport id")]
     [InlineData("--clients 10,x", "--clients '10,x' is not a comma-separated list")]
     [InlineData("--url ftp://example", "is not an absolute http:// or https:// URL")]
     [InlineData("--variant =Messaging:MaxMessageBytes=1", "has no name")]
@@ -64,6 +64,49 @@ public sealed class CommandLineTests
         int exit = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = output });
         Assert.True(exit == 0, output.ToString());
         return parsed!;
+    }
+
+    [Fact]
+    public async Task Transports_are_ids_checked_against_the_server_not_a_list_of_the_benchs_own()
+    {
+        Assert.Null((await ParseAsync("push", "-t", "all")).RequestedTransports);
+        // Any id is accepted here; whether the server offers it is only known once it is up.
+        Assert.Equal(["sse", "carrier-pigeon"], (await ParseAsync("push", "-t", "SSE, carrier-pigeon,sse")).RequestedTransports);
+        Assert.Equal(["websocket", "longpoll", "shortpoll", "sse"], TransportCatalog.Ids);
+    }
+
+    [Fact]
+    public async Task A_transport_the_server_does_not_offer_is_refused_with_the_list_of_what_it_offers()
+    {
+        var output = new StringWriter();
+        int exit = await BenchApp.RunAsync(["push", "-t", "websocket,carrier-pigeon", "-c", "1", "-d", "1", "--no-progress"], output);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("pushcompare does not offer transport 'carrier-pigeon': it offers websocket, longpoll, shortpoll, sse", output.ToString());
+        Assert.DoesNotContain("✓", output.ToString()); // refused before any run, the valid websocket included
+    }
+
+    [Fact]
+    public async Task A_transport_the_server_offers_but_the_bench_cannot_drive_is_refused_by_name()
+    {
+        await using var server = await ScriptedSseServer.StartAsync(new SseScript { ExtraTransports = new Dictionary<string, string> { ["carrier-pigeon"] = "RFC 1149" } });
+        var output = new StringWriter();
+        int exit = await BenchApp.RunAsync(["push", "--url", server.Url, "-t", "carrier-pigeon", "-c", "1", "-d", "1", "--no-progress"], output);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("url offers 'carrier-pigeon' (RFC 1149), but the bench has no client for it: it has clients for websocket, longpoll, shortpoll, sse", output.ToString());
+    }
+
+    [Fact]
+    public async Task All_measures_what_the_server_offers_and_names_what_the_bench_cannot_drive()
+    {
+        await using var server = await ScriptedSseServer.StartAsync(new SseScript { ExtraTransports = new Dictionary<string, string> { ["carrier-pigeon"] = "RFC 1149" } });
+        var bench = (await BenchRun.StartAsync("push", "--url", server.Url, "-t", "all", "-c", "2", "-d", "1", "--warmup", "0.3", "--interval", "50")).Passed();
+
+        Assert.Equal(["sse"], bench.Runs.Select(r => r.Transport)); // this server offers no other transport the bench has a client for
+        Assert.Equal(["'carrier-pigeon' (RFC 1149)"], bench.Report!.Settings.UnmeasuredTransports);
+        Assert.Contains("the server offers 'carrier-pigeon' (RFC 1149), which the bench has no client for: not measured", bench.Output);
+        Assert.Contains(bench.Table("Runs").Notes, n => n.Contains("'carrier-pigeon' (RFC 1149)", StringComparison.Ordinal));
     }
 
     [Fact]

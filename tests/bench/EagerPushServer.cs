@@ -58,7 +58,14 @@ internal sealed class EagerPushServer : IAsyncDisposable
     {
         using var _ = client;
         var stream = client.GetStream();
-        var (interval, key) = await ReadRequestAsync(stream);
+        string head = await ReadHeadAsync(stream);
+        if (head.StartsWith("GET /api/stats ", StringComparison.Ordinal))
+        {
+            // The registry the bench reads first: this server offers WebSocket only.
+            await stream.WriteAsync(StatsResponse, _stop.Token);
+            return;
+        }
+        var (interval, key) = ParseUpgrade(head);
         string accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + WebSocketGuid)));
         await stream.WriteAsync((byte[])[.. ResponseHead(accept), .. TickFrame(1)], _stop.Token);
 
@@ -82,18 +89,29 @@ internal sealed class EagerPushServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads the upgrade request: GET /ws?push=MS with its Sec-WebSocket-Key.</summary>
-    private static async Task<(TimeSpan Interval, string Key)> ReadRequestAsync(NetworkStream stream)
+    private static readonly byte[] StatsResponse = ResponseWithJson("""{"version":2,"transports":{"websocket":{"label":"WebSocket"},"other":{"label":"Other"}}}""");
+
+    private static byte[] ResponseWithJson(string json) => Encoding.ASCII.GetBytes(
+        $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {json.Length}\r\nConnection: close\r\n\r\n{json}");
+
+    /// <summary>Reads a request head up to its blank line (neither request here has a body).</summary>
+    private static async Task<string> ReadHeadAsync(NetworkStream stream)
     {
         var head = new StringBuilder();
         byte[] buffer = new byte[1024];
         while (!head.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
         {
             int n = await stream.ReadAsync(buffer);
-            if (n == 0) throw new IOException("the client left before its upgrade request ended");
+            if (n == 0) throw new IOException("the client left before its request head ended");
             head.Append(Encoding.ASCII.GetString(buffer, 0, n));
         }
-        string[] lines = head.ToString().Split("\r\n");
+        return head.ToString();
+    }
+
+    /// <summary>The upgrade request: GET /ws?push=MS with its Sec-WebSocket-Key.</summary>
+    private static (TimeSpan Interval, string Key) ParseUpgrade(string head)
+    {
+        string[] lines = head.Split("\r\n");
         var target = new Uri(new Uri("http://localhost"), lines[0].Split(' ')[1]);
         int ms = int.Parse(System.Web.HttpUtility.ParseQueryString(target.Query)["push"]!, System.Globalization.CultureInfo.InvariantCulture);
         string key = lines.Single(l => l.StartsWith("Sec-WebSocket-Key:", StringComparison.OrdinalIgnoreCase))["Sec-WebSocket-Key:".Length..].Trim();

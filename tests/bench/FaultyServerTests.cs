@@ -54,6 +54,8 @@ public sealed class FaultyServerTests
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.ClearProviders();
             var app = builder.Build();
+            // The bench reads which transports a server offers from its registry before anything else.
+            app.MapGet("/api/stats", () => Results.Json(new { transports = new { websocket = new { label = "WebSocket" }, other = new { label = "Other" } } }));
             app.UseWebSockets();
             app.Map("/ws", async (HttpContext context) =>
             {

@@ -12,14 +12,18 @@ public sealed class LubbersAndIdleTests
         var bench = (await BenchRun.StartAsync("lubbers", "-c", "3", "-d", "2", "--warmup", "1", "--interval", "250",
             "--server-arg", "LongPolling:PollTimeout=00:00:02")).Passed();
 
-        Assert.Equal(["websocket", "longpoll", "shortpoll"], bench.Runs.Select(r => r.Transport));
+        // "all" is what the app's registry lists, in its order.
+        Assert.Equal(["websocket", "longpoll", "shortpoll", "sse"], bench.Runs.Select(r => r.Transport));
         var ws = bench.Run("websocket");
         Assert.Equal(2.0, LubbersTable.OverheadPerMessage(ws)); // exactly the frame header, as in 2010
         foreach (var run in bench.Runs) Assert.Equal(0, run.Totals.Lost);
+        // SSE sits between the two: an event's fields and its chunk's framing per message, not a request and response.
+        double sse = LubbersTable.OverheadPerMessage(bench.Run("sse", headers: "raw"))!.Value;
+        Assert.InRange(sse, 2.0, LubbersTable.OverheadPerMessage(bench.Run("longpoll"))!.Value);
 
         var table = bench.Table("Lubbers & Greco (2010)");
         var extrapolated = table.Rows.Where(r => r[^1].StartsWith("extrapolated from C=3", StringComparison.Ordinal)).ToList();
-        Assert.Equal(3, extrapolated.Count);
+        Assert.Equal(4, extrapolated.Count);
         Assert.All(extrapolated, r => Assert.Equal("100,000", r[0]));
         // The 2010 column is the paper's arithmetic: 871 B per poll, 2 B per frame, 2^20-bit megabits.
         var wsRow = Assert.Single(extrapolated, r => r[1] == "websocket");
@@ -27,14 +31,19 @@ public sealed class LubbersAndIdleTests
         Assert.Equal("6.10", wsRow[6]); // 100,000 clients × 4 msgs/s × 2 B × 8 / 2^20
         var pollRow = Assert.Single(extrapolated, r => r[1] == "longpoll");
         Assert.Equal("871", pollRow[4]);
+        var sseRow = Assert.Single(extrapolated, r => r[1] == "sse");
+        Assert.Equal("-", sseRow[4]); // the paper had no SSE figure
+        Assert.Equal("-", sseRow[6]);
+        var measuredSse = Assert.Single(table.Rows, r => r[1] == "sse" && r[^1] == "measured");
+        Assert.Equal(Format.Bytes(LubbersTable.OverheadPerMessage(bench.Run("sse", headers: "raw"))), measuredSse[3]);
     }
 
     [Fact]
-    public async Task Idle_connections_and_held_polls_are_charged_against_a_warm_baseline()
+    public async Task Idle_connections_held_polls_and_open_streams_are_charged_against_a_warm_baseline()
     {
         var bench = (await BenchRun.StartAsync("idle", "-c", "20", "-d", "1", "--warmup", "1")).Passed();
 
-        Assert.Equal(["websocket", "longpoll"], bench.Runs.Select(r => r.Transport));
+        Assert.Equal(["websocket", "longpoll", "sse"], bench.Runs.Select(r => r.Transport));
         foreach (var run in bench.Runs)
         {
             Assert.Equal(20, run.ClientsConnected);
@@ -45,6 +54,11 @@ public sealed class LubbersAndIdleTests
         }
         // Only the 20 session POSTs completed: each session's GET was held by the server until the run ended.
         Assert.Equal(20, bench.Run("longpoll").Totals.Requests);
+        // SSE: each session's POST and its stream's GET, then its DELETE after the window; no stream was cut.
+        var sse = bench.Run("sse", headers: "raw");
+        Assert.Equal(3 * 20, sse.Totals.Requests);
+        Assert.Equal(0, sse.Totals.Reconnects);
+        Assert.Equal(20, sse.Sse!.Streams);
         Assert.Contains("Server memory per idle connection", bench.Output);
     }
 }

@@ -1,11 +1,15 @@
 namespace PushCompare.Bench.Cli;
 
-/// <summary>The transports a run can use; short polling is long polling with <c>wait=0</c> on a fixed interval.</summary>
+/// <summary>
+/// The transports the bench has a client for (ids in <see cref="TransportCatalog"/>); short polling is long polling
+/// with <c>wait=0</c> on a fixed interval. Which of them a server offers is read from the server itself.
+/// </summary>
 public enum Transport
 {
     WebSocket,
     LongPoll,
     ShortPoll,
+    Sse,
 }
 
 /// <summary>Which request headers the client sends: the .NET client's minimum, or the set a real Chromium sends.</summary>
@@ -32,10 +36,21 @@ public enum PollClientKind
 public sealed record Variant(string Name, IReadOnlyList<string> ServerArgs, IReadOnlyList<string> ServerEnv);
 
 /// <summary>Everything a bench invocation was asked to do, after parsing and validation.</summary>
-public sealed class BenchSettings
+public sealed record BenchSettings
 {
     public required string Scenario { get; init; }
-    public required IReadOnlyList<Transport> Transports { get; init; }
+
+    /// <summary>Transport ids as given to <c>--transport</c>, in order; null for "all" (whatever the server offers).</summary>
+    public IReadOnlyList<string>? RequestedTransports { get; init; }
+
+    /// <summary>
+    /// The transports to run: <see cref="RequestedTransports"/> checked against what the server lists at
+    /// <c>GET /api/stats</c> once it is up (<see cref="Running.BenchRunner"/>), in that order.
+    /// </summary>
+    public IReadOnlyList<Transport> Transports { get; init; } = [];
+
+    /// <summary>Transports the server offers that the bench has no client for ("id (label)"), when "all" was asked.</summary>
+    public IReadOnlyList<string> UnmeasuredTransports { get; init; } = [];
     public required IReadOnlyList<int> Clients { get; init; }
     public required double DurationSeconds { get; init; }
     public required double WarmupSeconds { get; init; }

@@ -8,14 +8,19 @@ internal static class Commands
 {
     public static RootCommand Build(Func<BenchSettings, CancellationToken, Task<int>> run)
     {
-        var root = new RootCommand("PushCompare bench: measures WebSocket, long polling and short polling under load, with bytes counted by the client.");
+        var root = new RootCommand("PushCompare bench: measures WebSocket, long polling, short polling and Server-Sent Events under load, with bytes counted by the client.");
         foreach (var defaults in ScenarioDefaults.All) root.Add(Scenario(defaults, run));
         return root;
     }
 
     private static Command Scenario(ScenarioDefaults d, Func<BenchSettings, CancellationToken, Task<int>> run)
     {
-        var transport = new Option<string>("--transport", "-t") { Description = "websocket, longpoll, shortpoll, a comma list of them, or all", DefaultValueFactory = _ => d.Transports };
+        var transport = new Option<string>("--transport", "-t")
+        {
+            Description = "Transport ids as the server lists them at GET /api/stats (" + string.Join(", ", TransportCatalog.Ids) +
+                " here), a comma list of them, or all (every one the server offers)",
+            DefaultValueFactory = _ => d.Transports,
+        };
         var clients = new Option<string>("--clients", "-c") { Description = "Concurrent clients; a comma list runs each count", DefaultValueFactory = _ => d.Clients };
         var duration = new Option<double>("--duration", "-d") { Description = "Seconds in the measurement window of each run", DefaultValueFactory = _ => d.Duration };
         var warmup = new Option<double>("--warmup") { Description = "Seconds of traffic before the window (not measured)", DefaultValueFactory = _ => d.Warmup };
@@ -65,7 +70,7 @@ internal static class Commands
                 settings = new BenchSettings
                 {
                     Scenario = d.Name,
-                    Transports = ParseTransports(parsed.GetValue(transport)!),
+                    RequestedTransports = ParseTransports(parsed.GetValue(transport)!),
                     Clients = ParseList(parsed.GetValue(clients)!, "--clients", int.Parse).Select(c => Positive(c, "--clients")).ToList(),
                     DurationSeconds = Positive(parsed.GetValue(duration), "--duration"),
                     WarmupSeconds = NonNegative(parsed.GetValue(warmup), "--warmup"),
@@ -106,18 +111,21 @@ internal static class Commands
         return command;
     }
 
-    private static List<Transport> ParseTransports(string text)
+    /// <summary>
+    /// Only the form is checked here: which ids exist is the server's to say, and the bench reads it from the server
+    /// once it is up (BenchRunner). Null means all.
+    /// </summary>
+    private static List<string>? ParseTransports(string text)
     {
-        if (text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return [Transport.WebSocket, Transport.LongPoll, Transport.ShortPoll];
-        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (names.Length == 0) throw new FormatException("--transport needs at least one transport.");
-        return [.. names.Select(s => s.ToLowerInvariant() switch
+        if (text.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)) return null;
+        var ids = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (ids.Length == 0) throw new FormatException("--transport needs at least one transport.");
+        foreach (string id in ids)
         {
-            "websocket" or "ws" => Transport.WebSocket,
-            "longpoll" or "long-poll" => Transport.LongPoll,
-            "shortpoll" or "short-poll" => Transport.ShortPoll,
-            _ => throw new FormatException($"'{s}' is not a transport: use websocket, longpoll, shortpoll or all."),
-        }).Distinct()];
+            if (!id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+                throw new FormatException($"'{id}' is not a transport id: use ids as GET /api/stats lists them (e.g. {string.Join(", ", TransportCatalog.Ids)}) or all.");
+        }
+        return [.. ids.Select(i => i.ToLowerInvariant()).Distinct()];
     }
 
     private static List<T> ParseList<T>(string text, string option, Func<string, IFormatProvider, T> parse)

@@ -5,13 +5,13 @@ internal sealed record ScenarioDefaults(string Name, string Description, string 
 {
     public static readonly ScenarioDefaults[] All =
     [
-        new("echo", "C clients echo S-byte messages over WebSocket or polling: closed loop (send, wait for the reply, repeat) or, with --rate, " +
+        new("echo", "C clients echo S-byte messages over WebSocket, polling or SSE: closed loop (send, wait for the reply, repeat) or, with --rate, " +
             "open loop at fixed offered rates → round trips/s and latency percentiles.", "websocket", "50", 10, 2),
         new("push", "C clients each receive one server push every --interval ms → delivery latency (server timestamp to receipt), " +
             "messages lost, HTTP requests per delivered message.", "all", "100", 10, 2),
         new("lubbers", "The Lubbers & Greco (2010) table: 1,000 and 10,000 clients each receiving one message per second over WebSocket, " +
-            "long polling and short polling → measured bytes and Mbit/s beside the 2010 figures, plus a 100,000-client extrapolation.", "all", "1000,10000", 10, 3),
-        new("idle", "C idle WebSocket connections or held long polls → server memory per connection (RSS over the idle baseline, divided).",
-            "websocket,longpoll", "10000", 5, 3),
+            "long polling, short polling and SSE → measured bytes and Mbit/s beside the 2010 figures, plus a 100,000-client extrapolation.", "all", "1000,10000", 10, 3),
+        new("idle", "C idle WebSocket connections, held long polls or open SSE streams → server memory per connection (RSS over the idle baseline, divided).",
+            "websocket,longpoll,sse", "10000", 5, 3),
     ];
 }

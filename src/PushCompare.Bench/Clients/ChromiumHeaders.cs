@@ -6,7 +6,9 @@ namespace PushCompare.Bench.Clients;
 /// <c>fetch('/poll', {method:'POST'})</c>, a text/plain POST, a GET, and <c>new WebSocket('ws://…/ws')</c>, and a
 /// raw HTTP server printed what arrived. Host, Content-Length and the WebSocket key/version/upgrade headers are
 /// written by the .NET client itself; "{origin}" becomes the server's origin. Headless Chromium says
-/// "HeadlessChrome" in User-Agent, as it does in the e2e tests.
+/// "HeadlessChrome" in User-Agent, as it does in the e2e tests. The EventSource request was captured the same way
+/// from 156.0.8078.114 (2026-12-01) by bench/chromium-headers/capture-sse-headers.py, which also shows that Chromium's
+/// fetch() POST with no body sends Content-Length: 0 and that its DELETE carries the POST set without a body.
 /// </summary>
 internal static class ChromiumHeaders
 {
@@ -62,6 +64,30 @@ internal static class ChromiumHeaders
         ("Accept-Language", "en-US,en;q=0.9"),
         ("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"),
     ];
+
+    /// <summary>
+    /// <c>new EventSource('/sse/{id}')</c>'s GET, in Chromium's order, after Host. On a reconnect Chromium adds
+    /// <c>Last-Event-ID</c> at <see cref="LastEventIdPosition"/>, between sec-ch-ua-mobile and Sec-Fetch-Site.
+    /// </summary>
+    public static readonly (string Name, string Value)[] EventSource =
+    [
+        ("Connection", "keep-alive"),
+        ("Pragma", "no-cache"),
+        ("Cache-Control", "no-cache"),
+        ("sec-ch-ua-platform", "\"Linux\""),
+        ("User-Agent", UserAgent),
+        ("Accept", "text/event-stream"),
+        ("sec-ch-ua", SecChUa),
+        ("sec-ch-ua-mobile", "?0"),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Sec-Fetch-Mode", "cors"),
+        ("Sec-Fetch-Dest", "empty"),
+        ("Referer", "{origin}/"),
+        ("Accept-Encoding", "gzip, deflate, br, zstd"),
+        ("Accept-Language", "en-US,en;q=0.9"),
+    ];
+
+    public const int LastEventIdPosition = 8;
 
     public static string Expand(string value, string origin) => value.Replace("{origin}", origin, StringComparison.Ordinal);
 }

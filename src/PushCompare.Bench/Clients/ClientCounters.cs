@@ -17,20 +17,23 @@ internal sealed class ClientCounters
     public long Duplicates;
     public long Errors;
 
+    /// <summary>SSE: streams opened again (with Last-Event-ID) after the server ended or cut one during the run.</summary>
+    public long Reconnects;
+
     public CounterTotals Read() => new(Volatile.Read(ref Sent), Volatile.Read(ref Received), Volatile.Read(ref PayloadUp),
         Volatile.Read(ref PayloadDown), Volatile.Read(ref Requests), Volatile.Read(ref EmptyPolls), Volatile.Read(ref Lost),
-        Volatile.Read(ref Duplicates), Volatile.Read(ref Errors));
+        Volatile.Read(ref Duplicates), Volatile.Read(ref Errors), Volatile.Read(ref Reconnects));
 }
 
 /// <summary>Counts summed over clients at one instant; subtract two for a window.</summary>
 public readonly record struct CounterTotals(long Sent, long Received, long PayloadUp, long PayloadDown, long Requests,
-    long EmptyPolls, long Lost, long Duplicates, long Errors)
+    long EmptyPolls, long Lost, long Duplicates, long Errors, long Reconnects)
 {
     public static CounterTotals operator +(CounterTotals a, CounterTotals b) => new(a.Sent + b.Sent, a.Received + b.Received,
         a.PayloadUp + b.PayloadUp, a.PayloadDown + b.PayloadDown, a.Requests + b.Requests, a.EmptyPolls + b.EmptyPolls,
-        a.Lost + b.Lost, a.Duplicates + b.Duplicates, a.Errors + b.Errors);
+        a.Lost + b.Lost, a.Duplicates + b.Duplicates, a.Errors + b.Errors, a.Reconnects + b.Reconnects);
 
     public static CounterTotals operator -(CounterTotals a, CounterTotals b) => new(a.Sent - b.Sent, a.Received - b.Received,
         a.PayloadUp - b.PayloadUp, a.PayloadDown - b.PayloadDown, a.Requests - b.Requests, a.EmptyPolls - b.EmptyPolls,
-        a.Lost - b.Lost, a.Duplicates - b.Duplicates, a.Errors - b.Errors);
+        a.Lost - b.Lost, a.Duplicates - b.Duplicates, a.Errors - b.Errors, a.Reconnects - b.Reconnects);
 }

@@ -8,6 +8,7 @@ namespace PushCompare.Bench.Reporting;
 /// receiving one message per second; polling costs 871 B of HTTP headers per message, WebSocket a 2-byte frame
 /// header. Their "Mbps" are 2^20 bits per second. Here the same overhead is measured (bytes on the wire minus the
 /// message payload) and printed beside theirs; the 100,000-client row is extrapolated from measured bytes per message.
+/// Server-Sent Events, which the paper did not measure, get a row of their own with no 2010 figure.
 /// </summary>
 internal static class LubbersTable
 {
@@ -25,7 +26,13 @@ internal static class LubbersTable
         return overhead / w.FramesDown.DataMessages;
     }
 
-    private static double Bytes2010(string transport) => transport == "websocket" ? WebSocketBytes2010 : PollingBytes2010;
+    /// <summary>The paper's bytes per message for a transport; null for SSE, which it did not consider.</summary>
+    private static double? Bytes2010(string transport) => transport switch
+    {
+        "websocket" => WebSocketBytes2010,
+        "longpoll" or "shortpoll" => PollingBytes2010,
+        _ => null,
+    };
 
     private static double Mbps(double bytesPerSecond) => bytesPerSecond * 8 / MebiBit;
 
@@ -36,9 +43,9 @@ internal static class LubbersTable
         foreach (var r in runs.OrderBy(r => r.Clients).ThenBy(r => r.Transport).ThenBy(r => r.Headers))
         {
             double? overhead = OverheadPerMessage(r);
-            double b2010 = Bytes2010(r.Transport);
+            double? b2010 = Bytes2010(r.Transport);
             rows.Add([Format.Int(r.Clients), r.Transport, r.Headers, Format.Bytes(overhead), Format.Bytes(b2010),
-                overhead is { } o ? Format.Sig3(Mbps(o * r.MessagesPerSecond)) : "-", Format.Sig3(Mbps(r.Clients * perClient * b2010)),
+                overhead is { } o ? Format.Sig3(Mbps(o * r.MessagesPerSecond)) : "-", b2010 is { } b ? Format.Sig3(Mbps(r.Clients * perClient * b)) : "-",
                 Format.Int(r.BytesPerSecondUp + r.BytesPerSecondDown), Format.Sig3((r.BytesPerSecondUp + r.BytesPerSecondDown) * 8 / 1e6),
                 r.Ok ? "measured" : "measured, FAILED"]);
         }
@@ -46,17 +53,17 @@ internal static class LubbersTable
         {
             var basis = g.OrderByDescending(r => r.Clients).First();
             if (OverheadPerMessage(basis) is not { } overhead || basis.BytesPerMessageDown is not { } down || basis.BytesPerMessageUp is not { } up) continue;
-            double b2010 = Bytes2010(g.Key.Transport);
+            double? b2010 = Bytes2010(g.Key.Transport);
             double rate = ExtrapolatedClients * perClient;
             rows.Add([Format.Int(ExtrapolatedClients), g.Key.Transport, g.Key.Headers, Format.Bytes(overhead), Format.Bytes(b2010),
-                Format.Sig3(Mbps(overhead * rate)), Format.Sig3(Mbps(rate * b2010)), Format.Int((up + down) * rate), Format.Sig3((up + down) * rate * 8 / 1e6),
+                Format.Sig3(Mbps(overhead * rate)), b2010 is { } b ? Format.Sig3(Mbps(rate * b)) : "-", Format.Int((up + down) * rate), Format.Sig3((up + down) * rate * 8 / 1e6),
                 $"extrapolated from C={basis.Clients:N0}"]);
         }
         return new ReportTable($"Lubbers & Greco (2010) beside measured bytes: each client receives one message per {settings.IntervalMs} ms",
             ["clients", "transport", "headers", "overhead B/msg", "2010 B/msg", "overhead Mbps (2^20)", "2010 Mbps (2^20)", "all bytes B/s", "all bytes Mbit/s (10^6)", "basis"],
             rows,
             [
-                "Overhead = bytes on the wire (both ways) minus the message text: HTTP request and response with JSON around the message for polling; frame headers (2 B down) plus any ping/pong for WebSocket. The 2010 figures count only headers too (871 B per poll, 2 B per frame).",
+                "Overhead = bytes on the wire (both ways) minus the message text: HTTP request and response with JSON around the message for polling; frame headers (2 B down) plus any ping/pong for WebSocket; for SSE the event's fields around the data (\"data: \", \"id: N\", line ends), its chunk's size line and CRLF, and the share of the ack POST each client sends every 100 events. The 2010 figures count only headers too (871 B per poll, 2 B per frame); the paper had no SSE figure.",
                 "\"Mbps (2^20)\" is bits per second / 1,048,576, the paper's unit (871 B × 1,000 × 8 = 6.6). \"all bytes\" include the payload (tick text), in ordinary megabits (10^6).",
                 "Short polling asks once per interval with wait=0; long polling holds each GET until a message comes. The 100,000 row multiplies the largest measured run's bytes per message; it was not run.",
             ]);
@@ -71,14 +78,14 @@ internal static class LubbersTable
             if (OverheadPerMessage(r) is not { } overhead) continue;
             string label = $"{r.Transport}{(r.Headers == "chromium" ? " (Chromium)" : "")} C={r.Clients:N0}";
             bars.Add(new ChartBar(label + " measured", Mbps(overhead * r.MessagesPerSecond), "measured"));
-            bars.Add(new ChartBar(label + " 2010", Mbps(r.Clients * perClient * Bytes2010(r.Transport)), "Lubbers & Greco 2010"));
+            if (Bytes2010(r.Transport) is { } b) bars.Add(new ChartBar(label + " 2010", Mbps(r.Clients * perClient * b), "Lubbers & Greco 2010"));
         }
         foreach (var g in runs.Where(r => r.Ok).GroupBy(r => (r.Transport, r.Headers)))
         {
             if (OverheadPerMessage(g.OrderByDescending(r => r.Clients).First()) is not { } overhead) continue;
             string label = $"{g.Key.Transport}{(g.Key.Headers == "chromium" ? " (Chromium)" : "")} C={ExtrapolatedClients:N0}";
             bars.Add(new ChartBar(label + " extrapolated", Mbps(overhead * ExtrapolatedClients * perClient), "extrapolated from measured B/msg"));
-            bars.Add(new ChartBar(label + " 2010", Mbps(ExtrapolatedClients * perClient * Bytes2010(g.Key.Transport)), "Lubbers & Greco 2010"));
+            if (Bytes2010(g.Key.Transport) is { } b) bars.Add(new ChartBar(label + " 2010", Mbps(ExtrapolatedClients * perClient * b), "Lubbers & Greco 2010"));
         }
         return new ChartSpec("Protocol overhead, Mbps (2^20 bit/s), measured vs 2010", "Mbps", true, bars);
     }

@@ -27,6 +27,7 @@ internal static class SummaryBuilder
         }
         if (measured.Select(r => r.Target).Distinct().Count() > 1 && settings.Rates.Count == 0) tables.Add(ByTarget(measured));
         if (measured.Any(r => r.WebSocket is not null)) tables.Add(WebSocketBytes(measured));
+        if (measured.Any(r => r.Sse is not null)) tables.Add(SseBytes(measured));
         return tables;
     }
 
@@ -80,6 +81,9 @@ internal static class SummaryBuilder
             notes.Add("Push latency is client receipt minus the server's whole-millisecond timestamp (same clock), so it reads up to 1 ms high.");
         if (settings.Rates.Count > 0)
             notes.Add("Open loop: latency runs from the moment each message was due, so a server that falls behind shows as latency.");
+        if (runs.Any(r => r.Transport == "sse"))
+            notes.Add("SSE runs use the bench's own HTTP/1.1 client (headers \"raw\": Host, and Content-Length / Content-Type on a POST; or Chromium's); requests/msg counts the opening POST, the stream GET, the ack POSTs (one per 100 events) and the DELETE.");
+        notes.AddRange(settings.UnmeasuredTransports.Select(Running.BenchRunner.UnmeasuredNote));
         return new ReportTable("Runs", columns, rows, notes);
     }
 
@@ -151,7 +155,7 @@ internal static class SummaryBuilder
             r.Server?.RssPerConnectionBytes is { } c ? (c <= 16 * 1024 ? "yes" : "no") : "-"]).ToList();
         return new ReportTable("Server memory per idle connection (RSS over the idle baseline, divided)",
             ["target", "transport", "connections", "baseline MB", "with connections MB", "KB each", "≤ 16 KB"], rows,
-            ["Baseline: RSS after one warm-up round trip per transport. WebSocket: open connections; long polling: sessions each with a held GET."]);
+            ["Baseline: RSS after one warm-up round trip per transport. WebSocket: open connections; long polling: sessions each with a held GET; SSE: sessions each with an open stream."]);
     }
 
     private static ReportTable WebSocketBytes(List<RunResult> runs)
@@ -168,6 +172,23 @@ internal static class SummaryBuilder
             ["target", "headers", "clients", "closed cleanly", "handshake B up", "handshake B down", "messages down", "payload B/msg down",
              "frame header B/msg down", "frame header B/msg up", "ping/pong frames", "unaccounted B"], rows,
             ["Every byte of each cleanly closed connection is either its HTTP upgrade or a frame (RFC 6455 §5.2): data-frame headers, payloads, ping/pong frames, and one close frame each way. A payload under 126 B costs 2 B down and 6 B up."]);
+    }
+
+    private static ReportTable SseBytes(List<RunResult> runs)
+    {
+        var rows = runs.Where(r => r.Sse is not null).Select(r =>
+        {
+            var s = r.Sse!;
+            var c = s.Counts;
+            return (IReadOnlyList<string>)[r.Target, r.Headers, Format.Int(r.Clients), Format.Int(s.Streams), Format.Int(s.Reconnects),
+                Format.Bytes((double)s.HeadBytesDown / s.Streams), Format.Int(c.MessageEvents), Format.Bytes(s.PayloadBytesPerMessage),
+                Format.Bytes(s.EventFramingBytesPerMessage), Format.Bytes(s.ChunkFramingBytesPerMessage), Format.Int(c.OtherEvents),
+                Format.Int(c.OtherEventBytes), Format.Int(s.UnaccountedBytes)];
+        }).ToList();
+        return new ReportTable("SSE bytes, whole streams (exact)",
+            ["target", "headers", "clients", "streams ended cleanly", "reconnects", "response head B", "message events", "payload B/msg",
+             "event framing B/msg", "chunk framing B/msg", "other events", "other event B", "unaccounted B"], rows,
+            ["Every body byte of each stream that ended with its last chunk (after the client's DELETE) is chunk framing (size line, CRLF, the last chunk), a message event's data (payload) or its framing (\"data: \", \"id: N\", line ends, the blank line), or another event (heartbeats). Chunk framing per message includes the heartbeats' chunks and the last chunk."]);
     }
 
     public static ChartSpec Chart(BenchSettings settings, IReadOnlyList<RunResult> runs)

@@ -9,12 +9,44 @@ namespace PushCompare.Bench.Running;
 /// Plans the runs of one invocation (client counts × transports × header profiles × rates × targets × rounds,
 /// targets alternating from round to round), runs them one after another, then prints and writes the report.
 /// </summary>
-internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console, string command)
+internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console, string command)
 {
     public async Task<int> RunAsync(CancellationToken cancel)
     {
         var started = DateTimeOffset.UtcNow;
-        var targets = Targets(settings);
+        var targets = Targets(requested);
+        try
+        {
+            return await RunAsync(targets, started, cancel);
+        }
+        finally
+        {
+            foreach (var target in targets) await target.DisposeAsync();
+        }
+    }
+
+    private async Task<int> RunAsync(List<Target> targets, DateTimeOffset started, CancellationToken cancel)
+    {
+        BenchSettings settings;
+        try
+        {
+            foreach (var target in targets) await target.DiscoverAsync(cancel);
+            settings = ResolveTransports(requested, targets);
+        }
+        catch (BenchSetupException ex)
+        {
+            console.MarkupLine($"[red]Error:[/] {Markup.Escape(ex.Message)}");
+            return 1;
+        }
+        catch (TransportRefusedException ex)
+        {
+            console.MarkupLine($"[red]Error:[/] {Markup.Escape(ex.Message)}");
+            return 2;
+        }
+        foreach (string unmeasured in settings.UnmeasuredTransports)
+        {
+            console.MarkupLine($"[yellow]Note:[/] {Markup.Escape(UnmeasuredNote(unmeasured))}");
+        }
         IProgressSink progress = !settings.Progress ? new NoProgress()
             : console.Profile.Capabilities.Interactive ? new LiveProgress(console)
             : new LineProgress(console.Profile.Out.Writer);
@@ -92,6 +124,56 @@ internal sealed class BenchRunner(BenchSettings settings, IAnsiConsole console, 
         foreach (var problem in r.Problems) console.MarkupLine($"    [red]{Markup.Escape(problem)}[/]");
         foreach (var sample in r.ErrorSamples.Take(5)) console.MarkupLine($"    [grey]{Markup.Escape(sample)}[/]");
     }
+
+    internal static string UnmeasuredNote(string transport) => $"the server offers {transport}, which the bench has no client for: not measured.";
+
+    /// <summary>
+    /// The transports to run: every requested id must be one each server lists at <c>GET /api/stats</c> and one the
+    /// bench has a client for (<see cref="TransportCatalog"/>); "all" is every id all servers offer, and those the
+    /// bench cannot drive are listed as not measured. Peers without a registry (the Node peer) skip what they lack.
+    /// </summary>
+    internal static BenchSettings ResolveTransports(BenchSettings settings, IReadOnlyList<Target> targets)
+    {
+        var servers = targets.Where(t => t.Offered is not null).ToList();
+        if (servers.Count == 0)
+        {
+            throw new TransportRefusedException("no server here lists its transports (GET /api/stats), so --transport cannot be checked.");
+        }
+        var offered = servers[0].Offered!.Where(o => servers.All(s => s.Offered!.Any(x => x.Id == o.Id))).ToList();
+        var run = new List<Transport>();
+        var unmeasured = new List<string>();
+        if (settings.RequestedTransports is not { } ids)
+        {
+            foreach (var o in offered)
+            {
+                if (TransportCatalog.TryGet(o.Id, out var transport)) run.Add(transport);
+                else unmeasured.Add($"'{o.Id}' ({o.Label})");
+            }
+            if (run.Count == 0) throw new TransportRefusedException($"the bench has no client for any transport the server offers ({List(offered)}).");
+            return settings with { Transports = run, UnmeasuredTransports = unmeasured };
+        }
+        foreach (string id in ids)
+        {
+            foreach (var server in servers)
+            {
+                if (!server.Offered!.Any(o => o.Id.Equals(id, StringComparison.OrdinalIgnoreCase)))
+                {
+                    throw new TransportRefusedException($"{server.Name} does not offer transport '{id}': it offers {List(server.Offered!)} " +
+                        "(its transport registry, GET /api/stats), or use all.");
+                }
+            }
+            if (!TransportCatalog.TryGet(id, out var transport))
+            {
+                var label = servers[0].Offered!.First(o => o.Id.Equals(id, StringComparison.OrdinalIgnoreCase)).Label;
+                throw new TransportRefusedException($"{servers[0].Name} offers '{id}' ({label}), but the bench has no client for it: " +
+                    $"it has clients for {string.Join(", ", TransportCatalog.Ids)}.");
+            }
+            run.Add(transport);
+        }
+        return settings with { Transports = run };
+    }
+
+    private static string List(IEnumerable<OfferedTransport> transports) => string.Join(", ", transports.Select(t => t.Id));
 
     internal const string UnlimitedConnects = "Security:ConnectBurst=1000000";
 

@@ -1,5 +1,7 @@
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Clients;
+using PushCompare.Bench.Clients.Raw;
+using PushCompare.Bench.Clients.Sse;
 using PushCompare.Bench.Metrics;
 
 namespace PushCompare.Bench.Running;
@@ -56,15 +58,52 @@ internal static class ResultChecks
         }
 
         if (spec.Transport == Transport.WebSocket) result.WebSocket = AccountWebSocket(result, clients);
+        if (spec.Transport == Transport.Sse) result.Sse = AccountSse(result, clients);
         if (spec.Mode == RunMode.OpenLoopEcho && spec.Rate is { } rate)
         {
             result.Held = result.Ok && result.MessagesPerSecond >= 0.97 * rate && result.Latency is { } l && l.P99Ms <= settings.P99LimitMs;
         }
     }
 
-    private static string PushHint(Transport transport, int interval) => transport == Transport.WebSocket
-        ? $"GET /ws?push={interval}"
-        : $"POST /poll?push={interval}";
+    private static string PushHint(Transport transport, int interval) => transport switch
+    {
+        Transport.WebSocket => $"GET /ws?push={interval}",
+        Transport.Sse => $"POST /sse?push={interval}",
+        _ => $"POST /poll?push={interval}",
+    };
+
+    /// <summary>
+    /// Sums the stream byte classes over streams that ended with their last chunk (after the DELETE; a stream cut
+    /// during the run has a half-read end), checks that the parser's classes add up to what the counting stream read
+    /// and that no event was left half-read, and, for clients whose every stream ended so, that each message event
+    /// was counted as a message.
+    /// </summary>
+    private static SseAccounting? AccountSse(RunResult result, BenchClient[] clients)
+    {
+        var sse = clients.OfType<SseClient>().ToList();
+        var clean = sse.SelectMany(c => c.Streams).Where(s => s.EndedCleanly).ToList();
+        if (clean.Count == 0)
+        {
+            if (result.Problems.Count == 0) result.Problems.Add("no SSE stream ended with its last chunk after the DELETE, so its bytes could not be accounted for");
+            return null;
+        }
+        var counts = default(SseByteCounts);
+        long heads = 0, unaccounted = 0;
+        foreach (var s in clean)
+        {
+            var n = s.Parser.Counts;
+            counts += n;
+            heads += s.HeadBytes;
+            unaccounted += s.BodyBytesRead - s.Parser.Fed + n.PendingBytes;
+        }
+        var whole = sse.Where(c => c.Streams.Count > 0 && c.Streams.All(s => s.EndedCleanly)).ToList();
+        long events = whole.Sum(c => c.Streams.Sum(s => s.Parser.Counts.MessageEvents));
+        long received = whole.Sum(c => c.Counters.Received);
+        if (unaccounted != 0) result.Problems.Add($"{unaccounted} SSE stream bytes are neither chunk framing nor part of an event");
+        if (events != received) result.Problems.Add($"{events} message events arrived but the clients counted {received}");
+        return new SseAccounting(whole.Count, clean.Count, sse.Sum(c => c.Counters.Reconnects), heads, counts, unaccounted,
+            Per(counts.PayloadBytes, counts.MessageEvents), Per(counts.MessageFramingBytes, counts.MessageEvents), Per(counts.ChunkFramingBytes, counts.MessageEvents));
+    }
 
     /// <summary>Sums handshake and frame counts over connections that closed cleanly and checks nothing is left over.</summary>
     private static WebSocketAccounting? AccountWebSocket(RunResult result, BenchClient[] clients)

@@ -28,6 +28,12 @@ internal sealed class RunContext(RunSpec spec, BenchSettings settings, Uri baseU
     /// <summary>Shared HTTP client for the polling transports (null for WebSocket runs).</summary>
     public PollHttp? Http { get; set; }
 
+    /// <summary>
+    /// Bounds the SSE clients' DELETEs at the end (each may need a connection of its own beside its stream), as
+    /// <c>--connect-concurrency</c> bounds connecting: 10,000 at once would pass this machine's file-descriptor limit.
+    /// </summary>
+    public SemaphoreSlim CloseGate { get; } = new(settings.ConnectConcurrency);
+
     /// <summary>Stopwatch timestamp at which client loops start: the origin of open-loop schedules.</summary>
     public long StartTimestamp { get; set; }
 
@@ -49,5 +55,6 @@ internal sealed class RunContext(RunSpec spec, BenchSettings settings, Uri baseU
     {
         _stop.Dispose();
         _abort.Dispose();
+        CloseGate.Dispose();
     }
 }

@@ -38,8 +38,8 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         await using (instance)
         {
             using var context = new RunContext(spec, settings, instance.BaseUri);
-            // Only the HttpClient polling client needs the shared handler; raw polling clients open their own sockets.
-            using var http = spec.Transport == Transport.WebSocket || settings.PollClient == PollClientKind.Raw
+            // Only the HttpClient polling client needs the shared handler; raw polling and SSE clients open their own sockets.
+            using var http = spec.Transport is Transport.WebSocket or Transport.Sse || settings.PollClient == PollClientKind.Raw
                 ? null
                 : new PollHttp(instance.BaseUri, spec.Headers, context.Traffic);
             context.Http = http;
@@ -48,7 +48,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                 long? baseline = null;
                 if (spec.Mode == RunMode.Idle)
                 {
-                    await ServerWarmup.RunAsync(instance.BaseUri, target.SupportsPolling, cancel);
+                    await ServerWarmup.RunAsync(instance.BaseUri, target.SupportsPolling, Offers(target, Transport.Sse), cancel);
                     await Task.Delay(TimeSpan.FromSeconds(1), cancel);
                     baseline = ProcessSample.Read(instance.Pid)?.RssBytes;
                 }
@@ -208,7 +208,18 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
     }
 
     private bool UsesRawPollClient(RunSpec spec) => settings.PollClient == PollClientKind.Raw &&
-        spec.Transport != Transport.WebSocket && spec.Mode is RunMode.Push or RunMode.Idle;
+        spec.Transport is Transport.LongPoll or Transport.ShortPoll && spec.Mode is RunMode.Push or RunMode.Idle;
+
+    private static bool Offers(Target target, Transport transport) => target.Offered?.Any(o => o.Id == transport.Id()) ?? false;
+
+    /// <summary>
+    /// The request-head profile a result is labelled with: the SSE client and the raw polling client write their own
+    /// minimal heads (Host, and Content-Length/Content-Type on a POST), so they are "raw"; Chromium's is "chromium".
+    /// </summary>
+    private string HeadersLabel(RunSpec spec) =>
+        spec.Headers == HeaderProfile.Chromium ? "chromium"
+        : UsesRawPollClient(spec) || spec.Transport == Transport.Sse ? "raw"
+        : spec.Headers.ToString().ToLowerInvariant();
 
     private RunResult NewResult(RunSpec spec, Target target) => new()
     {
@@ -216,9 +227,8 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         Mode = spec.Mode.ToString(),
         Target = target.Name,
         TargetKind = target.Kind,
-        Transport = spec.Transport.ToString().ToLowerInvariant(),
-        // The raw polling client sends its own minimal head (Host, Content-Length on a POST), so it is its own profile.
-        Headers = UsesRawPollClient(spec) ? "raw" : spec.Headers.ToString().ToLowerInvariant(),
+        Transport = spec.Transport.Id(),
+        Headers = HeadersLabel(spec),
         Round = spec.Round,
         Clients = spec.Clients,
         Size = settings.Size,

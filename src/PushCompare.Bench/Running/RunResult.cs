@@ -1,4 +1,5 @@
 using PushCompare.Bench.Clients;
+using PushCompare.Bench.Clients.Raw;
 using PushCompare.Bench.Metrics;
 
 namespace PushCompare.Bench.Running;
@@ -52,6 +53,7 @@ public sealed class RunResult
     public double? RequestsPerMessage { get; set; }
 
     public WebSocketAccounting? WebSocket { get; set; }
+    public SseAccounting? Sse { get; set; }
     public ServerStats? Server { get; set; }
     public double ClientCpuSeconds { get; set; }
     public double ClientCpuPercent { get; set; }
@@ -83,6 +85,23 @@ public sealed record WebSocketAccounting(
     double? HeaderBytesPerMessageUp,
     double? PayloadBytesPerMessageDown,
     double? PayloadBytesPerMessageUp);
+
+/// <summary>
+/// Exact accounting of the SSE streams that ended with their last chunk (<c>Streams</c>; <c>Clients</c>: clients all
+/// of whose streams did): each body byte is chunk framing, a message event's data (payload) or the rest of it (field
+/// names, <c>id: N</c>, line ends, the blank line), or another event (heartbeats). Per message: the whole run's bytes
+/// of each class over its message events.
+/// </summary>
+public sealed record SseAccounting(
+    int Clients,
+    int Streams,
+    long Reconnects,
+    long HeadBytesDown,
+    SseByteCounts Counts,
+    long UnaccountedBytes,
+    double? PayloadBytesPerMessage,
+    double? EventFramingBytesPerMessage,
+    double? ChunkFramingBytesPerMessage);
 
 /// <summary>The server process over the window (null fields when the bench cannot see the process).</summary>
 public sealed record ServerStats(

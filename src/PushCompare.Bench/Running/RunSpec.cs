@@ -14,6 +14,6 @@ public enum RunMode
 /// <summary>One measured run: one target, one transport, one client count (and one offered rate for open loop).</summary>
 public sealed record RunSpec(string Scenario, RunMode Mode, Transport Transport, HeaderProfile Headers, int Clients, double? Rate, int Round)
 {
-    public string Title => $"{Scenario} {Transport.ToString().ToLowerInvariant()} C={Clients}" +
+    public string Title => $"{Scenario} {Transport.Id()} C={Clients}" +
         (Rate is { } r ? $" rate={r:0}/s" : "") + (Headers == HeaderProfile.Chromium ? " (Chromium headers)" : "");
 }

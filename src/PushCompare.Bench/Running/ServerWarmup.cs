@@ -6,12 +6,13 @@ using PushCompare.Bench.Clients;
 namespace PushCompare.Bench.Running;
 
 /// <summary>
-/// One WebSocket echo and one polling round trip before the idle scenario reads its memory baseline, so code paths
-/// loaded and compiled on first use are in the baseline and not charged to the idle connections.
+/// One WebSocket echo, one polling and one SSE round trip before the idle scenario reads its memory baseline, so code
+/// paths loaded and compiled on first use are in the baseline and not charged to the idle connections (of whichever
+/// transport the run measures: every idle run gets the same warm-up).
 /// </summary>
 internal static class ServerWarmup
 {
-    public static async Task RunAsync(Uri baseUri, bool polling, CancellationToken cancel)
+    public static async Task RunAsync(Uri baseUri, bool polling, bool sse, CancellationToken cancel)
     {
         using (var ws = new ClientWebSocket())
         {
@@ -30,5 +31,21 @@ internal static class ServerWarmup
         using var sent = await http.PostAsync($"/poll/{session.Id}", new StringContent("warm-up", Encoding.UTF8, "text/plain"), cancel);
         using var polled = await http.GetAsync($"/poll/{session.Id}?cursor=0", cancel);
         using var deleted = await http.DeleteAsync($"/poll/{session.Id}", cancel);
+        if (sse) await SseRoundTripAsync(http, cancel);
+    }
+
+    private static async Task SseRoundTripAsync(HttpClient http, CancellationToken cancel)
+    {
+        using var opened = await http.PostAsync("/sse?echo=exact", null, cancel);
+        var session = await opened.EnsureSuccessStatusCode().Content.ReadFromJsonAsync(PollJson.Default.PollSessionInfo, cancel)
+            ?? throw new InvalidOperationException("POST /sse answered without a session");
+        using var stream = await http.GetAsync($"/sse/{session.Id}", HttpCompletionOption.ResponseHeadersRead, cancel);
+        using var reader = new StreamReader(await stream.EnsureSuccessStatusCode().Content.ReadAsStreamAsync(cancel));
+        using var sent = await http.PostAsync($"/sse/{session.Id}?seq=1", new StringContent("warm-up", Encoding.UTF8, "text/plain"), cancel);
+        while (await reader.ReadLineAsync(cancel) is { } line && line != "data: warm-up")
+        {
+            // The opening heartbeat, then the reply.
+        }
+        using var deleted = await http.DeleteAsync($"/sse/{session.Id}", cancel);
     }
 }

@@ -18,7 +18,7 @@ internal sealed partial class AppTarget(string name, string dll, IReadOnlyList<s
     [GeneratedRegex(@"Now listening on: (?<url>http://\S+)")]
     private static partial Regex ListeningLine();
 
-    public override async Task<TargetInstance> StartAsync(CancellationToken cancel)
+    protected override async Task<TargetInstance> LaunchAsync(CancellationToken cancel)
     {
         if (!File.Exists(dll))
         {

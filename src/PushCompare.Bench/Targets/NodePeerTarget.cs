@@ -15,10 +15,13 @@ internal sealed partial class NodePeerTarget(string directory) : Target("node-ws
 
     public override bool SupportsPush => false;
 
+    /// <summary>The peer has no <c>/api/stats</c>: it serves WebSocket only, which <see cref="SupportsPolling"/> says.</summary>
+    public override bool HasRegistry => false;
+
     [GeneratedRegex(@"listening on (?<port>\d+)")]
     private static partial Regex ListeningLine();
 
-    public override async Task<TargetInstance> StartAsync(CancellationToken cancel)
+    protected override async Task<TargetInstance> LaunchAsync(CancellationToken cancel)
     {
         string script = Path.Combine(directory, "server.js");
         if (!File.Exists(script)) throw new BenchSetupException($"The Node peer was not found at {script}.");

@@ -1,8 +1,10 @@
 namespace PushCompare.Bench.Targets;
 
 /// <summary>A server the bench measures: the app it starts itself, a variant of it, a URL given by the user, or a peer.</summary>
-internal abstract class Target(string name)
+internal abstract class Target(string name) : IAsyncDisposable
 {
+    private TargetInstance? _discovered;
+
     public string Name { get; } = name;
 
     /// <summary>"app", "url" or "node-peer": written into every result so reports say what was measured.</summary>
@@ -13,8 +15,41 @@ internal abstract class Target(string name)
 
     public virtual bool SupportsPush => true;
 
-    /// <summary>Starts (or just locates) the server for one run; the instance is disposed after the run.</summary>
-    public abstract Task<TargetInstance> StartAsync(CancellationToken cancel);
+    /// <summary>Whether the server lists its transports at <c>GET /api/stats</c> (every PushCompare; not the Node peer).</summary>
+    public virtual bool HasRegistry => true;
+
+    /// <summary>The transports the server listed, in its order ("other" left out); null before <see cref="DiscoverAsync"/> or without a registry.</summary>
+    public IReadOnlyList<OfferedTransport>? Offered { get; private set; }
+
+    /// <summary>
+    /// Starts the server once and reads which transports it offers. That first process is kept for the first run,
+    /// so reading the registry costs no extra start (it has served one <c>GET /api/stats</c> more, nothing else).
+    /// </summary>
+    public async Task DiscoverAsync(CancellationToken cancel)
+    {
+        if (!HasRegistry || Offered is not null) return;
+        var instance = await LaunchAsync(cancel);
+        try
+        {
+            Offered = await TransportRegistryReader.ReadAsync(instance.BaseUri, Name, cancel);
+        }
+        catch
+        {
+            await instance.DisposeAsync();
+            throw;
+        }
+        _discovered = instance;
+    }
+
+    /// <summary>The server for one run: the one discovery started, the first time; a fresh one after that.</summary>
+    public async Task<TargetInstance> StartAsync(CancellationToken cancel) =>
+        Interlocked.Exchange(ref _discovered, null) ?? await LaunchAsync(cancel);
+
+    /// <summary>Starts (or just locates) the server; the instance is disposed after the run.</summary>
+    protected abstract Task<TargetInstance> LaunchAsync(CancellationToken cancel);
+
+    /// <summary>Stops a server discovery started that no run used (an invocation refused or cancelled).</summary>
+    public ValueTask DisposeAsync() => Interlocked.Exchange(ref _discovered, null)?.DisposeAsync() ?? ValueTask.CompletedTask;
 }
 
 /// <summary>A running server: where to reach it and, when known, its process id for CPU and memory readings.</summary>

@@ -5,6 +5,6 @@ internal sealed class UrlTarget(string name, Uri baseUri, int? pid) : Target(nam
 {
     public override string Kind => "url";
 
-    public override Task<TargetInstance> StartAsync(CancellationToken cancel) =>
+    protected override Task<TargetInstance> LaunchAsync(CancellationToken cancel) =>
         Task.FromResult(new TargetInstance(baseUri, pid, child: null));
 }

@@ -6,6 +6,9 @@ namespace PushCompare.Bench.Clients.Raw;
 /// <summary>Where a complete response lies in the bytes given to <see cref="HttpResponseParser.TryParse"/>.</summary>
 internal readonly record struct ParsedResponse(int Status, int BodyOffset, int BodyLength, int Consumed, bool Close);
 
+/// <summary>A response head: <c>Length</c> bytes including the blank line; ContentLength -1 when absent.</summary>
+internal readonly record struct ResponseHead(int Status, int Length, long ContentLength, bool Chunked, bool Close, bool EventStream);
+
 /// <summary>
 /// Parses one HTTP/1.1 response (status line, headers, a Content-Length or chunked body) from the bytes read so far.
 /// Stateless: the caller reads more and calls again until it is complete. A chunked body is moved together in place
@@ -19,6 +22,27 @@ internal static class HttpResponseParser
     public static bool TryParse(Span<byte> data, out ParsedResponse response)
     {
         response = default;
+        if (!TryParseHead(data, out var head)) return false;
+        int bodyStart = head.Length;
+        if (head.Status is 204 or 304 || head.Status < 200)
+        {
+            response = new ParsedResponse(head.Status, bodyStart, 0, bodyStart, head.Close);
+            return true;
+        }
+        if (head.Chunked) return TryParseChunked(data, bodyStart, head.Status, head.Close, out response);
+        if (head.ContentLength < 0) throw new InvalidDataException("the response has neither Content-Length nor chunked encoding");
+        if (data.Length - bodyStart < head.ContentLength) return false;
+        response = new ParsedResponse(head.Status, bodyStart, (int)head.ContentLength, bodyStart + (int)head.ContentLength, head.Close);
+        return true;
+    }
+
+    /// <summary>
+    /// The status line and headers alone, up to and including the blank line; false while they are incomplete. A
+    /// stream's body (text/event-stream) never completes, so its reader starts from here.
+    /// </summary>
+    public static bool TryParseHead(ReadOnlySpan<byte> data, out ResponseHead response)
+    {
+        response = default;
         int headEnd = data.IndexOf("\r\n\r\n"u8);
         if (headEnd < 0)
         {
@@ -29,7 +53,7 @@ internal static class HttpResponseParser
         int lineEnd = head.IndexOf("\r\n"u8);
         int status = ParseStatusLine(head[..lineEnd]);
         long contentLength = -1;
-        bool chunked = false, close = false;
+        bool chunked = false, close = false, eventStream = false;
         var headers = head[(lineEnd + 2)..];
         while (headers.Length > 0)
         {
@@ -47,17 +71,9 @@ internal static class HttpResponseParser
             }
             else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8)) chunked = EndsWithIgnoreCase(value, "chunked"u8);
             else if (Ascii.EqualsIgnoreCase(name, "Connection"u8)) close = EndsWithIgnoreCase(value, "close"u8);
+            else if (Ascii.EqualsIgnoreCase(name, "Content-Type"u8)) eventStream = StartsWithIgnoreCase(value, "text/event-stream"u8);
         }
-        int bodyStart = headEnd + 4;
-        if (status is 204 or 304 || status < 200)
-        {
-            response = new ParsedResponse(status, bodyStart, 0, bodyStart, close);
-            return true;
-        }
-        if (chunked) return TryParseChunked(data, bodyStart, status, close, out response);
-        if (contentLength < 0) throw new InvalidDataException("the response has neither Content-Length nor chunked encoding");
-        if (data.Length - bodyStart < contentLength) return false;
-        response = new ParsedResponse(status, bodyStart, (int)contentLength, bodyStart + (int)contentLength, close);
+        response = new ResponseHead(status, headEnd + 4, contentLength, chunked, close, eventStream);
         return true;
     }
 
@@ -120,6 +136,9 @@ internal static class HttpResponseParser
             throw new InvalidDataException("a chunk size is not a hex number below 256 MB");
         return size;
     }
+
+    private static bool StartsWithIgnoreCase(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token) =>
+        value.Length >= token.Length && Ascii.EqualsIgnoreCase(value[..token.Length], token);
 
     private static bool EndsWithIgnoreCase(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token) =>
         value.Length >= token.Length && Ascii.EqualsIgnoreCase(value[^token.Length..], token);

@@ -1,0 +1,325 @@
+using System.Buffers.Text;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using PushCompare.Bench.Clients.Raw;
+using PushCompare.Bench.Metrics;
+using PushCompare.Bench.Running;
+
+namespace PushCompare.Bench.Clients.Sse;
+
+/// <summary>One stream connection's share of the byte accounting (a client has more than one only after a reconnect).</summary>
+internal sealed class SseStreamRecord(CountingStream connection, long bodyStart, int headBytes, SseStreamParser parser)
+{
+    /// <summary>The 200 response head (status line, headers, blank line).</summary>
+    public int HeadBytes { get; } = headBytes;
+
+    public SseStreamParser Parser { get; } = parser;
+
+    /// <summary>The last chunk arrived after the client's DELETE: every byte of the body has been classified.</summary>
+    public bool EndedCleanly { get; set; }
+
+    /// <summary>Body bytes the counting stream saw on this connection (independently of what the parser was fed).</summary>
+    public long BodyBytesRead => connection.BytesRead - bodyStart;
+}
+
+/// <summary>
+/// Server-Sent Events without HttpClient or EventSource: <c>POST /sse</c> opens the session, and on the same
+/// connection <c>GET /sse/{id}</c> becomes the stream, parsed as it arrives by <see cref="SseStreamParser"/> (chunked
+/// encoding and event fields, no string per event). Sends and acknowledgements go over a second keep-alive
+/// connection, opened on first use (an idle client never needs one). Both are <see cref="RawHttpConnection"/>s, so
+/// every byte passes a <see cref="CountingStream"/>. Every message event's <c>id:</c> must be the next number; after
+/// a cut or an end the stream is opened again after the announced <c>retry:</c> with <c>Last-Event-ID</c>, as
+/// EventSource does. At the end the client DELETEs the session and reads its stream to the last chunk.
+/// </summary>
+internal abstract class SseClient(int index, RunContext context) : BenchClient(index, context)
+{
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+    private readonly List<SseStreamRecord> _streams = [];
+    private readonly Lock _requestGate = new();
+    private RawHttpConnection? _stream;
+    private RawHttpConnection? _requests;
+    private SseStreamParser? _parser;
+    private byte[] _sessionId = [];
+    private long _lastEventId;
+    private SequenceChecker _eventIds = new();
+    private int _reconnectMs = 1000;
+    private bool _superseded;
+    private volatile bool _closing;
+    private Task? _ack;
+
+    protected SseRequestHeads Heads { get; private set; } = null!;
+
+    protected string SessionId { get; private set; } = "";
+
+    /// <summary>The id of the last message event processed: what a reconnect's Last-Event-ID and an ack= say.</summary>
+    protected long LastEventId => Interlocked.Read(ref _lastEventId);
+
+    public IReadOnlyList<SseStreamRecord> Streams => _streams;
+
+    /// <summary>Query of the session-opening POST, e.g. "echo=exact" or "push=1000".</summary>
+    protected abstract string OpenQuery { get; }
+
+    /// <summary>A message event's data, in order (heartbeats and other event types never get here).</summary>
+    protected abstract void OnMessage(ReadOnlySpan<byte> data);
+
+    /// <summary>What the client does while its stream is read: push and idle clients wait for the window to end; echo clients send.</summary>
+    protected abstract Task SendLoopAsync(Task reading);
+
+    /// <summary>Called when the stream loop has ended (for good), so a sender waiting for a reply stops waiting.</summary>
+    protected virtual void OnStreamEnded()
+    {
+    }
+
+    protected override async Task OpenAsync(CancellationToken cancel)
+    {
+        Heads = SseRequestHeads.For(Context.Spec.Headers, Context.BaseUri);
+        _stream = new RawHttpConnection(Context.BaseUri, Context.Traffic);
+        _stream.Begin("POST /sse?"u8).Append(Encoding.ASCII.GetBytes(OpenQuery)).EndRequestLine().Append(Heads.Post).Append("Content-Length: 0\r\n\r\n"u8);
+        int status = await _stream.SendPreparedAsync(cancel);
+        Interlocked.Increment(ref Counters.Requests);
+        if (status != (int)HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"POST /sse?{OpenQuery} answered {status}: {Shorten(_stream.Body)}");
+        }
+        var info = JsonSerializer.Deserialize(_stream.Body, PollJson.Default.SseSessionInfo)
+            ?? throw new InvalidOperationException("POST /sse answered 201 without a session");
+        SessionId = info.Id;
+        _sessionId = Encoding.ASCII.GetBytes(info.Id);
+        if (info.ReconnectMs > 0) _reconnectMs = info.ReconnectMs;
+        // The stream reuses the POST's connection, as a browser's EventSource would take the idle one from its pool.
+        status = await OpenStreamAsync(resume: false, cancel);
+        if (status != (int)HttpStatusCode.OK) throw new InvalidOperationException($"GET /sse/{{id}} answered {status}: {Shorten(_stream.Body)}");
+    }
+
+    /// <summary>GETs the stream; 200 leaves it open for <see cref="ReadLoopAsync"/>, any other status is returned with its body read.</summary>
+    private async Task<int> OpenStreamAsync(bool resume, CancellationToken cancel)
+    {
+        var c = _stream!;
+        c.Begin("GET /sse/"u8).Append(_sessionId).EndRequestLine().Append(Heads.StreamBeforeLastEventId);
+        if (resume) c.Append("Last-Event-ID: "u8).Append(LastEventId).Append("\r\n"u8);
+        c.Append(Heads.StreamAfterLastEventId).Append("\r\n"u8);
+        var head = await c.SendForStreamAsync(cancel);
+        Interlocked.Increment(ref Counters.Requests);
+        if (c.Status != (int)HttpStatusCode.OK) return c.Status;
+        if (!head.EventStream) throw new InvalidDataException("GET /sse/{id} answered 200 without Content-Type: text/event-stream");
+        if (!head.Chunked) throw new InvalidDataException("the event stream is not chunked: this client reads HTTP/1.1 chunked streams only");
+        _parser = new SseStreamParser(OnEvent);
+        var connection = c.Connection!;
+        _streams.Add(new SseStreamRecord(connection, connection.BytesRead - c.BufferedBytes, head.Length, _parser));
+        return head.Status;
+    }
+
+    protected override async Task RunLoopsAsync()
+    {
+        var reading = ReadLoopAsync();
+        try
+        {
+            await SendLoopAsync(reading);
+        }
+        finally
+        {
+            await EndSessionAsync(reading);
+        }
+        await reading;
+    }
+
+    /// <summary>Reads the stream until it ends after the DELETE; reconnects after a cut during the run.</summary>
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                bool ended;
+                try
+                {
+                    ended = await PumpAsync();
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+                {
+                    ended = false;
+                }
+                if (_closing)
+                {
+                    _streams[^1].EndedCleanly = ended;
+                    if (!ended) Error("the event stream was cut after the DELETE before its last chunk arrived");
+                    return;
+                }
+                if (_superseded)
+                {
+                    Error("another GET took the session's stream over (event: superseded)");
+                    return;
+                }
+                if (!await ReconnectAsync()) return;
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            Error($"the event stream broke: {ex.Message}");
+        }
+        finally
+        {
+            OnStreamEnded();
+        }
+    }
+
+    /// <summary>Feeds the parser until the stream's last chunk (true) or the connection closes (false).</summary>
+    private async Task<bool> PumpAsync()
+    {
+        while (true)
+        {
+            var data = await _stream!.ReadStreamAsync(Context.Abort);
+            if (data.IsEmpty) return false;
+            _parser!.Feed(data.Span);
+            if (_parser.Ended) return true;
+            if (_superseded) return false;
+        }
+    }
+
+    /// <summary>As EventSource: wait the announced delay, then GET the stream again with Last-Event-ID; false when that failed.</summary>
+    private async Task<bool> ReconnectAsync()
+    {
+        Interlocked.Increment(ref Counters.Reconnects);
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(_parser?.RetryMs ?? _reconnectMs), Context.Stop);
+            int status = await OpenStreamAsync(resume: true, Context.Stop);
+            if (status == (int)HttpStatusCode.OK) return true;
+            Error($"the stream ended during the run and its reconnect (Last-Event-ID: {LastEventId}) answered {status}: {Shorten(_stream!.Body)}");
+        }
+        catch (OperationCanceledException) when (Context.Stop.IsCancellationRequested)
+        {
+            // The window ended while the stream was down; the DELETE follows.
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            Error($"the stream ended during the run and could not be opened again: {ex.Message}");
+        }
+        return false;
+    }
+
+    private void OnEvent(SseEvent e)
+    {
+        if (!e.IsMessage)
+        {
+            // Heartbeats keep the stream alive and are not messages; "superseded" means another GET took over.
+            if (e.Type.SequenceEqual("superseded"u8)) _superseded = true;
+            return;
+        }
+        if (!e.HasId || !Utf8Parser.TryParse(e.LastEventId, out long id, out int used) || used != e.LastEventId.Length)
+        {
+            Error("a message event had no numeric id: field");
+            return;
+        }
+        // The ids are the session log's numbers: a repeat or a gap is the transport's fault. The message still goes on,
+        // so the client's own check counts it as lost or duplicated as every transport's client does.
+        long expected = _eventIds.Last + 1;
+        if (!_eventIds.Observe(id)) Error(id < expected ? "an event id arrived twice or out of order" : "event ids were skipped");
+        if (id > LastEventId) Interlocked.Exchange(ref _lastEventId, id); // Last-Event-ID and acks never go back
+        Counters.PayloadDown += e.Data.Length;
+        OnMessage(e.Data);
+    }
+
+    /// <summary>The connection for sends, acks and the DELETE; opened on first use.</summary>
+    private RawHttpConnection Requests => _requests ??= new RawHttpConnection(Context.BaseUri, Context.Traffic);
+
+    /// <summary><c>POST /sse/{id}?seq=N&amp;ack=M</c> with a text body; the status (202 when accepted).</summary>
+    protected async ValueTask<int> SendMessageAsync(long seq, ReadOnlyMemory<byte> body, CancellationToken cancel)
+    {
+        var c = Requests;
+        c.Begin("POST /sse/"u8).Append(_sessionId).Append("?seq="u8).Append(seq).Append("&ack="u8).Append(LastEventId).EndRequestLine()
+            .Append(Heads.Post).Append("Content-Length: "u8).Append(body.Length).Append("\r\n"u8).Append(Heads.TextContentType).Append("\r\n"u8)
+            .Append(body.Span);
+        int status = await c.SendPreparedAsync(cancel);
+        Interlocked.Increment(ref Counters.Requests);
+        if (status != (int)HttpStatusCode.Accepted) Error($"POST /sse/{{id}}?seq= answered {status}: {Shorten(c.Body)}");
+        return status;
+    }
+
+    /// <summary>
+    /// Starts <c>POST /sse/{id}/ack?lastEventId=N</c> for what has been processed, unless one is still in flight (the
+    /// next covers it). Runs beside the stream, so the stream's reading never waits for it.
+    /// </summary>
+    protected void Acknowledge()
+    {
+        lock (_requestGate)
+        {
+            if (_closing || _ack is { IsCompleted: false }) return;
+            _ack = AckAsync(LastEventId);
+        }
+    }
+
+    private async Task AckAsync(long upTo)
+    {
+        try
+        {
+            var c = Requests;
+            c.Begin("POST /sse/"u8).Append(_sessionId).Append("/ack?lastEventId="u8).Append(upTo).EndRequestLine()
+                .Append(Heads.Post).Append("Content-Length: 0\r\n\r\n"u8);
+            int status = await c.SendPreparedAsync(Context.Abort);
+            Interlocked.Increment(ref Counters.Requests);
+            if (status != (int)HttpStatusCode.NoContent) Error($"POST /sse/{{id}}/ack answered {status}: {Shorten(c.Body)}");
+            // One ack per 100 events is one per 100 s at 1 msg/s: the server's keep-alive timeout (60 s) would close
+            // the connection before the next anyway, so it is closed now rather than held (same bytes, half the sockets).
+            await c.CloseConnectionAsync();
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or OperationCanceledException)
+        {
+            Error($"POST /sse/{{id}}/ack failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>After the window: the last ack finishes, DELETE ends the session and with it the stream, which is read to its last chunk.</summary>
+    private async Task EndSessionAsync(Task reading)
+    {
+        Task? ack;
+        lock (_requestGate)
+        {
+            _closing = true;
+            ack = _ack;
+        }
+        if (ack is not null) await ack;
+        bool gated = false;
+        try
+        {
+            await Context.CloseGate.WaitAsync(Context.Abort);
+            gated = true;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Context.Abort);
+            timeout.CancelAfter(CloseTimeout);
+            var c = Requests;
+            c.Begin("DELETE /sse/"u8).Append(_sessionId).EndRequestLine().Append(Heads.Post).Append("\r\n"u8);
+            int status = await c.SendPreparedAsync(timeout.Token);
+            Interlocked.Increment(ref Counters.Requests);
+            await c.CloseConnectionAsync();
+            if (status == (int)HttpStatusCode.NoContent || reading.IsCompleted) return;
+            Error($"DELETE /sse/{{id}} answered {status}: {Shorten(c.Body)}");
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or OperationCanceledException)
+        {
+            if (reading.IsCompleted) return;
+            Error($"DELETE /sse/{{id}} failed: {ex.Message}");
+        }
+        finally
+        {
+            if (gated) Context.CloseGate.Release();
+        }
+        // The stream will not end by itself now: closing its socket ends the read loop.
+        _stream?.Abort();
+    }
+
+    protected override async Task CloseAsync()
+    {
+        if (_requests is not null) await _requests.DisposeAsync();
+        if (_stream is not null) await _stream.DisposeAsync();
+        // The parsers' counts stay readable for the accounting; only their buffers go back to the pool.
+        foreach (var s in _streams) s.Parser.Dispose();
+    }
+
+    protected static string Shorten(ReadOnlySpan<byte> body)
+    {
+        string text = Encoding.UTF8.GetString(body);
+        return text.Length <= 300 ? text : text[..300] + "…";
+    }
+}
