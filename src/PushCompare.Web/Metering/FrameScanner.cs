@@ -62,9 +62,9 @@ internal struct FrameScanner
         if (index == 1)
         {
             int lengthField = b & 0x7F;
-            _extendedBytes = WebSocketFraming.ExtendedLengthBytesFor(lengthField);
+            _extendedBytes = Rfc6455Framing.ExtendedLengthBytesFor(lengthField);
             _length = _extendedBytes == 0 ? lengthField : 0;
-            _headerLength = 2 + _extendedBytes + ((b & 0x80) != 0 ? WebSocketFraming.MaskKeyLength : 0);
+            _headerLength = 2 + _extendedBytes + ((b & 0x80) != 0 ? Rfc6455Framing.MaskKeyLength : 0);
         }
         else if (index < 2 + _extendedBytes)
         {

@@ -50,10 +50,10 @@ public sealed class WebSocketMeteringTests : IAsyncLifetime
         // Up: "hello" and a close with its 2-byte code, both masked. Down: the echo and the close reply, unmasked.
         Assert.Equal(2, Long(ws, "framesIn"));
         Assert.Equal(1, Long(ws, "controlFramesIn"));
-        Assert.Equal(WebSocketFraming.HeaderLength(5, masked: true) + WebSocketFraming.HeaderLength(2, masked: true), Long(ws, "frameHeaderBytesIn"));
+        Assert.Equal(Rfc6455Framing.HeaderLength(5, masked: true) + Rfc6455Framing.HeaderLength(2, masked: true), Long(ws, "frameHeaderBytesIn"));
         Assert.Equal(2, Long(ws, "framesOut"));
         Assert.Equal(1, Long(ws, "controlFramesOut"));
-        Assert.Equal(WebSocketFraming.HeaderLength(15, masked: false) + WebSocketFraming.HeaderLength(2, masked: false), Long(ws, "frameHeaderBytesOut"));
+        Assert.Equal(Rfc6455Framing.HeaderLength(15, masked: false) + Rfc6455Framing.HeaderLength(2, masked: false), Long(ws, "frameHeaderBytesOut"));
         Assert.Equal(1, Long(ws["latency"]!, "count"));
 
         var own = (await _app.SessionAsync(client))!;

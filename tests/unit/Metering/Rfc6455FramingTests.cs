@@ -4,7 +4,7 @@ using PushCompare.Web.Metering;
 namespace PushCompare.UnitTests.Metering;
 
 /// <summary>RFC 6455 §5.2 header sizes, checked against the arithmetic and against frames the framework itself writes.</summary>
-public sealed class WebSocketFramingTests
+public sealed class Rfc6455FramingTests
 {
     [Theory]
     [InlineData(0, false, 2)]
@@ -18,11 +18,11 @@ public sealed class WebSocketFramingTests
     [InlineData(65_535, true, 8)]
     [InlineData(65_536, true, 14)]
     public void Header_length_follows_the_payload_length_encoding_and_the_mask(long payload, bool masked, int expected) =>
-        Assert.Equal(expected, WebSocketFraming.HeaderLength(payload, masked));
+        Assert.Equal(expected, Rfc6455Framing.HeaderLength(payload, masked));
 
     [Fact]
     public void Header_length_rejects_a_negative_payload() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => WebSocketFraming.HeaderLength(-1, masked: false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rfc6455Framing.HeaderLength(-1, masked: false));
 
     [Theory]
     [InlineData(0, true)]
@@ -40,7 +40,7 @@ public sealed class WebSocketFramingTests
         // A client-side WebSocket masks (§5.3); a server-side one does not.
         byte[] wire = await FramesAsync(isServer: !masked, async socket =>
             await socket.SendAsync(new byte[payload], WebSocketMessageType.Binary, endOfMessage: true, CancellationToken.None));
-        int header = WebSocketFraming.HeaderLength(payload, masked);
+        int header = Rfc6455Framing.HeaderLength(payload, masked);
         Assert.Equal(header + payload, wire.Length);
 
         foreach (int chunk in new[] { 1, 3, 7, 1024, wire.Length })
@@ -65,7 +65,7 @@ public sealed class WebSocketFramingTests
         var counts = Scan(wire, 2);
         Assert.Equal(3, counts.Frames);
         Assert.Equal(1, counts.ControlFrames);
-        Assert.Equal(2 * WebSocketFraming.HeaderLength(4, masked: true) + WebSocketFraming.HeaderLength(2 + 3, masked: true), counts.HeaderBytes);
+        Assert.Equal(2 * Rfc6455Framing.HeaderLength(4, masked: true) + Rfc6455Framing.HeaderLength(2 + 3, masked: true), counts.HeaderBytes);
     }
 
     private static FrameCounts Scan(byte[] wire, int chunk)

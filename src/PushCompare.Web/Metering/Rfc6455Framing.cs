@@ -1,7 +1,7 @@
 namespace PushCompare.Web.Metering;
 
 /// <summary>RFC 6455 §5.2 frame-size arithmetic, used by the docs, the tests and the passive frame scanner.</summary>
-public static class WebSocketFraming
+public static class Rfc6455Framing
 {
     /// <summary>Payloads up to this length fit the 7-bit length field.</summary>
     public const int MaxSmallPayload = 125;
