@@ -15,12 +15,16 @@ public sealed partial class LongPollFaultTests(BrowserFixture browser) : IAsyncL
 
     public Task DisposeAsync() => _echo.Page.Context.CloseAsync();
 
-    [Fact]
-    public async Task A_send_answered_503_is_retried_after_retry_after_with_the_same_seq_and_echoed_once()
+    // The sequenced sender is shared by long polling and SSE: one test, run on each.
+    [Theory]
+    [InlineData("longpoll")]
+    [InlineData("sse")]
+    public async Task A_send_answered_503_is_retried_after_retry_after_with_the_same_seq_and_echoed_once(string transport)
     {
         var sends = new ConcurrentQueue<string>();
         int failuresLeft = 1;
-        await _echo.Page.RouteAsync(PollRoutes.IsSessionUrl, route =>
+        Func<string, bool> sessionUrl = transport == "sse" ? PollRoutes.IsSseSessionUrl : PollRoutes.IsSessionUrl;
+        await _echo.Page.RouteAsync(sessionUrl, route =>
         {
             if (route.Request.Method != "POST") return route.FallbackAsync();
             sends.Enqueue(route.Request.Url);
@@ -28,7 +32,7 @@ public sealed partial class LongPollFaultTests(BrowserFixture browser) : IAsyncL
                 ? route.FulfillAsync(PollRoutes.Problem(503, "injected overload", new() { ["Retry-After"] = "1" }))
                 : route.ContinueAsync();
         });
-        await _echo.OpenAsync("longpoll");
+        await _echo.OpenAsync(transport);
 
         await _echo.Send.ClickAsync();
 
@@ -44,6 +48,8 @@ public sealed partial class LongPollFaultTests(BrowserFixture browser) : IAsyncL
         await Expect(_echo.ReceivedExactly("Received: second")).ToHaveCountAsync(1);
         await Expect(_echo.Received).ToHaveCountAsync(2);
         Assert.Equal(["1", "1", "2"], sends.Select(url => PollRoutes.Query(url, "seq")));
+        // SSE's sends also acknowledge the last event processed (the reply to message 1).
+        if (transport == "sse") Assert.Equal("1", PollRoutes.Query(sends.Last(), "ack"));
     }
 
     [Fact]

@@ -57,6 +57,31 @@ internal abstract class BenchClient(int index, RunContext context)
     protected void RecordLatencySince(long startTimestamp) =>
         Context.Latency.Record(Index, Stopwatch.GetElapsedTime(startTimestamp).Ticks / 10);
 
+    /// <summary>
+    /// Open loop: sends message k when <paramref name="schedule"/> says, whatever the replies do, until the window ends or
+    /// <paramref name="ended"/> says the client's receiving side is gone; a false from <paramref name="send"/> stops it.
+    /// </summary>
+    protected async Task RunOpenLoopAsync(Schedule schedule, Func<long, Task<bool>> send, Func<bool> ended)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
+        long seq = 0;
+        try
+        {
+            while (!Context.Stop.IsCancellationRequested && !ended())
+            {
+                while (schedule.Due(seq + 1) <= Stopwatch.GetTimestamp() && !Context.Stop.IsCancellationRequested)
+                {
+                    if (!await send(++seq)) return;
+                }
+                await timer.WaitForNextTickAsync(Context.Stop);
+            }
+        }
+        catch (OperationCanceledException) when (Context.Stop.IsCancellationRequested && !Context.Abort.IsCancellationRequested)
+        {
+            // The window ended while waiting for the next tick.
+        }
+    }
+
     /// <summary>Open-loop schedule: client i sends message k (from 1) at origin + i/rate + (k-1)·C/rate seconds.</summary>
     protected readonly struct Schedule
     {

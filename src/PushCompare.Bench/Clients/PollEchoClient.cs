@@ -76,26 +76,7 @@ internal sealed class PollEchoClient(int index, RunContext context) : PollClient
         }
     }
 
-    private async Task OpenLoopAsync()
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
-        long seq = 0;
-        try
-        {
-            while (!Context.Stop.IsCancellationRequested && Volatile.Read(ref _pollEnded) == 0)
-            {
-                while (_schedule.Due(seq + 1) <= Stopwatch.GetTimestamp() && !Context.Stop.IsCancellationRequested)
-                {
-                    if (!await SendAsync(++seq)) return;
-                }
-                await timer.WaitForNextTickAsync(Context.Stop);
-            }
-        }
-        catch (OperationCanceledException) when (Context.Stop.IsCancellationRequested && !Context.Abort.IsCancellationRequested)
-        {
-            // The window ended while waiting for the next tick.
-        }
-    }
+    private Task OpenLoopAsync() => RunOpenLoopAsync(_schedule, SendAsync, () => Volatile.Read(ref _pollEnded) != 0);
 
     private async Task<bool> SendAsync(long seq)
     {

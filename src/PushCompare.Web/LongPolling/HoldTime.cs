@@ -9,8 +9,6 @@ namespace PushCompare.Web.LongPolling;
 /// </summary>
 public static class HoldTime
 {
-    public const string Query = "wait";
-
     /// <summary>The hold time <paramref name="wait"/> asks for (<paramref name="fallback"/> when absent); false with the 400 that explains a bad value.</summary>
     internal static bool TryParse(string? wait, TimeSpan fallback, TimeSpan max, out TimeSpan hold, [NotNullWhen(false)] out IResult? problem)
     {

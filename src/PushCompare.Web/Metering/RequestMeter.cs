@@ -21,7 +21,6 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
     /// <summary>The claiming transport's figures, or "other" while nobody has claimed the request.</summary>
     public TransportMeter Transport => Volatile.Read(ref _transport) ?? meter.Other;
     public SessionMeter? Session { get; private set; }
-    public bool IsClaimed => Volatile.Read(ref _transport) is not null;
 
     /// <summary>Bytes consumed and written while this request was served (inbound includes its head).</summary>
     public long In { get; private set; }

@@ -67,8 +67,6 @@ public sealed class TransportRegistry
 
     /// <summary>Sessions of a transport open now, as the transport itself counts them (exact, whatever the metering tracks).</summary>
     public int OpenSessions(TransportDescriptor transport) => _openSessions[IndexOf(transport)].Value();
-
-    public TransportDescriptor? Find(string id) => All.FirstOrDefault(t => t.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
 }
 
 public static class TransportRegistration

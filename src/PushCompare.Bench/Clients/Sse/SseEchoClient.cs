@@ -46,26 +46,7 @@ internal sealed class SseEchoClient(int index, RunContext context) : SseClient(i
         }
     }
 
-    private async Task OpenLoopAsync()
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
-        long seq = 0;
-        try
-        {
-            while (!Context.Stop.IsCancellationRequested && !_streamEnded)
-            {
-                while (_schedule.Due(seq + 1) <= Stopwatch.GetTimestamp() && !Context.Stop.IsCancellationRequested)
-                {
-                    if (!await SendAsync(++seq)) return;
-                }
-                await timer.WaitForNextTickAsync(Context.Stop);
-            }
-        }
-        catch (OperationCanceledException) when (Context.Stop.IsCancellationRequested && !Context.Abort.IsCancellationRequested)
-        {
-            // The window ended while waiting for the next tick.
-        }
-    }
+    private Task OpenLoopAsync() => RunOpenLoopAsync(_schedule, SendAsync, () => _streamEnded);
 
     private async Task<bool> SendAsync(long seq)
     {
