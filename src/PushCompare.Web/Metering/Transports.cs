@@ -18,7 +18,7 @@ public enum WireFraming
 {
     None,
 
-    /// <summary>RFC 6455 §5.2 frames, read passively by <see cref="FrameScanner"/>.</summary>
+    /// <summary>RFC 6455 §5.2 frames, read passively by <see cref="WebSocketFrameScanner"/>.</summary>
     Rfc6455,
 }
 

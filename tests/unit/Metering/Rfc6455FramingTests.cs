@@ -70,7 +70,7 @@ public sealed class Rfc6455FramingTests
 
     private static FrameCounts Scan(byte[] wire, int chunk)
     {
-        var scanner = default(FrameScanner);
+        var scanner = default(WebSocketFrameScanner);
         var counts = default(FrameCounts);
         for (int i = 0; i < wire.Length; i += chunk) scanner.Scan(wire.AsSpan(i, Math.Min(chunk, wire.Length - i)), ref counts);
         return counts;

@@ -21,7 +21,7 @@ internal sealed class ConnectionMeter
     private volatile bool _upgraded;
     private volatile bool _scanFrames;       // upgraded, and the transport declared RFC 6455 framing
     private bool _outFramesLost;      // set if written bytes were ever unseen: frame counts would be guesses from then on
-    private FrameScanner _inFrames, _outFrames; // touched only by the reading and the writing side respectively
+    private WebSocketFrameScanner _inFrames, _outFrames; // touched only by the reading and the writing side respectively
 
     public ConnectionMeter(WireMeter meter)
     {

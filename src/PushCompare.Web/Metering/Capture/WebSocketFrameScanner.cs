@@ -15,7 +15,7 @@ internal struct FrameCounts
 /// produces or validates frames (the framework does that); it only walks headers and skips payloads so frames and
 /// header bytes can be counted on the exact bytes that crossed the wire, in chunks of any size.
 /// </summary>
-internal struct FrameScanner
+internal struct WebSocketFrameScanner
 {
     private long _payloadLeft;   // payload bytes of the current frame still to skip
     private int _headerSeen;     // header bytes of the next frame seen so far
