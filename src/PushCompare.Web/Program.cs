@@ -26,7 +26,7 @@ var app = builder.Build();
 app.UseWireMetering(); // first, so every request's bytes are bound to it
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // empty 404/405 answers from routing become ProblemDetails too
-app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path);
+app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path, SecurityExtensions.OriginsPath);
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseConnectionGuards();
@@ -37,6 +37,7 @@ app.MapLongPolling();
 app.MapServerSentEvents();
 app.DrainSessionsOnShutdown();
 app.MapStats();
+app.MapOrigins();
 
 app.Run();
 

@@ -16,7 +16,11 @@ public static class SecurityExtensions
     public static IServiceCollection AddConnectionGuards(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<SecurityOptions, SecurityOptionsValidator>(configuration.GetSection(SecurityOptions.Section));
+        services.AddSingleton<AppOrigins>();
+        services.AddSingleton<OriginPolicy>();
         services.AddSingleton<OriginCheck>();
+        services.AddCors();
+        services.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider, CrossOriginPolicyProvider>();
         services.AddRateLimiter(limiter =>
         {
             limiter.AddPolicy(ConnectPolicy, context =>
@@ -42,8 +46,10 @@ public static class SecurityExtensions
         return services;
     }
 
+    /// <summary>CORS first (a preflight is answered there and never spends a connect token), then the rate limits.</summary>
     public static WebApplication UseConnectionGuards(this WebApplication app)
     {
+        app.UseCors();
         app.UseRateLimiter();
         return app;
     }
@@ -52,7 +58,23 @@ public static class SecurityExtensions
     public static TBuilder GuardConnect<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.RequireOrigin().RequireRateLimiting(ConnectPolicy);
 
-    /// <summary>Refuses cross-origin browser requests (403) unless the origin is allow-listed.</summary>
+    /// <summary>
+    /// Refuses cross-origin browser requests (403) unless <see cref="OriginPolicy"/> allows the origin, and answers
+    /// the allowed ones' CORS (preflight included): one rule for both.
+    /// </summary>
     public static TBuilder RequireOrigin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter<TBuilder, OriginCheck>();
+        builder.AddEndpointFilter<TBuilder, OriginCheck>().RequireCors(CrossOriginPolicyProvider.PolicyName);
+
+    public const string OriginsPath = "/api/origins";
+
+    /// <summary>
+    /// <c>GET /api/origins</c>: the app's own origins and the protocol this request came over, so the page can find
+    /// its other origin (and check it can reach it) before a two-protocol comparison.
+    /// </summary>
+    public static RouteHandlerBuilder MapOrigins(this IEndpointRouteBuilder app) =>
+        app.MapGet(OriginsPath, (HttpRequest request, AppOrigins origins) =>
+            TypedResults.Ok(new OriginsAnswer([.. origins.Own], request.Protocol, request.IsHttps))).WithName("GetOrigins").RequireOrigin();
 }
+
+/// <summary>The answer of <c>GET /api/origins</c>.</summary>
+public sealed record OriginsAnswer(string[] Origins, string Protocol, bool Tls);
