@@ -40,8 +40,8 @@ function setBlock(set) {
   if (set.problem) block.append(problemNote(set));
   if (set.results) {
     if (set.results.some((r) => !r.figures)) {
-      block.append(el('p', { className: 'notice' }, `The server does not yet count bytes per session over ${protocol.text}, so its rows `
-        + `say “${UNMETERED}” rather than 0; messages delivered and latency are the page's own counts.`));
+      block.append(el('p', { className: 'notice' }, `The server does not yet count bytes per session over ${protocol.text}: `
+        + 'its figures are left out rather than shown as 0; messages delivered and latency are the page’s own counts.'));
     }
     block.append(el('div', { className: 'table-scroll' }, figureTable(set)));
   }
@@ -53,7 +53,16 @@ function figureTable({ protocol, results }) {
   const head = el('tr', {}, el('th', { scope: 'col', className: 'figure-name' }, `Per run · ${protocol.short}`),
     ...results.map((r) => el('th', { scope: 'col' }, el('span', { className: `swatch swatch-${r.id}` }), r.label)));
   const body = el('tbody');
+  const noneMetered = results.every((r) => !r.figures);
   for (const metric of [delivered, ...metrics]) {
+    if (metric.server && noneMetered) {
+      // One row for all the server's figures, not the same words in every cell.
+      if (metric !== metrics.find((m) => m.server)) continue;
+      const td = el('td', { className: 'unmetered', colSpan: results.length }, UNMETERED);
+      td.dataset.testid = `compare-${protocol.id}-unmetered`;
+      body.append(el('tr', {}, el('th', { scope: 'row', title: metrics.filter((m) => m.server).map((m) => m.label).join(', ') }, 'Requests and bytes'), td));
+      continue;
+    }
     const tr = el('tr', {}, el('th', { scope: 'row' }, metric.label));
     for (const result of results) {
       const unmetered = metric.server && !result.figures;
