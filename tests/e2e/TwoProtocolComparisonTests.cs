@@ -9,7 +9,7 @@ namespace PushCompare.E2ETests;
 /// Issue 10, the page: from the plain-HTTP page the comparison runs over HTTP/1.1 on its own origin and over HTTP/2 +
 /// TLS on the app's other origin, and shows both, labelled; every figure's heading names its protocol; the only
 /// cross-origin requests go to the app's other own origin. Without the certificate accepted, the HTTPS column is a
-/// sentence with a link.
+/// sentence with a link. From the https page on loopback, the plain leg runs too.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class TwoProtocolComparisonTests(BrowserFixture browser) : IAsyncLifetime
@@ -31,11 +31,11 @@ public sealed class TwoProtocolComparisonTests(BrowserFixture browser) : IAsyncL
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    private async Task<IPage> OpenAsync(bool acceptCertificate)
+    private async Task<IPage> OpenAsync(bool acceptCertificate, bool onHttps = false)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = _plain.ToString(),
+            BaseURL = (onHttps ? _tls : _plain).ToString(),
             IgnoreHTTPSErrors = acceptCertificate, // as if the person had accepted the self-signed certificate once
             ViewportSize = new ViewportSize { Width = 390, Height = 844 },
         });
@@ -150,6 +150,23 @@ public sealed class TwoProtocolComparisonTests(BrowserFixture browser) : IAsyncL
         await Expect(problem.Locator("a")).ToHaveAttributeAsync("href", _tls.ToString());
         Assert.True(await Figure(page, "compare-h1-websocket-bytesPerMessage") > 0);
         await Expect(page.GetByTestId("compare-h2-websocket-messages")).ToHaveCountAsync(0); // no figures pretend to be HTTPS's
+        await page.Context.CloseAsync();
+    }
+
+    // Mixed content blocks plain-HTTP calls from an https page, except to a potentially trustworthy origin:
+    // http://127.0.0.1 and http://localhost are, so on loopback Chromium runs both legs from either page.
+    [Fact]
+    public async Task From_the_https_page_on_loopback_the_plain_leg_runs_too()
+    {
+        var page = await OpenAsync(acceptCertificate: true, onHttps: true);
+
+        await page.GetByTestId("run-comparison").ClickAsync();
+        await Expect(page.GetByTestId("comparison-status")).ToHaveAttributeAsync("data-state", "done", new() { Timeout = 120_000 });
+
+        await Expect(page.GetByTestId("compare-protocol-h2")).ToHaveTextAsync("HTTP/2 + TLS");
+        await Expect(page.GetByTestId("compare-problem")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("compare-protocol-h1")).ToHaveTextAsync("HTTP/1.1, plain");
+        Assert.True(await Figure(page, "compare-h1-longpoll-bytesPerMessage") > 0);
         await page.Context.CloseAsync();
     }
 
