@@ -49,21 +49,28 @@ public static class SecurityExtensions
     /// <summary>CORS first (a preflight is answered there and never spends a connect token), then the rate limits.</summary>
     public static WebApplication UseConnectionGuards(this WebApplication app)
     {
-        app.UseCors();
+        // Only where an endpoint asks for CORS: the CORS middleware awaits the rest of the pipeline, and a WebSocket
+        // (which CORS does not cover) would hold that frame for as long as it is open.
+        app.UseWhen(context => context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Cors.Infrastructure.ICorsMetadata>() is not null,
+            branch => branch.UseCors());
         app.UseRateLimiter();
         return app;
     }
 
     /// <summary>Marks an endpoint that opens a connection: Origin checked, rate-limited per client address.</summary>
     public static TBuilder GuardConnect<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.RequireOrigin().RequireRateLimiting(ConnectPolicy);
+        builder.CheckOrigin().RequireRateLimiting(ConnectPolicy);
 
     /// <summary>
     /// Refuses cross-origin browser requests (403) unless <see cref="OriginPolicy"/> allows the origin, and answers
     /// the allowed ones' CORS (preflight included): one rule for both.
     /// </summary>
     public static TBuilder RequireOrigin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter<TBuilder, OriginCheck>().RequireCors(CrossOriginPolicyProvider.PolicyName);
+        builder.CheckOrigin().RequireCors(CrossOriginPolicyProvider.PolicyName);
+
+    // The Origin check alone: what a WebSocket endpoint needs (browsers apply no CORS to WebSockets).
+    private static TBuilder CheckOrigin<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter<TBuilder, OriginCheck>();
 
     public const string OriginsPath = "/api/origins";
 
