@@ -25,7 +25,7 @@ var app = builder.Build();
 
 app.UseWireMetering(); // first, so every request's bytes are bound to it
 app.UseProblemResponses(); // exceptions and empty 404/405 answers become ProblemDetails (not for upgrades: see there)
-app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path);
+app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path, SecurityExtensions.OriginsPath);
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseConnectionGuards();
@@ -36,6 +36,7 @@ app.MapLongPolling();
 app.MapServerSentEvents();
 app.DrainSessionsOnShutdown();
 app.MapStats();
+app.MapOrigins();
 
 app.Run();
 

@@ -17,7 +17,7 @@ public sealed class HttpsApp : AppFactory
 {
     private static readonly string Folder = Directory.CreateTempSubdirectory("pushcompare-https-").FullName;
 
-    public HttpsApp() : base((HttpsCertificates.PathSetting, Path.Combine(Folder, "localhost.pfx")), ("ServerLimits:TlsHandshakeTimeout", "00:00:01"))
+    public HttpsApp() : base((HttpsCertificates.PathSetting, Path.Combine(Folder, "localhost.pfx")), ("ServerLimits:TlsHandshakeTimeout", "00:00:03"))
     {
         UseKestrel(k =>
         {
