@@ -37,18 +37,28 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
 
         await using (instance)
         {
-            using var context = new RunContext(spec, settings, instance.BaseUri);
-            // Only the HttpClient polling client needs the shared handler; raw polling and SSE clients open their own sockets.
-            using var http = spec.Transport is Transport.WebSocket or Transport.Sse || settings.PollClient == PollClientKind.Raw
-                ? null
-                : new PollHttp(instance.BaseUri, spec.Headers, context.Traffic);
+            if (instance.BaseUriFor(spec.Stack) is not { } baseUri)
+            {
+                result.Problems.Add($"{target.Name} has no endpoint for {spec.Stack.Label}");
+                return result;
+            }
+            using var context = new RunContext(spec, settings, baseUri);
+            // The HttpClient polling client and the HTTP/2 SSE client need the shared handlers; raw polling, HTTP/1.1 SSE
+            // and WebSocket clients open their own connections.
+            bool needsHttp = spec.Transport switch
+            {
+                Transport.WebSocket => false,
+                Transport.Sse => spec.Stack.IsHttp2,
+                _ => settings.PollClient != PollClientKind.Raw,
+            };
+            using var http = needsHttp ? new PollHttp(baseUri, spec.Headers, context.Traffic, spec.Stack, settings.ClientsPerConnection) : null;
             context.Http = http;
             try
             {
                 long? baseline = null;
                 if (spec.Mode == RunMode.Idle)
                 {
-                    await ServerWarmup.RunAsync(instance.BaseUri, target.SupportsPolling, Offers(target, Transport.Sse), cancel);
+                    await ServerWarmup.RunAsync(baseUri, spec.Stack, target.SupportsPolling, Offers(target, Transport.Sse), cancel);
                     await Task.Delay(TimeSpan.FromSeconds(1), cancel);
                     baseline = ProcessSample.Read(instance.Pid)?.RssBytes;
                 }
@@ -196,6 +206,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         if (spec.Transport != Transport.WebSocket && !target.SupportsPolling) return $"{target.Name} serves WebSocket only";
         if (spec.Mode == RunMode.Push && !target.SupportsPush) return $"{target.Name} has no server push";
         if (spec.Mode == RunMode.Idle && spec.Transport == Transport.ShortPoll) return "short polling holds nothing open between polls";
+        if (spec.Stack.Tls && target is AppTarget { Tls: false }) return $"{target.Name} was started without TLS";
         return null;
     }
 
@@ -218,7 +229,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
     /// </summary>
     private string HeadersLabel(RunSpec spec) =>
         spec.Headers == HeaderProfile.Chromium ? "chromium"
-        : UsesRawPollClient(spec) || spec.Transport == Transport.Sse ? "raw"
+        : UsesRawPollClient(spec) || (spec.Transport == Transport.Sse && !spec.Stack.IsHttp2) ? "raw"
         : spec.Headers.ToString().ToLowerInvariant();
 
     private RunResult NewResult(RunSpec spec, Target target) => new()
@@ -228,6 +239,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         Target = target.Name,
         TargetKind = target.Kind,
         Transport = spec.Transport.Id(),
+        Protocol = spec.Stack.Id,
         Headers = HeadersLabel(spec),
         Round = spec.Round,
         Clients = spec.Clients,

@@ -75,7 +75,7 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
     protected override async Task OpenAsync(CancellationToken cancel)
     {
         Heads = SseRequestHeads.For(Context.Spec.Headers, Context.BaseUri);
-        _stream = new RawHttpConnection(Context.BaseUri, Context.Traffic);
+        _stream = new RawHttpConnection(Context.BaseUri, Context.Traffic, Context.Spec.Stack.Tls);
         _stream.Begin("POST /sse?"u8).Append(Encoding.ASCII.GetBytes(OpenQuery)).EndRequestLine().Append(Heads.Post).Append("Content-Length: 0\r\n\r\n"u8);
         int status = await _stream.SendPreparedAsync(cancel);
         Interlocked.Increment(ref Counters.Requests);
@@ -223,7 +223,7 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
     }
 
     /// <summary>The connection for sends, acks and the DELETE; opened on first use.</summary>
-    private RawHttpConnection Requests => _requests ??= new RawHttpConnection(Context.BaseUri, Context.Traffic);
+    private RawHttpConnection Requests => _requests ??= new RawHttpConnection(Context.BaseUri, Context.Traffic, Context.Spec.Stack.Tls);
 
     /// <summary><c>POST /sse/{id}?seq=N&amp;ack=M</c> with a text body; the status (202 when accepted).</summary>
     protected async ValueTask<int> SendMessageAsync(long seq, ReadOnlyMemory<byte> body, CancellationToken cancel)
