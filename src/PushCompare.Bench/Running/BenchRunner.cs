@@ -66,7 +66,7 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
             var order = round % 2 == 1 ? targets : [.. Enumerable.Reverse(targets)];
             foreach (int clients in settings.Clients)
             foreach (var transport in settings.Transports)
-            foreach (var stack in settings.Stacks)
+            foreach (var stack in round % 2 == 1 ? settings.Stacks : [.. Enumerable.Reverse(settings.Stacks)])
             foreach (var headers in settings.HeaderProfiles)
             {
                 var notHeld = new HashSet<string>();
