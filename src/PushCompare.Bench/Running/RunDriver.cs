@@ -95,13 +95,19 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                 context.Errors.Count, sum.Lost));
         }
 
-        // 1. Connect, a bounded number at a time so the server's accept backlog does not overflow.
+        // 1. Connect, a bounded number at a time so the server's accept backlog does not overflow. Push and idle clients
+        // start their loops as soon as they are connected: a client left waiting for the others would leave its session
+        // (idle timeout 30 s) or WebSocket (keep-alive pings unanswered, 15 s) unattended, and connecting 10,000 TLS
+        // clients on a busy 2-core machine takes longer than that. Echo clients start together (one open-loop schedule).
+        bool startOnConnect = spec.Mode is RunMode.Push or RunMode.Idle;
+        var early = new System.Collections.Concurrent.ConcurrentQueue<Task>();
         var connecting = Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = settings.ConnectConcurrency, CancellationToken = cancel },
             async (client, ct) =>
             {
                 try
                 {
                     await client.ConnectAsync(ct);
+                    if (startOnConnect) early.Enqueue(Task.Run(client.RunAsync, CancellationToken.None));
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
@@ -118,9 +124,9 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         clock.Restart();
         lastRateAt = 0;
 
-        // 2. Start every client's loops, then warm up: latencies recorded now are discarded.
+        // 2. Start every client's loops (unless already running), then warm up: latencies recorded now are discarded.
         context.StartTimestamp = Stopwatch.GetTimestamp();
-        var running = clients.Where(c => c.Connected).Select(c => Task.Run(c.RunAsync)).ToArray();
+        var running = startOnConnect ? [.. early] : clients.Where(c => c.Connected).Select(c => Task.Run(c.RunAsync)).ToArray();
         var all = Task.WhenAll(running);
         phase = "warm-up";
         while (clock.Elapsed.TotalSeconds < settings.WarmupSeconds && !all.IsCompleted)
