@@ -132,7 +132,10 @@ internal static class LubbersTable
         if (Wire("longpoll", "h2+tls") is not { } poll || Wire("websocket", "h2+tls") is not { } ws || ws <= 0) return null;
         string sse = Wire("sse", "h2+tls") is { } s ? $", SSE {Format.Bytes(s)} B" : "";
         return $"Choosing today: over HTTP/2 + TLS a long-polled message costs {Format.Bytes(poll)} B of overhead on the wire against {Format.Bytes(ws)} B for a WebSocket message{sse} " +
-            $"({Format.Sig3(poll / ws)}× rather than 2010's {PollingBytes2010 / WebSocketBytes2010:0}×): HPACK and TLS framing have narrowed the gap, so bytes alone no longer decide; latency, connection count and proxies do.";
+            $"({Format.Sig3(poll / ws)}× rather than 2010's {PollingBytes2010 / WebSocketBytes2010:0}×): " +
+            (poll / ws < 20
+                ? "HPACK and TLS framing have narrowed the gap, so bytes alone no longer decide; latency, connection count and proxies do."
+                : "polling still costs an order of magnitude more bytes per message, so at scale the bytes still favour a push transport.");
     }
 
     private static double? Average(List<LayerBytes> cell, Func<LayerBytes, double?> f)

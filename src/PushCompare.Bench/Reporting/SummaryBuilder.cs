@@ -146,7 +146,8 @@ internal static class SummaryBuilder
     {
         bool idle = settings.Scenario == "idle";
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var g in runs.GroupBy(r => (r.Target, r.Transport, r.Headers, r.Clients)))
+        // Grouped by browser headers or not: the SSE client is "raw" over HTTP/1.1 and "dotnet" over HTTP/2, the same minimal heads.
+        foreach (var g in runs.GroupBy(r => (r.Target, r.Transport, Chromium: r.Headers == "chromium", r.Clients)))
         {
             var plain = g.Where(r => r.Protocol == "h1").ToList();
             foreach (var stack in g.GroupBy(r => r.Protocol))
@@ -155,7 +156,7 @@ internal static class SummaryBuilder
                 Func<RunResult, double?> figure = idle ? r => r.Server?.RssPerConnectionBytes / 1024 : r => r.Server?.CpuMsPer1000Messages;
                 double? mine = Mean(stack, figure), theirs = Mean(plain, figure);
                 double? ratio = mine is { } a && theirs is { } b && b > 0 && stack.Key != "h1" ? a / b : null;
-                rows.Add([g.Key.Target, g.Key.Transport, stack.Key, g.Key.Headers, Format.Int(g.Key.Clients), Format.Int(stack.Count()),
+                rows.Add([g.Key.Target, g.Key.Transport, stack.Key, stack.First().Headers, Format.Int(g.Key.Clients), Format.Int(stack.Count()),
                     idle ? Format.Bytes(mine) : Format.Ms(mine), Format.Ratio(ratio),
                     Format.Bytes(Mean(stack, r => r.BytesPerMessageUp + r.BytesPerMessageDown)), Format.Bytes(Mean(stack, r => r.WireBytesPerMessageUp + r.WireBytesPerMessageDown))]);
             }
