@@ -70,7 +70,10 @@ public sealed class ProtocolTests
         Assert.Equal(6.0, ws.WebSocket.HeaderBytesPerMessageUp);
         Assert.Equal(0, ws.WebSocket.UnaccountedBytes);
         Assert.Null(Assert.Single(bench.Runs, r => r.Transport == "websocket" && r.Protocol == "h2+tls").WebSocket);
-        Assert.Contains(bench.Table("Server CPU per message by protocol").Rows, r => r[2] == "h2+tls" && r[7].EndsWith('×'));
+        // Without a plaintext HTTP/1.1 run there is nothing to divide by: both stacks are listed, with no ratio.
+        var cost = bench.Table("Server CPU per message by protocol");
+        Assert.Equal(8, cost.Rows.Count);
+        Assert.All(cost.Rows, r => Assert.Equal("-", r[7]));
     }
 
     [Fact]
@@ -91,7 +94,8 @@ public sealed class ProtocolTests
         Assert.Equal(3 * 3, sse.Totals.Requests);
         Assert.Equal(3, sse.Sse!.Streams);
         Assert.Equal(0, sse.Sse.UnaccountedBytes);
-        Assert.Contains(bench.Table("Server memory per idle connection by protocol").Rows, r => r[2] == "h1+tls" && r[7].EndsWith('×'));
+        var memory = bench.Table("Server memory per idle connection by protocol");
+        Assert.Equal(["h1+tls", "h2+tls"], memory.Rows.Select(r => r[2]).Distinct().Order());
     }
 
     [Fact]
