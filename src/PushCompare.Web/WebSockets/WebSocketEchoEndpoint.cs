@@ -5,6 +5,7 @@ using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Security;
+using PushCompare.Web.Topics;
 
 namespace PushCompare.Web.WebSockets;
 
@@ -72,7 +73,7 @@ public static class WebSocketEchoEndpoint
     }
 
     private static async Task<IResult> HandleAsync(HttpContext context, IOptions<WebSocketEchoOptions> options,
-        IOptions<MessagingOptions> messaging, TimeProvider time, ServiceShutdown shutdown, OpenSockets open, ILoggerFactory loggers)
+        IOptions<MessagingOptions> messaging, ITopicBus topics, TimeProvider time, ServiceShutdown shutdown, OpenSockets open, ILoggerFactory loggers)
     {
         var metering = RequestMetering.Of(context);
         metering.Attribute(Transport, null); // every request here is this transport's traffic, refused or not
@@ -108,7 +109,7 @@ public static class WebSocketEchoEndpoint
         Log.Opened(logger, connect.Echo);
         var connection = context.Features.Get<IHttpUpgradeFeature>() as UpgradedConnection;
         await new WebSocketEchoSession(socket, connection, connection is null ? context.Abort : connection.Reset, connect,
-                messaging.Value.MaxMessageBytes, o, time, logger)
+                messaging.Value.MaxMessageBytes, o, topics, time, logger)
             .RunAsync(context.RequestAborted, shutdown.Stopping);
         Log.Closed(logger, socket.CloseStatus);
         return Results.Empty;
