@@ -55,12 +55,17 @@ internal static class Commands
             DefaultValueFactory = _ => "httpclient",
         };
         pollClient.AcceptOnlyFromAmong("httpclient", "raw");
+        var broadcast = new Option<bool>("--broadcast")
+        {
+            Description = $"push and lubbers: the clients subscribe with topic={BenchSettings.BroadcastTopic} and one publisher POSTs a tick to " +
+                $"/topics/{BenchSettings.BroadcastTopic} every --interval ms (one message to every client) instead of each client's own push=",
+        };
         var connectConcurrency = new Option<int>("--connect-concurrency") { Description = "Connections opened at once while clients connect", DefaultValueFactory = _ => 64 };
 
         var command = new Command(d.Name, d.Description)
         {
             transport, clients, duration, warmup, size, interval, pollInterval, rate, p99, allSteps, outDir, url, serverPid, serverDll,
-            serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient,
+            serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient, broadcast,
         };
         command.SetAction(async (parsed, cancel) =>
         {
@@ -94,7 +99,10 @@ internal static class Commands
                     DrainSeconds = NonNegative(parsed.GetValue(drain), "--drain"),
                     ConnectConcurrency = Positive(parsed.GetValue(connectConcurrency), "--connect-concurrency"),
                     PollClient = parsed.GetValue(pollClient) == "raw" ? PollClientKind.Raw : PollClientKind.HttpClient,
+                    Broadcast = parsed.GetValue(broadcast),
                 };
+                if (settings.Broadcast && d.Name is not ("push" or "lubbers")) throw new FormatException("--broadcast applies to the push and lubbers scenarios only.");
+                if (settings.Broadcast && settings.NodePeer) throw new FormatException("--broadcast needs the app's /topics: the Node peer has none.");
                 if (settings.PollClient == PollClientKind.Raw && d.Name == "echo") throw new FormatException("--poll-client raw applies to the push and idle scenarios; echo uses HttpClient.");
                 if (settings.PollClient == PollClientKind.Raw && settings.ChromiumHeaders) throw new FormatException("--chromium-headers needs --poll-client httpclient: the raw client sends only Host (and Content-Length on a POST).");
                 if (settings.Url is not null && settings.Variants.Count > 0) throw new FormatException("--variant starts the app itself; it cannot be combined with --url.");

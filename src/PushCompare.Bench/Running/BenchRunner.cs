@@ -73,7 +73,8 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
                 foreach (var target in order)
                 {
                     if (cancel.IsCancellationRequested) break;
-                    var spec = new RunSpec(settings.Scenario, mode, transport, headers, clients, rate, round);
+                    var spec = new RunSpec(settings.Scenario, mode, transport, headers, clients, rate, round,
+                        settings.Broadcast && mode == RunMode.Push);
                     RunResult result;
                     if (notHeld.Contains(target.Name))
                     {
