@@ -5,6 +5,7 @@ using PushCompare.Web.Metering;
 using PushCompare.Web.Security;
 using PushCompare.Web.ServerSentEvents;
 using PushCompare.Web.Sessions;
+using PushCompare.Web.Topics;
 using PushCompare.Web.WebSockets;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -18,6 +19,7 @@ builder.Services.AddWebSocketEcho(builder.Configuration);
 builder.Services.AddSessions(builder.Configuration);
 builder.Services.AddLongPolling(builder.Configuration);
 builder.Services.AddServerSentEvents(builder.Configuration);
+builder.Services.AddTopics();
 builder.Services.AddConnectionGuards(builder.Configuration);
 builder.AddWireMetering();
 
@@ -34,6 +36,7 @@ app.UseWebSockets(); // the upgrade feature; pings are configured per connection
 app.MapWebSocketEcho();
 app.MapLongPolling();
 app.MapServerSentEvents();
+app.MapTopics();
 app.DrainSessionsOnShutdown();
 app.MapStats();
 app.MapOrigins();

@@ -87,6 +87,17 @@ public sealed record BenchSettings
     /// </summary>
     public int ClientsPerConnection { get; init; } = 1;
 
+    /// <summary>
+    /// Push and lubbers: the clients subscribe to <see cref="BroadcastTopic"/> (<c>topic=</c>) instead of asking for their
+    /// own ticks, and one publisher POSTs a tick there every <see cref="IntervalMs"/>: one message, every client.
+    /// </summary>
+    public bool Broadcast { get; init; }
+
+    public const string BroadcastTopic = "bench-broadcast";
+
+    /// <summary>The connect query of a push client: its own tick stream, or the broadcast topic.</summary>
+    public string PushQuery => Broadcast ? $"topic={BroadcastTopic}" : $"push={IntervalMs}";
+
     /// <summary>The header profiles to run: always the .NET client, plus Chromium's when asked.</summary>
     public IReadOnlyList<HeaderProfile> HeaderProfiles => ChromiumHeaders ? [HeaderProfile.DotNet, HeaderProfile.Chromium] : [HeaderProfile.DotNet];
 }

@@ -67,12 +67,17 @@ internal static class Commands
             Description = "HTTP/2 only: clients whose streams share one connection (default 1: each client is its own browser with its own connection)",
             DefaultValueFactory = _ => 1,
         };
+        var broadcast = new Option<bool>("--broadcast")
+        {
+            Description = $"push and lubbers: the clients subscribe with topic={BenchSettings.BroadcastTopic} and one publisher POSTs a tick to " +
+                $"/topics/{BenchSettings.BroadcastTopic} every --interval ms (one message to every client) instead of each client's own push=",
+        };
         var connectConcurrency = new Option<int>("--connect-concurrency") { Description = "Connections opened at once while clients connect", DefaultValueFactory = _ => 64 };
 
         var command = new Command(d.Name, d.Description)
         {
             transport, clients, duration, warmup, size, interval, pollInterval, rate, p99, allSteps, outDir, url, serverPid, serverDll,
-            serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient,
+            serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient, broadcast,
             protocol, tls, clientsPerConnection,
         };
         command.SetAction(async (parsed, cancel) =>
@@ -109,8 +114,11 @@ internal static class Commands
                     PollClient = parsed.GetValue(pollClient) == "raw" ? PollClientKind.Raw : PollClientKind.HttpClient,
                     Stacks = ParseStacks(parsed.GetValue(protocol)!, parsed.GetValue(tls)),
                     ClientsPerConnection = Positive(parsed.GetValue(clientsPerConnection), "--clients-per-connection"),
+                    Broadcast = parsed.GetValue(broadcast),
                 };
                 CheckStacks(settings);
+                if (settings.Broadcast && d.Name is not ("push" or "lubbers")) throw new FormatException("--broadcast applies to the push and lubbers scenarios only.");
+                if (settings.Broadcast && settings.NodePeer) throw new FormatException("--broadcast needs the app's /topics: the Node peer has none.");
                 if (settings.PollClient == PollClientKind.Raw && d.Name == "echo") throw new FormatException("--poll-client raw applies to the push and idle scenarios; echo uses HttpClient.");
                 if (settings.PollClient == PollClientKind.Raw && settings.ChromiumHeaders) throw new FormatException("--chromium-headers needs --poll-client httpclient: the raw client sends only Host (and Content-Length on a POST).");
                 if (settings.Url is not null && settings.Variants.Count > 0) throw new FormatException("--variant starts the app itself; it cannot be combined with --url.");

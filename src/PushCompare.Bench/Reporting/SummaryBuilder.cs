@@ -89,6 +89,14 @@ internal static class SummaryBuilder
         }
         if (settings.Scenario == "push" || settings.Scenario == "lubbers")
             notes.Add("Push latency is client receipt minus the server's whole-millisecond timestamp (same clock), so it reads up to 1 ms high.");
+        if (settings.Broadcast)
+        {
+            notes.Add($"Broadcast: one publisher POSTed 'tick <n> <unix ms>' to /topics/{BenchSettings.BroadcastTopic} every {settings.IntervalMs} ms and every client " +
+                "subscribed with topic=: latency is the publisher's timestamp to receipt, lost counts sequence gaps per subscriber and a duplicate fails the run. " +
+                "The publisher's own requests are not in the bytes.");
+            notes.AddRange(runs.Where(r => r.Broadcast is not null).Select(r =>
+                $"{r.Target} {r.Transport} C={r.Clients}: {r.Broadcast!.Published} publishes accepted ({r.Broadcast.Refused} refused), each handed to {r.Broadcast.MinSubscribers}–{r.Broadcast.MaxSubscribers} subscribers."));
+        }
         if (settings.Rates.Count > 0)
             notes.Add("Open loop: latency runs from the moment each message was due, so a server that falls behind shows as latency.");
         if (runs.Any(r => r.Transport == "sse"))

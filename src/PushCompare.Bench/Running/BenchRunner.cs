@@ -74,7 +74,8 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
                 foreach (var target in order)
                 {
                     if (cancel.IsCancellationRequested) break;
-                    var spec = new RunSpec(settings.Scenario, mode, transport, headers, clients, rate, round) { Stack = stack };
+                    var spec = new RunSpec(settings.Scenario, mode, transport, headers, clients, rate, round,
+                        settings.Broadcast && mode == RunMode.Push) { Stack = stack };
                     RunResult result;
                     if (notHeld.Contains(target.Name))
                     {

@@ -53,13 +53,20 @@ internal static class ResultChecks
         {
             if (window.Received == 0)
             {
-                p.Add($"no push message arrived in the window: does the server support push ({PushHint(spec.Transport, settings.IntervalMs)})?");
+                p.Add($"no push message arrived in the window: does the server support push ({PushHint(spec.Transport, settings.PushQuery)})?");
             }
             else
             {
                 double expected = result.ClientsConnected * seconds * 1000 / settings.IntervalMs;
                 if (window.Received < 0.5 * expected) p.Add($"only {window.Received} ticks arrived where {expected:0} were due at one per {settings.IntervalMs} ms per client");
             }
+        }
+
+        if (result.Broadcast is { } b)
+        {
+            if (b.Published == 0) p.Add($"no publish to /topics/{b.Topic} was accepted");
+            else if (b.MinSubscribers < result.ClientsConnected)
+                p.Add($"a publish reached only {b.MinSubscribers} of {result.ClientsConnected} subscribers (the server's 202 count)");
         }
 
         // Over HTTP/2 a WebSocket's frames are inside DATA frames of a shared connection: no per-connection RFC 6455 split.
@@ -71,11 +78,11 @@ internal static class ResultChecks
         }
     }
 
-    private static string PushHint(Transport transport, int interval) => transport switch
+    private static string PushHint(Transport transport, string query) => transport switch
     {
-        Transport.WebSocket => $"GET /ws?push={interval}",
-        Transport.Sse => $"POST /sse?push={interval}",
-        _ => $"POST /poll?push={interval}",
+        Transport.WebSocket => $"GET /ws?{query}",
+        Transport.Sse => $"POST /sse?{query}",
+        _ => $"POST /poll?{query}",
     };
 
     /// <summary>

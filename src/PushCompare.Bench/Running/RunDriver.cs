@@ -124,9 +124,12 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         clock.Restart();
         lastRateAt = 0;
 
-        // 2. Start every client's loops (unless already running), then warm up: latencies recorded now are discarded.
+        // 2. Start every client's loops (unless already running), and, for --broadcast, the publisher: every subscriber is
+        // subscribed by now, so each must get tick 1 onwards. Then warm up: latencies recorded now are discarded.
         context.StartTimestamp = Stopwatch.GetTimestamp();
         var running = startOnConnect ? [.. early] : clients.Where(c => c.Connected).Select(c => Task.Run(c.RunAsync)).ToArray();
+        var publisher = spec.Broadcast ? new BroadcastPublisher(context.BaseUri, settings.IntervalMs, context.Errors) : null;
+        var publishing = publisher is null ? Task.CompletedTask : Task.Run(() => publisher.RunAsync(context.Stop));
         var all = Task.WhenAll(running);
         phase = "warm-up";
         while (clock.Elapsed.TotalSeconds < settings.WarmupSeconds && !all.IsCompleted)
@@ -173,6 +176,8 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             await Task.WhenAny(all, Task.Delay(Tick, CancellationToken.None));
             Report();
         }
+        await publishing;
+        result.Broadcast = publisher?.Stats;
         if (!all.IsCompleted)
         {
             context.AbortNow();

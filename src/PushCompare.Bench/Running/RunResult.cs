@@ -66,6 +66,9 @@ public sealed class RunResult
     public double? RequestsPerMessage { get; set; }
 
     public WebSocketAccounting? WebSocket { get; set; }
+
+    /// <summary><c>--broadcast</c>: what the publisher did (its bytes are not in the window's traffic).</summary>
+    public BroadcastStats? Broadcast { get; set; }
     public SseAccounting? Sse { get; set; }
     public ServerStats? Server { get; set; }
     public double ClientCpuSeconds { get; set; }

@@ -105,7 +105,7 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
     }
 
     /// <summary>
-    /// Cancelled when the session ends, so work that serves it — a push stream — stops then, not at its next tick (which
+    /// Cancelled when the session ends, so work that serves it — a push stream, a topic subscription — stops then, not at its next tick (which
     /// may be an hour away), and the session's memory is freed with it.
     /// </summary>
     public CancellationToken Ended
@@ -335,7 +335,9 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
         _wake = null;
         _figures?.Dispose();
         _figures = null;
-        _ended?.Cancel(); // its only listener is a push stream's linked token; the stream resumes asynchronously
+        // Its listeners: a push stream's linked token (the stream resumes asynchronously) and a topic subscription, whose
+        // removal takes only the bus's own lock (never held while the bus appends to a session).
+        _ended?.Cancel();
     }
 
     private void Acknowledge(long cursor)

@@ -4,6 +4,7 @@ using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Push;
+using PushCompare.Web.Topics;
 
 namespace PushCompare.Web.Sessions;
 
@@ -46,7 +47,7 @@ internal static class SessionEndpoints
     }
 
     /// <summary>
-    /// Opens a session of <paramref name="transport"/> with the request's connect options (<c>echo</c>, <c>push</c>);
+    /// Opens a session of <paramref name="transport"/> with the request's connect options (<c>echo</c>, <c>push</c>, <c>topic</c>);
     /// false with the 400 / 503 that explains why not. The request counts to the new session's figures.
     /// </summary>
     public static bool TryOpen(HttpContext context, TransportDescriptor transport, TimeSpan defaultWait, [NotNullWhen(true)] out MessageSession? session,
@@ -64,6 +65,12 @@ internal static class SessionEndpoints
         }
         // The stats key is server-issued and unique, so the metering never refuses it.
         if (RequestMetering.Of(context).TryOpenSession(session.Transport, session.StatsKey, out var figures)) session.TrackFigures(figures);
+        if (connect.Topic is { } topic)
+        {
+            // Subscribed by id for the session's life; the session's end (close, expiry, backlog overflow, drain) unsubscribes.
+            var subscription = services.GetRequiredService<ITopicBus>().SubscribeSession(topic, session.Id);
+            session.Ended.Register(static s => ((IDisposable)s!).Dispose(), subscription);
+        }
         if (connect.PushInterval is { } interval)
         {
             // Runs until the session ends or the server stops; it must not keep this request's context (and its meter)

@@ -58,6 +58,12 @@ internal sealed class SessionStore(IOptions<MessageSessionOptions> options, Sess
         return true;
     }
 
+    /// <summary>
+    /// Appends <paramref name="text"/> to the log of session <paramref name="id"/> (a broadcast reaching a subscriber):
+    /// false when the session is gone, closed, draining, or closes now because its backlog is full.
+    /// </summary>
+    public bool TryEnqueue(string id, string text) => _sessions.TryGetValue(id, out var session) && session.Enqueue(text);
+
     public SessionLookup Find(string id) =>
         _sessions.TryGetValue(id, out var session) ? new(session, true) : new(null, ids.WasIssued(id));
 

@@ -5,6 +5,7 @@ using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Security;
+using PushCompare.Web.Topics;
 
 namespace PushCompare.Web.WebSockets;
 
@@ -77,7 +78,7 @@ public static class WebSocketEchoEndpoint
     }
 
     /// <summary>Checks the upgrade request, then hands it to a <see cref="WebSocketEchoSession"/>; no await of its own.</summary>
-    private sealed class EchoHandler(IOptions<WebSocketEchoOptions> options, IOptions<MessagingOptions> messaging, TimeProvider time,
+    private sealed class EchoHandler(IOptions<WebSocketEchoOptions> options, IOptions<MessagingOptions> messaging, ITopicBus topics, TimeProvider time,
         ServiceShutdown shutdown, OpenSockets open, ILoggerFactory loggers)
     {
         private readonly ILogger _logger = loggers.CreateLogger("PushCompare.WebSockets");
@@ -108,7 +109,7 @@ public static class WebSocketEchoEndpoint
 
             var connection = context.Features.Get<IHttpUpgradeFeature>() as UpgradedConnection;
             return new WebSocketEchoSession(metering, connection, connection is null ? context.Abort : connection.Reset, connect,
-                    messaging.Value.MaxMessageBytes, options.Value, time, _logger)
+                    messaging.Value.MaxMessageBytes, options.Value, topics, time, _logger)
                 .RunAsync(context, figures, open, shutdown.Stopping);
         }
     }

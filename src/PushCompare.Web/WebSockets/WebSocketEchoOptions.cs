@@ -29,6 +29,13 @@ public sealed class WebSocketEchoOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Broadcasts (<c>?topic=</c>) a socket may have waiting to be sent; one more resets the connection, as its peer is
+    /// not keeping up. The queue holds references to messages every subscriber shares, so it costs little per socket.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxQueuedBroadcasts { get; set; } = 1000;
 }
 
 [OptionsValidator]

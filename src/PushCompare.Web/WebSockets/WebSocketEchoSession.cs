@@ -1,21 +1,24 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
+using System.Threading.Channels;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Push;
+using PushCompare.Web.Topics;
 
 namespace PushCompare.Web.WebSockets;
 
 /// <summary>
 /// One accepted WebSocket: reassembles each message (up to the size limit), answers it with the shared echo rule,
-/// runs the optional push stream and completes the close handshake with the peer's own code. Framing, masking,
+/// runs the optional push stream, relays the broadcasts of the topic it subscribed to, and completes the close
+/// handshake with the peer's own code. Framing, masking,
 /// UTF-8 validation (1007) and pings are the framework's (ManagedWebSocket); nothing here touches frames.
 /// </summary>
 /// <param name="connection">The HTTP/1.1 connection under the socket; null when there is none to read (TestServer, HTTP/2).</param>
 /// <param name="abortConnection">Resets the TCP connection: for a peer that no longer reads.</param>
 internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedConnection? connection, Action abortConnection, ConnectOptions connect,
-    int maxMessageBytes, WebSocketEchoOptions options, TimeProvider time, ILogger logger)
+    int maxMessageBytes, WebSocketEchoOptions options, ITopicBus topics, TimeProvider time, ILogger logger) : ILiveSubscriber
 {
     // The message is received after this many free bytes so a prefixed reply is built in place, with no copy.
     private static readonly int Headroom = Echo.PrefixUtf8.Length;
@@ -36,6 +39,10 @@ internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedCo
     // Armed only while a send waits for room in the connection's buffers (a synchronous send costs no timer).
     private ITimer? _sendBound;
     private int _sendWaiting;
+
+    // Broadcasts waiting for the send lock (only with ?topic=): bounded, so a publisher never waits on this peer.
+    private Channel<Broadcast>? _broadcasts;
+    private int _refusing; // 1 once the relay ended or the peer fell behind: offers are refused from then on
 
     /// <summary>
     /// Accepts the upgrade and serves the socket until it closes: the receive loop, the push stream and the shutdown
@@ -58,6 +65,14 @@ internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedCo
         _ending = ending;
         var onStopping = stopping.Register(static s => ((WebSocketEchoSession)s!).StartGoingAway(), this);
         Task? push = connect.PushInterval is { } interval ? TickStream.RunAsync(interval, time, SendTickAsync, ending.Token) : null;
+        IDisposable? subscription = null;
+        Task? relay = null;
+        if (connect.Topic is { } topic)
+        {
+            _broadcasts = Channel.CreateBounded<Broadcast>(new BoundedChannelOptions(options.MaxQueuedBroadcasts) { SingleReader = true });
+            relay = RelayBroadcastsAsync(_broadcasts.Reader, ending.Token);
+            subscription = topics.SubscribeLive(topic, this);
+        }
         byte[]? buffer = null;
         try
         {
@@ -123,10 +138,13 @@ internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedCo
         {
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
             // Stop everything that could still touch the socket before it is disposed: no new shutdown close can start once
-            // the registration is gone, and the cancel stops the push timer and a shutdown close still waiting for the peer.
+            // the registration is gone, no broadcast arrives once unsubscribed, and the cancel stops the push timer, the
+            // relay and a shutdown close still waiting for the peer.
+            subscription?.Dispose();
             await onStopping.DisposeAsync();
             await ending.CancelAsync();
             if (push is not null) await push;
+            if (relay is not null) await relay;
             if (_goAway is { } goAway) await goAway;
             _sendBound?.Dispose();
             Log.Closed(logger, socket.CloseStatus);
@@ -228,10 +246,11 @@ internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedCo
         }
     }
 
-    private async ValueTask<bool> SendTickAsync(string tick)
+    private ValueTask<bool> SendTickAsync(string tick) => SendServerMessageAsync(Encoding.UTF8.GetBytes(tick), MessageMetering.Now());
+
+    /// <summary>A message the server creates (a tick, a broadcast), created at <paramref name="createdAt"/>; false once the socket cannot send.</summary>
+    private async ValueTask<bool> SendServerMessageAsync(byte[] bytes, long createdAt)
     {
-        long createdAt = MessageMetering.Now();
-        byte[] bytes = Encoding.UTF8.GetBytes(tick);
         try
         {
             if (!await SendLockedAsync(bytes, WebSocketMessageType.Text, _ending.Token)) return false;
@@ -241,6 +260,46 @@ internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedCo
         catch (WebSocketException)
         {
             return false; // the receive loop reports the failure
+        }
+    }
+
+    /// <summary>
+    /// Called by the publisher: queues the broadcast for <see cref="RelayBroadcastsAsync"/> and returns at once. A peer
+    /// more than <c>MaxQueuedBroadcasts</c> behind (each send bounded by SendTimeout) is not keeping up: its connection
+    /// is reset, once, so its client sees the loss (1006) and reconnects, rather than missing messages silently.
+    /// </summary>
+    public bool Offer(Broadcast message)
+    {
+        if (_broadcasts!.Writer.TryWrite(message)) return true;
+        // Refused: the queue is full, or was completed (the relay ended, or this peer fell behind already).
+        if (Interlocked.Exchange(ref _refusing, 1) == 1) return false;
+        Log.FellBehind(logger, options.MaxQueuedBroadcasts);
+        _broadcasts.Writer.TryComplete();
+        abortConnection();
+        return false;
+    }
+
+    // Sends queued broadcasts in order, taking turns with echo replies and ticks on the send lock.
+    private async Task RelayBroadcastsAsync(ChannelReader<Broadcast> queue, CancellationToken ending)
+    {
+        try
+        {
+            while (await queue.WaitToReadAsync(ending))
+            {
+                while (queue.TryRead(out var message))
+                {
+                    if (!await SendServerMessageAsync(message.Utf8, message.PublishedAt)) return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The session ended (or its send timed out and the connection was reset).
+        }
+        finally
+        {
+            Volatile.Write(ref _refusing, 1);
+            _broadcasts!.Writer.TryComplete(); // later offers are refused at once
         }
     }
 

@@ -24,6 +24,10 @@ const ui = {
   count: byTestId('log-count'),
   clear: byTestId('clear-log'),
   interval: byTestId('poll-interval'),
+  topic: byTestId('topic'),
+  publish: byTestId('publish'),
+  publishMessage: byTestId('publish-message'),
+  publishSend: byTestId('publish-send'),
   compareForm: byTestId('comparison-form'),
   echoes: byTestId('compare-echoes'),
   pushSeconds: byTestId('compare-push-seconds'),
@@ -54,6 +58,14 @@ ui.interval.addEventListener('change', () => {
   // A transport that polls on a timer takes the new interval by reconnecting; the others are not disturbed.
   if (ui.interval.checkValidity() && transport.settings.includes('intervalMs') && socket?.readyState !== CLOSED) connect();
 });
+ui.topic.addEventListener('change', () => {
+  // Every transport subscribes when it connects, so a new topic takes effect by reconnecting.
+  render();
+  if (ui.topic.checkValidity() && socket?.readyState !== CLOSED) connect();
+});
+ui.topic.addEventListener('input', render);
+ui.publishMessage.addEventListener('input', render);
+ui.publish.addEventListener('submit', (e) => { e.preventDefault(); publish(); });
 ui.compareForm.addEventListener('submit', (e) => { e.preventDefault(); compare(); });
 // Closing on pagehide frees a polling session at once instead of leaving it to expire on the server.
 addEventListener('pagehide', () => socket?.readyState === OPEN && socket.close(1000, 'Page closed'));
@@ -136,7 +148,39 @@ function open() {
 
 // Options every transport is opened with; each uses what applies to it (see `settings` in the transports list).
 function connectOptions() {
+  return { ...runOptions(), topic: topic() };
+}
+
+// What a comparison run's sockets get too: no topic, so a broadcast cannot disturb the run's figures.
+function runOptions() {
   return { intervalMs: ui.interval.checkValidity() ? ui.interval.valueAsNumber : DEFAULT_INTERVAL_MS };
+}
+
+/** The topic field's name when it is one (the same rule as the server's), else undefined: no subscription. */
+function topic() {
+  return ui.topic.value !== '' && ui.topic.checkValidity() ? ui.topic.value : undefined;
+}
+
+// POST /topics/{name}: the broadcast comes back through the socket's onmessage like any other message, on every
+// transport subscribed to the topic (this page's included, when it is).
+async function publish() {
+  const name = topic();
+  const text = ui.publishMessage.value;
+  if (!name || text === '') return;
+  try {
+    const response = await fetch(`topics/${encodeURIComponent(name)}`, {
+      method: 'POST', headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: text,
+    });
+    const body = await response.json().catch(() => null);
+    if (response.status === 202) {
+      const n = body?.subscribers ?? 0;
+      log.event(`published “${text}” to topic ${name} — ${n === 1 ? '1 subscriber' : `${n} subscribers`}`, 'Topics');
+    } else {
+      log.event(`publish refused (${response.status}) — ${body?.detail ?? response.statusText}`, 'Topics', 'error');
+    }
+  } catch (err) {
+    log.event(`publish failed — ${err.message}`, 'Topics', 'error');
+  }
 }
 
 async function compare() {
@@ -154,7 +198,7 @@ async function compare() {
       echoes: ui.echoes.valueAsNumber,
       pushSeconds: ui.pushSeconds.valueAsNumber,
       pushIntervalMs: ui.pushInterval.valueAsNumber,
-      connect: connectOptions(),
+      connect: runOptions(),
       onProgress: ({ transport: t, phase, done, total }) => {
         const step = phase === 'done' ? 'done' : phase === 'echo' ? `echo ${done + 1} of ${total}` : `push tick ${done + 1} of ${total}`;
         ui.runStatus.textContent = `${leg.protocol.text} · ${t.label}: ${step}`;
@@ -211,6 +255,7 @@ function render() {
   ui.connect.disabled = state !== CLOSED;
   ui.disconnect.disabled = state !== CONNECTING && state !== OPEN;
   ui.send.disabled = state !== OPEN || ui.message.value === '';
+  ui.publishSend.disabled = !topic() || ui.publishMessage.value === '';
   ui.hint.textContent = transport.hint;
 
   // Keyboard users keep their place: Disconnect hands focus to Connect once it is enabled, and back.
