@@ -19,6 +19,7 @@ builder.Services.AddSessions(builder.Configuration);
 builder.Services.AddLongPolling(builder.Configuration);
 builder.Services.AddServerSentEvents(builder.Configuration);
 builder.Services.AddConnectionGuards(builder.Configuration);
+builder.Services.AddHttpCompression(builder.Configuration);
 builder.AddWireMetering();
 
 var app = builder.Build();
@@ -27,6 +28,7 @@ app.UseWireMetering(); // first, so every request's bytes are bound to it
 app.UseExceptionHandler();
 app.UseStatusCodePages(); // empty 404/405 answers from routing become ProblemDetails too
 app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path);
+app.UseHttpCompression(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path); // after the metering, which counts the compressed bytes
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseConnectionGuards();

@@ -103,6 +103,10 @@ public static class WebSocketEchoEndpoint
         {
             KeepAliveInterval = o.KeepAliveInterval,
             KeepAliveTimeout = o.KeepAliveTimeout,
+            // Negotiated only when the client offered permessage-deflate; otherwise the 101 carries no extension.
+            DangerousEnableCompression = o.Compression.Enabled,
+            ServerMaxWindowBits = o.Compression.ServerMaxWindowBits,
+            DisableServerContextTakeover = o.Compression.DisableServerContextTakeover,
         });
         using var counted = open.Enter();
         Log.Opened(logger, connect.Echo);
