@@ -1,4 +1,6 @@
 using System.IO.Compression;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
@@ -68,8 +70,59 @@ public static class HttpCompressionExtensions
     {
         var options = app.Services.GetRequiredService<IOptions<HttpCompressionOptions>>(); // read per request: validated at start
         app.UseWhen(context => options.Value.Enabled && HttpMethods.IsGet(context.Request.Method) && UnderAny(context.Request.Path, prefixes),
-            branch => branch.UseResponseCompression());
+            branch =>
+            {
+                branch.UseResponseCompression();
+                branch.Use(AllowEventStreamCompression);
+            });
         return app;
+    }
+
+    // The framework's SSE result marks its stream "Content-Encoding: identity" (to keep IIS's dynamic compression off it),
+    // which the compression middleware honours. Here compression was asked for and flushes per event, so that mark goes.
+    private static Task AllowEventStreamCompression(HttpContext context, RequestDelegate next)
+    {
+        var body = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        context.Features.Set<IHttpResponseBodyFeature>(new EventStreamBody(body, context.Response));
+        return next(context);
+    }
+
+    /// <summary>
+    /// The compressing body, unchanged, except that an event stream's "identity" mark is dropped before the compressor
+    /// decides (the SSE result sets its headers, then disables buffering, then writes). RFC 9110 §8.4 keeps "identity"
+    /// out of Content-Encoding anyway.
+    /// </summary>
+    private sealed class EventStreamBody(IHttpResponseBodyFeature inner, HttpResponse response) : IHttpResponseBodyFeature
+    {
+        public Stream Stream => inner.Stream;
+
+        public PipeWriter Writer => inner.Writer;
+
+        public void DisableBuffering()
+        {
+            DropIdentityMark();
+            inner.DisableBuffering();
+        }
+
+        public Task StartAsync(CancellationToken cancellationToken = default)
+        {
+            DropIdentityMark();
+            return inner.StartAsync(cancellationToken);
+        }
+
+        public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
+            inner.SendFileAsync(path, offset, count, cancellationToken);
+
+        public Task CompleteAsync() => inner.CompleteAsync();
+
+        private void DropIdentityMark()
+        {
+            if (!response.HasStarted && response.Headers.ContentEncoding == "identity"
+                && response.ContentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                response.Headers.Remove(Microsoft.Net.Http.Headers.HeaderNames.ContentEncoding);
+            }
+        }
     }
 
     private static bool UnderAny(PathString path, PathString[] prefixes)
