@@ -28,11 +28,14 @@ public sealed class Rfc7692Tests
         await AssertEchoesCompressedAsync(raw, new Inflater(), "after " + offer);
     }
 
-    [Fact]
-    public async Task An_offer_of_another_extension_only_gets_no_extension()
+    [Theory]
+    [InlineData("x-webkit-deflate-frame")]                           // another extension only
+    [InlineData("permessage-deflate; server_max_window_bits=8")]     // below the framework's smallest window (9)
+    [InlineData("permessage-deflate; client_max_window_bits=8")]
+    public async Task An_offer_the_server_cannot_meet_is_declined_and_the_socket_works_uncompressed(string offer)
     {
         await using var app = new MeteredApp(Enabled);
-        var (raw, head) = await RawConnection.OpenWebSocketWithHeadAsync(app.BaseAddress, extraHeaders: "Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n");
+        var (raw, head) = await RawConnection.OpenWebSocketWithHeadAsync(app.BaseAddress, extraHeaders: $"Sec-WebSocket-Extensions: {offer}\r\n");
         await using var _ = raw;
 
         Assert.DoesNotContain("Sec-WebSocket-Extensions", head, StringComparison.OrdinalIgnoreCase);
