@@ -78,6 +78,9 @@ public sealed record BenchSettings
     public int ConnectConcurrency { get; init; } = 64;
     public PollClientKind PollClient { get; init; } = PollClientKind.HttpClient;
 
+    /// <summary>Start the app with permessage-deflate and HTTP response compression on, and have the clients negotiate them.</summary>
+    public bool Compression { get; init; }
+
     /// <summary>The header profiles to run: always the .NET client, plus Chromium's when asked.</summary>
     public IReadOnlyList<HeaderProfile> HeaderProfiles => ChromiumHeaders ? [HeaderProfile.DotNet, HeaderProfile.Chromium] : [HeaderProfile.DotNet];
 }

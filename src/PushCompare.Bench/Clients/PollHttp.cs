@@ -15,7 +15,8 @@ internal sealed class PollHttp : IDisposable
     private readonly HeaderProfile _profile;
     private readonly string _origin;
 
-    public PollHttp(Uri baseUri, HeaderProfile profile, TrafficMeter traffic)
+    /// <param name="decompress">Accept and decode Brotli/gzip/deflate (--compression); counting stays below decoding, on the wire.</param>
+    public PollHttp(Uri baseUri, HeaderProfile profile, TrafficMeter traffic, bool decompress = false)
     {
         _profile = profile;
         _origin = baseUri.GetLeftPart(UriPartial.Authority);
@@ -24,7 +25,7 @@ internal sealed class PollHttp : IDisposable
             UseProxy = false,
             UseCookies = false,
             AllowAutoRedirect = false,
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
+            AutomaticDecompression = decompress ? System.Net.DecompressionMethods.All : System.Net.DecompressionMethods.None,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
             ConnectCallback = async (context, cancel) =>
             {

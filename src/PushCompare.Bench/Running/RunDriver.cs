@@ -41,7 +41,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             // Only the HttpClient polling client needs the shared handler; raw polling and SSE clients open their own sockets.
             using var http = spec.Transport is Transport.WebSocket or Transport.Sse || settings.PollClient == PollClientKind.Raw
                 ? null
-                : new PollHttp(instance.BaseUri, spec.Headers, context.Traffic);
+                : new PollHttp(instance.BaseUri, spec.Headers, context.Traffic, settings.Compression);
             context.Http = http;
             try
             {
