@@ -17,7 +17,13 @@ public sealed class HttpsApp : AppFactory
 {
     private static readonly string Folder = Directory.CreateTempSubdirectory("pushcompare-https-").FullName;
 
-    public HttpsApp() : base((HttpsCertificates.PathSetting, Path.Combine(Folder, "localhost.pfx")), ("ServerLimits:TlsHandshakeTimeout", "00:00:01"))
+    public HttpsApp() : this([])
+    {
+    }
+
+    /// <param name="settings">More configuration overrides (e.g. compression switches); internal so xunit sees one public constructor.</param>
+    internal HttpsApp((string Key, string Value)[] settings)
+        : base([(HttpsCertificates.PathSetting, Path.Combine(Folder, "localhost.pfx")), ("ServerLimits:TlsHandshakeTimeout", "00:00:01"), .. settings])
     {
         UseKestrel(k =>
         {
