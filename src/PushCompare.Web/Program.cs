@@ -25,8 +25,7 @@ builder.AddWireMetering();
 var app = builder.Build();
 
 app.UseWireMetering(); // first, so every request's bytes are bound to it
-app.UseExceptionHandler();
-app.UseStatusCodePages(); // empty 404/405 answers from routing become ProblemDetails too
+app.UseProblemResponses(); // exceptions and empty 404/405 answers become ProblemDetails (not for upgrades: see there)
 app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path);
 app.UseHttpCompression(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path); // after the metering, which counts the compressed bytes
 app.UseDefaultFiles();

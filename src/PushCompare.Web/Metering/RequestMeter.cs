@@ -134,7 +134,7 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
     }
 
     /// <summary>A message arrived from the client; returns the Stopwatch timestamp its reply is created at.</summary>
-    public long MessageIn(long payloadBytes)
+    public long MessageReceived(long payloadBytes)
     {
         long now = Stopwatch.GetTimestamp();
         Add(Figure.MessagesIn, 1);
@@ -143,7 +143,7 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
     }
 
     /// <summary>A message was handed to the transport; <paramref name="createdAt"/> 0 means its creation time is unknown.</summary>
-    public void MessageOut(long payloadBytes, long createdAt)
+    public void MessageDelivered(long payloadBytes, long createdAt)
     {
         Add(Figure.MessagesOut, 1);
         Add(Figure.PayloadBytesOut, payloadBytes);
@@ -168,7 +168,7 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
         for (int i = 0; i < messages.Length; i++)
         {
             if (queuedAt[i] == 0) Add(Figure.MessagesResent, 1);
-            else MessageOut(Encoding.UTF8.GetByteCount(messages[i]), queuedAt[i]);
+            else MessageDelivered(Encoding.UTF8.GetByteCount(messages[i]), queuedAt[i]);
         }
     }
 

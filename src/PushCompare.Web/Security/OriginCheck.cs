@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Http;
 
@@ -8,17 +9,19 @@ namespace PushCompare.Web.Security;
 /// (curl, native clients; Chromium omits it on same-origin GETs) pass: a hijacking page always runs in a browser, and
 /// browsers always send Origin on WebSocket upgrades and cross-origin requests.
 /// </summary>
-internal sealed class OriginCheck(IOptions<SecurityOptions> options) : IEndpointFilter
+internal sealed class OriginCheck(IOptions<SecurityOptions> options)
 {
-    public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>True when the request may be served; false with the 403 that names its origin.</summary>
+    public bool IsAllowed(HttpRequest request, [NotNullWhen(false)] out IResult? problem)
     {
-        var request = context.HttpContext.Request;
+        problem = null;
         string? origin = request.Headers.Origin;
         if (origin is null || IsOwn(request, origin) || options.Value.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
-            return next(context);
+            return true;
 
-        return ValueTask.FromResult<object?>(Problems.Create(StatusCodes.Status403Forbidden, "Origin not allowed",
-            $"Requests from origin '{origin}' are refused: open the page served by this server, or add the origin to Security:AllowedOrigins."));
+        problem = Problems.Create(StatusCodes.Status403Forbidden, "Origin not allowed",
+            $"Requests from origin '{origin}' are refused: open the page served by this server, or add the origin to Security:AllowedOrigins.");
+        return false;
     }
 
     private static bool IsOwn(HttpRequest request, string origin) =>
