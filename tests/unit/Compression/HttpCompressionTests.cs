@@ -95,12 +95,14 @@ public sealed class HttpCompressionTests
                 Assert.Equal($"Received: message {i}", e.Data);
                 Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Id);
             }
-            var open = (await app.SessionAsync(session.StatsKey))!;
-            Assert.Equal(wire.Written, Long(open, "bytesIn"));
-            Assert.Equal(wire.Read, Long(open, "bytesOut"));
+
+            // No byte comparison while the stream is open: a decoder can hand over an event before it has read the
+            // encoder's trailing flush bytes (gzip's 00 00 FF FF, Brotli's empty block), so the client may trail the
+            // server by those until the next read. DELETE ends the stream, and the client reads it to its last chunk.
+            Assert.Equal(HttpStatusCode.NoContent, (await sends.DeleteAsync($"/sse/{session.Id}")).StatusCode);
+            Assert.Null(await events.NextMessageAsync());
         }
 
-        Assert.Equal(HttpStatusCode.NoContent, (await sends.DeleteAsync($"/sse/{session.Id}")).StatusCode);
         var closed = (await app.SessionAsync(session.StatsKey))!;
         Assert.Equal(wire.Written, Long(closed, "bytesIn"));
         Assert.Equal(wire.Read, Long(closed, "bytesOut"));
