@@ -21,6 +21,7 @@ builder.Services.AddLongPolling(builder.Configuration);
 builder.Services.AddServerSentEvents(builder.Configuration);
 builder.Services.AddTopics();
 builder.Services.AddConnectionGuards(builder.Configuration);
+builder.Services.AddHttpCompression(builder.Configuration);
 builder.AddWireMetering();
 
 var app = builder.Build();
@@ -28,6 +29,7 @@ var app = builder.Build();
 app.UseWireMetering(); // first, so every request's bytes are bound to it
 app.UseProblemResponses(); // exceptions and empty 404/405 answers become ProblemDetails (not for upgrades: see there)
 app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path, SecurityExtensions.OriginsPath);
+app.UseHttpCompression(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path); // after the metering, which counts the compressed bytes
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseConnectionGuards();

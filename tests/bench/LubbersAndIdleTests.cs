@@ -38,6 +38,22 @@ public sealed class LubbersAndIdleTests
         Assert.Equal(Format.Bytes(LubbersTable.OverheadPerMessage(bench.Run("sse", headers: "raw"))), measuredSse[4]);
     }
 
+    /// <summary>--compression: the app is started with both compressions and the clients negotiate them.</summary>
+    [Fact]
+    public async Task Lubbers_with_compression_negotiates_permessage_deflate_and_brotli_and_says_so()
+    {
+        var bench = (await BenchRun.StartAsync("lubbers", "-t", "websocket,longpoll", "-c", "3", "-d", "2", "--warmup", "1", "--interval", "250",
+            "--server-arg", "LongPolling:PollTimeout=00:00:02", "--compression")).Passed();
+
+        var ws = bench.Run("websocket").WebSocket!;
+        // Frames on the wire carry less than the ticks' text: the server compressed them, and the accounting stayed exact.
+        Assert.True(ws.FramesDown.DataPayloadBytes < bench.Run("websocket").Totals.PayloadDown,
+            $"{ws.FramesDown.DataPayloadBytes} frame payload bytes for {bench.Run("websocket").Totals.PayloadDown} bytes of ticks");
+        foreach (var run in bench.Runs) Assert.Equal(0, run.Totals.Lost);
+        var table = bench.Table("Lubbers & Greco (2010)");
+        Assert.All(table.Rows, r => Assert.Equal("on", r[^2]));
+    }
+
     [Fact]
     public async Task Idle_connections_held_polls_and_open_streams_are_charged_against_a_warm_baseline()
     {

@@ -98,6 +98,9 @@ public sealed record BenchSettings
     /// <summary>The connect query of a push client: its own tick stream, or the broadcast topic.</summary>
     public string PushQuery => Broadcast ? $"topic={BroadcastTopic}" : $"push={IntervalMs}";
 
+    /// <summary>Start the app with permessage-deflate and HTTP response compression on, and have the clients negotiate them.</summary>
+    public bool Compression { get; init; }
+
     /// <summary>The header profiles to run: always the .NET client, plus Chromium's when asked.</summary>
     public IReadOnlyList<HeaderProfile> HeaderProfiles => ChromiumHeaders ? [HeaderProfile.DotNet, HeaderProfile.Chromium] : [HeaderProfile.DotNet];
 }

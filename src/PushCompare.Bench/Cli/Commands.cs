@@ -72,13 +72,14 @@ internal static class Commands
             Description = $"push and lubbers: the clients subscribe with topic={BenchSettings.BroadcastTopic} and one publisher POSTs a tick to " +
                 $"/topics/{BenchSettings.BroadcastTopic} every --interval ms (one message to every client) instead of each client's own push=",
         };
+        var compression = new Option<bool>("--compression") { Description = "Start the app with WebSocket permessage-deflate and HTTP compression on; the clients negotiate both" };
         var connectConcurrency = new Option<int>("--connect-concurrency") { Description = "Connections opened at once while clients connect", DefaultValueFactory = _ => 64 };
 
         var command = new Command(d.Name, d.Description)
         {
             transport, clients, duration, warmup, size, interval, pollInterval, rate, p99, allSteps, outDir, url, serverPid, serverDll,
             serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient, broadcast,
-            protocol, tls, clientsPerConnection,
+            protocol, tls, clientsPerConnection, compression,
         };
         command.SetAction(async (parsed, cancel) =>
         {
@@ -115,10 +116,16 @@ internal static class Commands
                     Stacks = ParseStacks(parsed.GetValue(protocol)!, parsed.GetValue(tls)),
                     ClientsPerConnection = Positive(parsed.GetValue(clientsPerConnection), "--clients-per-connection"),
                     Broadcast = parsed.GetValue(broadcast),
+                    Compression = parsed.GetValue(compression),
                 };
                 CheckStacks(settings);
                 if (settings.Broadcast && d.Name is not ("push" or "lubbers")) throw new FormatException("--broadcast applies to the push and lubbers scenarios only.");
                 if (settings.Broadcast && settings.NodePeer) throw new FormatException("--broadcast needs the app's /topics: the Node peer has none.");
+                // The raw HTTP clients (raw polling, SSE) parse the bytes themselves and have no Brotli/gzip decoder.
+                if (settings.Compression && settings.PollClient == PollClientKind.Raw) throw new FormatException("--compression needs --poll-client httpclient: the raw client cannot decode a compressed body.");
+                if (settings.Compression && (settings.RequestedTransports is null || settings.RequestedTransports.Contains("sse")))
+                    throw new FormatException("--compression does not cover sse (the bench's SSE client parses the raw stream and has no Brotli/gzip decoder; tests/unit/Compression covers it): pass --transport websocket,longpoll,shortpoll.");
+                if (settings.Compression && settings.Url is not null) throw new FormatException("--compression starts the app with compression on; with --url, start the server with it yourself.");
                 if (settings.PollClient == PollClientKind.Raw && d.Name == "echo") throw new FormatException("--poll-client raw applies to the push and idle scenarios; echo uses HttpClient.");
                 if (settings.PollClient == PollClientKind.Raw && settings.ChromiumHeaders) throw new FormatException("--chromium-headers needs --poll-client httpclient: the raw client sends only Host (and Content-Length on a POST).");
                 if (settings.Url is not null && settings.Variants.Count > 0) throw new FormatException("--variant starts the app itself; it cannot be combined with --url.");

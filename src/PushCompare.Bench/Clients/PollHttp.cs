@@ -22,9 +22,11 @@ internal sealed class PollHttp : IDisposable
     private readonly WireStack _stack;
     private readonly TrafficMeter _traffic;
     private readonly int _clientsPerConnection;
+    private readonly bool _decompress;
     private readonly Version _version;
 
-    public PollHttp(Uri baseUri, HeaderProfile profile, TrafficMeter traffic, WireStack stack = default, int clientsPerConnection = 1)
+    /// <param name="decompress">Accept and decode Brotli/gzip/deflate (--compression); counting stays below decoding, on the wire.</param>
+    public PollHttp(Uri baseUri, HeaderProfile profile, TrafficMeter traffic, WireStack stack = default, int clientsPerConnection = 1, bool decompress = false)
     {
         _profile = profile;
         _origin = baseUri.GetLeftPart(UriPartial.Authority);
@@ -32,12 +34,17 @@ internal sealed class PollHttp : IDisposable
         _stack = stack;
         _traffic = traffic;
         _clientsPerConnection = clientsPerConnection;
+        _decompress = decompress;
         _version = HttpStack.Version(stack);
         if (!stack.IsHttp2) _shared = NewClient();
     }
 
-    private HttpClient NewClient() =>
-        new(HttpStack.CreateHandler(_stack, _baseUri, _traffic)) { BaseAddress = _baseUri, Timeout = Timeout.InfiniteTimeSpan };
+    private HttpClient NewClient()
+    {
+        var handler = HttpStack.CreateHandler(_stack, _baseUri, _traffic);
+        if (_decompress) handler.AutomaticDecompression = System.Net.DecompressionMethods.All;
+        return new(handler) { BaseAddress = _baseUri, Timeout = Timeout.InfiniteTimeSpan };
+    }
 
     private HttpClient For(int client) => _shared ?? _groups.GetOrAdd(client / _clientsPerConnection, _ => NewClient());
 

@@ -56,8 +56,14 @@ internal abstract class WebSocketClient(int index, RunContext context) : BenchCl
         if (Context.Spec.Headers == HeaderProfile.Chromium)
         {
             string origin = Context.BaseUri.GetLeftPart(UriPartial.Authority);
-            foreach (var (name, value) in ChromiumHeaders.WebSocketUpgrade) Socket.Options.SetRequestHeader(name, ChromiumHeaders.Expand(value, origin));
+            foreach (var (name, value) in ChromiumHeaders.WebSocketUpgrade)
+            {
+                // With --compression the framework makes the offer itself (it must know it offered to accept the answer).
+                if (Context.Settings.Compression && name == "Sec-WebSocket-Extensions") continue;
+                Socket.Options.SetRequestHeader(name, ChromiumHeaders.Expand(value, origin));
+            }
         }
+        if (Context.Settings.Compression) Socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions(); // 15/15 bits, context takeover
         var uri = new UriBuilder(new Uri(Context.BaseUri, PathAndQuery)) { Scheme = Context.BaseUri.Scheme == "https" ? "wss" : "ws" }.Uri;
         await Socket.ConnectAsync(uri, invoker, cancel);
     }

@@ -43,6 +43,7 @@ internal static class LubbersTable
     public static ReportTable Build(BenchSettings settings, List<RunResult> runs)
     {
         double perClient = 1000.0 / settings.IntervalMs;
+        string compression = settings.Compression ? "on" : "off";
         var rows = new List<IReadOnlyList<string>>();
         foreach (var r in runs.OrderBy(r => r.Clients).ThenBy(r => r.Transport).ThenBy(r => r.Protocol).ThenBy(r => r.Headers))
         {
@@ -51,7 +52,7 @@ internal static class LubbersTable
             rows.Add([Format.Int(r.Clients), r.Transport, r.Protocol, r.Headers, Format.Bytes(overhead), Format.Bytes(b2010),
                 overhead is { } o ? Format.Sig3(Mbps(o * r.MessagesPerSecond)) : "-", b2010 is { } b ? Format.Sig3(Mbps(r.Clients * perClient * b)) : "-",
                 Format.Int(r.BytesPerSecondUp + r.BytesPerSecondDown), Format.Sig3((r.BytesPerSecondUp + r.BytesPerSecondDown) * 8 / 1e6),
-                r.Ok ? "measured" : "measured, FAILED"]);
+                compression, r.Ok ? "measured" : "measured, FAILED"]);
         }
         foreach (var g in runs.Where(r => r.Ok).GroupBy(r => (r.Transport, r.Protocol, r.Headers)))
         {
@@ -61,14 +62,15 @@ internal static class LubbersTable
             double rate = ExtrapolatedClients * perClient;
             rows.Add([Format.Int(ExtrapolatedClients), g.Key.Transport, g.Key.Protocol, g.Key.Headers, Format.Bytes(overhead), Format.Bytes(b2010),
                 Format.Sig3(Mbps(overhead * rate)), b2010 is { } b ? Format.Sig3(Mbps(rate * b)) : "-", Format.Int((up + down) * rate), Format.Sig3((up + down) * rate * 8 / 1e6),
-                $"extrapolated from C={basis.Clients:N0}"]);
+                compression, $"extrapolated from C={basis.Clients:N0}"]);
         }
         return new ReportTable($"Lubbers & Greco (2010) beside measured bytes: each client receives one message per {settings.IntervalMs} ms",
-            ["clients", "transport", "protocol", "headers", "overhead B/msg", "2010 B/msg", "overhead Mbps (2^20)", "2010 Mbps (2^20)", "all bytes B/s", "all bytes Mbit/s (10^6)", "basis"],
+            ["clients", "transport", "protocol", "headers", "overhead B/msg", "2010 B/msg", "overhead Mbps (2^20)", "2010 Mbps (2^20)", "all bytes B/s", "all bytes Mbit/s (10^6)", "compression", "basis"],
             rows,
             [
                 "Overhead = bytes on the wire (both ways) minus the message text: HTTP request and response with JSON around the message for polling; frame headers (2 B down) plus any ping/pong for WebSocket; for SSE the event's fields around the data (\"data: \", \"id: N\", line ends), its chunk's size line and CRLF, and the share of the ack POST each client sends every 100 events. The 2010 figures count only headers too (871 B per poll, 2 B per frame); the paper had no SSE figure.",
                 "\"Mbps (2^20)\" is bits per second / 1,048,576, the paper's unit (871 B × 1,000 × 8 = 6.6). \"all bytes\" include the payload (tick text), in ordinary megabits (10^6).",
+                "compression on (--compression): WebSocket frames are permessage-deflate (the overhead is still the frame headers; the smaller payload shows in \"all bytes\"), poll answers Brotli/gzip (overhead = wire bytes minus the message text, so it can shrink or grow).",
                 "Short polling asks once per interval with wait=0; long polling holds each GET until a message comes. The 100,000 row multiplies the largest measured run's bytes per message; it was not run.",
             ]);
     }

@@ -179,6 +179,9 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
 
     internal const string UnlimitedConnects = "Security:ConnectBurst=1000000";
 
+    /// <summary>--compression: both of the app's compression settings (docs/protocol.md, "Compression").</summary>
+    private static readonly string[] CompressionOn = ["WebSockets:Compression:Enabled=true", "HttpCompression:Enabled=true"];
+
     /// <summary>The servers to measure; a variant's settings and environment come after the global ones, so they win.</summary>
     internal static List<Target> Targets(BenchSettings settings)
     {
@@ -186,7 +189,7 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
         string dll = settings.ServerDll ?? BuildInfo.WebDll;
         // Every bench client comes from one machine, i.e. one "client address" to the app's per-address connect
         // rate limit (Security:ConnectBurst, 120 by default): lift it first; --server-arg can still set it.
-        string[] appArgs = [UnlimitedConnects, .. settings.ServerArgs];
+        string[] appArgs = [UnlimitedConnects, .. (settings.Compression ? CompressionOn : []), .. settings.ServerArgs];
         bool tls = settings.Stacks.Any(s => s.Tls);
         if (settings.Url is { } url) targets.Add(new UrlTarget("url", url, settings.ServerPid));
         else if (settings.Variants.Count > 0)

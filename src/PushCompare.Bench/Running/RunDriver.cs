@@ -51,7 +51,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                 Transport.Sse => spec.Stack.IsHttp2,
                 _ => settings.PollClient != PollClientKind.Raw,
             };
-            using var http = needsHttp ? new PollHttp(baseUri, spec.Headers, context.Traffic, spec.Stack, settings.ClientsPerConnection) : null;
+            using var http = needsHttp ? new PollHttp(baseUri, spec.Headers, context.Traffic, spec.Stack, settings.ClientsPerConnection, settings.Compression) : null;
             context.Http = http;
             try
             {

@@ -125,10 +125,12 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
 
     public void AddFrames(in FrameCounts counts, bool inbound)
     {
-        if (counts.HeaderBytes == 0) return;
+        if (counts.HeaderBytes == 0 && counts.DataPayloadBytes == 0) return;
         Add(inbound ? Figure.FramesIn : Figure.FramesOut, counts.Frames);
         Add(inbound ? Figure.ControlFramesIn : Figure.ControlFramesOut, counts.ControlFrames);
         Add(inbound ? Figure.FrameHeaderBytesIn : Figure.FrameHeaderBytesOut, counts.HeaderBytes);
+        Add(inbound ? Figure.FramePayloadBytesIn : Figure.FramePayloadBytesOut, counts.DataPayloadBytes);
+        Add(inbound ? Figure.CompressedMessagesIn : Figure.CompressedMessagesOut, counts.CompressedMessages);
     }
 
     /// <summary>A message arrived from the client; returns the Stopwatch timestamp its reply is created at.</summary>

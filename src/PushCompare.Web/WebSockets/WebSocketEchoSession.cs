@@ -57,6 +57,10 @@ internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedCo
         {
             KeepAliveInterval = options.KeepAliveInterval,
             KeepAliveTimeout = options.KeepAliveTimeout,
+            // Negotiated only when the client offered permessage-deflate; otherwise the 101 carries no extension.
+            DangerousEnableCompression = options.Compression.Enabled,
+            ServerMaxWindowBits = options.Compression.ServerMaxWindowBits,
+            DisableServerContextTakeover = options.Compression.DisableServerContextTakeover,
         });
         this.socket = socket;
         using var counted = open.Enter();

@@ -16,6 +16,9 @@ public sealed class OptionsValidationTests
     [InlineData("Messaging:MaxMessageBytes", "0", "MessagingOptions", "MaxMessageBytes")]
     [InlineData("WebSockets:KeepAliveInterval", "00:00:00", "WebSocketEchoOptions", "KeepAliveInterval")]
     [InlineData("WebSockets:SendTimeout", "00:00:00", "WebSocketEchoOptions", "SendTimeout")]
+    [InlineData("WebSockets:Compression:ServerMaxWindowBits", "8", "WebSocketEchoOptions", "Compression.ServerMaxWindowBits")]
+    [InlineData("WebSockets:Compression:ServerMaxWindowBits", "16", "WebSocketEchoOptions", "Compression.ServerMaxWindowBits")]
+    [InlineData("HttpCompression:EnableForHttps", "true", "HttpCompressionOptions", "EnableForHttps")]
     public void Invalid_setting_fails_start_up_naming_the_field(string key, string value, string optionsType, string field)
     {
         using var app = new StartupFailureFactory((key, value));
