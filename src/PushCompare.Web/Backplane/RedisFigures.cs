@@ -26,14 +26,18 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
         await FlushAsync(key);
         var fields = await RedisSessionStore.Guard(store.Database.HashGetAllAsync(Key(key)));
         if (fields.Length == 0) return null;
-        var byName = fields.ToDictionary(f => (string)f.Name!, f => (long)f.Value, StringComparer.Ordinal);
+        var byName = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var field in fields)
+        {
+            if (field.Value.TryParse(out long n)) byName[field.Name!] = n; // every field but the transport id
+        }
         var figures = new long[WireCounters.Count];
         for (int i = 0; i < figures.Length; i++) figures[i] = byName.GetValueOrDefault(FieldNames[i]);
         long count = figures[(int)Figure.LatencyCount];
         var stats = new SessionStats
         {
             Key = key,
-            Transport = fields.First(f => f.Name == "tr").Value!,
+            Transport = (string?)fields.FirstOrDefault(f => f.Name == "tr").Value ?? "",
             Opened = DateTimeOffset.FromUnixTimeMilliseconds(byName.GetValueOrDefault("opened")),
             Open = byName.GetValueOrDefault("open") == 1,
             Latency = count == 0 ? LatencyStats.Empty : new LatencyStats(count,
