@@ -68,7 +68,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
         var ids = await ReadyAsync();
         string id = ids.NewId();
         string statsKey = ids.StatsKey(id);
-        var opened = new OpenedHere();
+        var opened = new OpenedHere(statsKey);
         _openedHere[id] = opened; // before the script: a close on another instance may notify this one at once
         var result = await EvalAsync(RedisScripts.Open, id, transport.Id, mode == EchoMode.Exact ? "exact" : "received",
             (long)defaultWait.TotalMilliseconds, statsKey, _options.MaxBacklogMessages, _options.MaxBacklogBytes, _options.MaxSessions, Instance);
@@ -257,7 +257,11 @@ internal sealed partial class RedisSessionStore : ISessionStore
     private async Task ForgetIfGoneAsync(IDatabase db, string id)
     {
         var fields = await Guard(db.HashGetAsync(Keys(id)[0], ["tr", "closed"]));
-        if (fields[0].IsNull || !fields[1].IsNull) ForgetOpened(id);
+        if (!fields[0].IsNull && fields[1].IsNull) return;
+        // Expired (a close already cleared it): the summed figures say the session is no longer open.
+        if (fields[0].IsNull && _openedHere.TryGetValue(id, out var opened))
+            await Guard(db.HashSetAsync(_prefix + "f:" + opened.StatsKey, "open", 0));
+        ForgetOpened(id);
     }
 
     private async Task CountAsync(IDatabase db, TransportDescriptor transport, long nowMs)
@@ -274,8 +278,10 @@ internal sealed partial class RedisSessionStore : ISessionStore
     internal ILogger Logger => _logger;
 
     /// <summary>What this instance holds for a session it opened: its push stream's stop, and its figures' lease.</summary>
-    private sealed class OpenedHere
+    private sealed class OpenedHere(string statsKey)
     {
+        public string StatsKey => statsKey;
+
         private readonly CancellationTokenSource _ended = new();
         private IDisposable? _figures;
 
