@@ -5,12 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests need: Chromium for the browser tests, Node.js and npm for the benchmark's Node `ws` peer.
+# Debian packages the tests need: Chromium for the browser tests, Node.js and npm for the benchmark's Node `ws` peer,
+# redis-server for the Redis session tests (they start their own on a free port, never the system's).
 missing=()
 browser="${PUSHCOMPARE_CHROMIUM:-/usr/bin/chromium}"
 [ -x "$browser" ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     echo "Installing Debian packages the tests need: ${missing[*]}..."

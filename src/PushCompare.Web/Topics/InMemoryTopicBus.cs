@@ -5,19 +5,19 @@ using PushCompare.Web.Sessions;
 namespace PushCompare.Web.Topics;
 
 /// <summary>
-/// The single-instance bus: subscribers in memory, session subscribers reached through the <see cref="SessionStore"/>
-/// by id. Locks, in the only order they are taken: a topic's publishing lock, then (inside the store) a session's;
+/// The single-instance bus: subscribers in memory, session subscribers reached through the <see cref="ISessionStore"/>
+/// by id. Locks, in the only order they are taken: a topic's publishing turn, then (inside the store) a session's;
 /// and a session's lock, then the bus's (a session that closes unsubscribes from inside its close). Publishing never
 /// holds the bus's lock, so the two orders never meet.
 /// </summary>
-internal sealed class InMemoryTopicBus(SessionStore sessions) : ITopicBus
+internal sealed class InMemoryTopicBus(ISessionStore sessions) : ITopicBus
 {
     private readonly Lock _gate = new(); // guards _topics and topic membership, so an empty topic is removed without a race
     private readonly Dictionary<string, Topic> _topics = new(StringComparer.Ordinal);
 
     private sealed class Topic
     {
-        public readonly Lock Publishing = new();
+        public readonly SemaphoreSlim Publishing = new(1, 1); // one publisher at a time; a session append may await its store
         // Enumerated by a publisher while subscribers come and go: ConcurrentDictionary's enumeration allows that.
         public readonly ConcurrentDictionary<Subscription, byte> Members = new();
     }
@@ -26,24 +26,29 @@ internal sealed class InMemoryTopicBus(SessionStore sessions) : ITopicBus
 
     public IDisposable SubscribeLive(string topic, ILiveSubscriber subscriber) => Add(topic, new Subscription(this, topic, null, subscriber));
 
-    public ValueTask<int> PublishAsync(string topic, string text, CancellationToken cancel)
+    public async ValueTask<int> PublishAsync(string topic, string text, CancellationToken cancel)
     {
         Topic? found;
         lock (_gate) _topics.TryGetValue(topic, out found);
-        if (found is null) return ValueTask.FromResult(0);
+        if (found is null) return 0;
         var message = new Broadcast(text, MessageMetering.Now());
         int taken = 0;
         // One publisher at a time per topic: every subscriber sees the topic's messages in the same order. Each delivery
         // is a queue append (a session's log, a socket's bounded queue), never a wait on a client.
-        lock (found.Publishing)
+        await found.Publishing.WaitAsync(cancel);
+        try
         {
             foreach (var subscription in found.Members.Keys)
             {
-                bool took = subscription.SessionId is { } id ? sessions.TryEnqueue(id, text) : subscription.Live!.Offer(message);
+                bool took = subscription.SessionId is { } id ? await sessions.AppendAsync(id, text) : subscription.Live!.Offer(message);
                 if (took) taken++;
             }
         }
-        return ValueTask.FromResult(taken);
+        finally
+        {
+            found.Publishing.Release();
+        }
+        return taken;
     }
 
     public int SubscriberCount(string topic)
