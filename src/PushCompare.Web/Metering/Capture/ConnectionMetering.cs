@@ -44,8 +44,8 @@ internal static class ConnectionMetering
         }
         finally
         {
+            records.Close(); // first: the connection gauge, which the HTTP layer's close lowers, then shows final figures
             decrypted.Close();
-            records.Close();
         }
     };
 

@@ -84,6 +84,7 @@ internal sealed partial class WireMeter
         foreach (var transport in _transports)
         {
             transport.Counters.Reset();
+            transport.Connection.Reset();
             transport.Latency?.Reset();
         }
         foreach (var (key, session) in _sessions)
