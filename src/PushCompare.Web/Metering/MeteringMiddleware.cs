@@ -60,7 +60,7 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
             var (c, r, id) = ((Http2ConnectionMeter, RequestMeter, int))state;
             c.End(id, r);
             return Task.CompletedTask;
-        }, (connection, request, streamId));
+        }, (connection, (RequestMeter)request, streamId));
         return request;
     }
 }
