@@ -229,6 +229,36 @@ public sealed class TlsMeteringTests(TlsMeteredApp app) : IClassFixture<TlsMeter
         });
     }
 
+    [Fact]
+    public async Task A_WebSocket_over_HTTP1_and_TLS_is_one_session_at_both_layers()
+    {
+        await app.ResetAsync();
+        var recorder = new TlsClientRecorder();
+        string token = Guid.NewGuid().ToString("N");
+        using var invoker = new HttpMessageInvoker(recorder.CreateHandler());
+        using (var socket = new ClientWebSocket())
+        {
+            socket.Options.KeepAliveInterval = TimeSpan.Zero;
+            await socket.ConnectAsync(new UriBuilder(app.HttpsAddresses[1]) { Scheme = "wss", Path = "/ws", Query = "client=" + token }.Uri, invoker, CancellationToken.None);
+            Assert.Equal("Received: sealed", await socket.EchoTextAsync("sealed"));
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        }
+        // The upgraded connection is the session's from its handshake to its close: every decrypted byte is its.
+        await AgreeAsync(async () =>
+        {
+            var ws = (await app.StatsAsync())["transports"]!["websocket"]!;
+            var own = await SessionAsync(token);
+            long[] client = [recorder.PlainWritten.Length, recorder.PlainRead.Length, 2, 2, 2 * 6, 2 * 2, recorder.HandshakeWritten, recorder.TcpWritten, recorder.TcpRead];
+            long[] server =
+            [
+                Long(own, "bytesIn"), Long(own, "bytesOut"), Long(own, "framesIn"), Long(own, "framesOut"), Long(own, "frameHeaderBytesIn"),
+                Long(own, "frameHeaderBytesOut"), Long(ws, "tlsHandshakeBytesIn"), Long(own, "wireBytesIn") + Long(ws, "tlsHandshakeBytesIn"),
+                Long(own, "wireBytesOut") + Long(ws, "tlsHandshakeBytesOut"),
+            ];
+            return (client, server);
+        });
+    }
+
     // Compares figures until they agree (bytes in flight land), reporting both sides if they never do.
     private static async Task AgreeAsync(Func<Task<(long[] Client, long[] Server)>> read)
     {
