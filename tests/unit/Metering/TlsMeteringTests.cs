@@ -162,13 +162,18 @@ public sealed class TlsMeteringTests(TlsMeteredApp app) : IClassFixture<TlsMeter
             {
                 var up = Http2Split.ByStream(recorder.PlainWritten, clientPreface: true);
                 var down = Http2Split.ByStream(recorder.PlainRead, clientPreface: false);
-                var transports = (await app.StatsAsync())["transports"]!;
-                var (longPoll, events) = (transports["longpoll"]!, transports["sse"]!);
+                var stats = await app.StatsAsync();
+                var (longPoll, events) = (stats["transports"]!["longpoll"]!, stats["transports"]!["sse"]!);
                 var (ownPoll, ownSse) = (await SessionAsync(pollKey), await SessionAsync(sseKey));
+                // The connection itself, listed while open with its own figures.
+                var connection = stats["tlsConnections"]!.AsArray().Single(c => c!["protocol"]!.GetValue<string>() == "h2+tls")!;
+                Assert.Equal("longpoll", connection["transport"]!.GetValue<string>());
                 long[] client =
                 [
                     Of(up, pollKey), Of(down, pollKey), Of(up, sseKey), Of(down, sseKey), Connection(up), Connection(down), 0,
                     recorder.HandshakeWritten, recorder.TcpWritten, recorder.TcpRead, 6, 4, 6,
+                    recorder.TcpWritten, recorder.TcpRead, recorder.PlainWritten.Length - Connection(up), Connection(up), recorder.HandshakeWritten,
+                    recorder.TcpWritten,
                 ];
                 long[] server =
                 [
@@ -179,6 +184,9 @@ public sealed class TlsMeteringTests(TlsMeteredApp app) : IClassFixture<TlsMeter
                     // Wire layer: the two transports' figures are the connection's TCP bytes, to the byte.
                     Long(longPoll, "wireBytesIn") + Long(events, "wireBytesIn"), Long(longPoll, "wireBytesOut") + Long(events, "wireBytesOut"),
                     Long(ownPoll, "requests"), events["protocols"]!["h2+tls"]!.GetValue<long>(), longPoll["protocols"]!["h2+tls"]!.GetValue<long>(),
+                    Long(connection, "wireBytesIn"), Long(connection, "wireBytesOut"), Long(connection, "bytesIn"), Long(connection, "http2ConnectionBytesIn"),
+                    Long(connection, "tlsHandshakeBytesIn"),
+                    Long(connection, "bytesIn") + Long(connection, "http2ConnectionBytesIn") + Long(connection, "tlsRecordBytesIn") + Long(connection, "tlsHandshakeBytesIn"),
                 ];
                 return (client, server);
             });

@@ -35,15 +35,17 @@ internal static class ConnectionMetering
 
     public static ConnectionDelegate WrapTls(ConnectionDelegate next, WireMeter meter) => async connection =>
     {
-        var records = new TlsRecordMeter(meter);
+        var records = new TlsRecordMeter(meter, connection.ConnectionId);
         connection.Transport = Metered(connection.Transport, records);
         var decrypted = new DecryptedLayerContext(connection, records, meter);
+        meter.TlsConnectionOpened(records);
         try
         {
             await next(decrypted);
         }
         finally
         {
+            meter.TlsConnectionClosed(records);
             records.Close(); // first: the connection gauge, which the HTTP layer's close lowers, then shows final figures
             decrypted.Close();
         }
@@ -81,6 +83,7 @@ internal static class ConnectionMetering
             bool h2 = inner.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>()?.ApplicationProtocol.Span
                 .SequenceEqual(SslApplicationProtocol.Http2.Protocol.Span) == true;
             IByteTap tap;
+            records.Protocol = h2 ? WireMeter.Protocol.Http2Tls : WireMeter.Protocol.Http11Tls;
             if (h2)
             {
                 var http2 = new Http2ConnectionMeter(meter, records);

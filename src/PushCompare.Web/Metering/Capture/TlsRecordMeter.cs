@@ -35,10 +35,48 @@ internal sealed class TlsRecordMeter : IByteTap
     private Ring<OutPiece> _out;   // plaintext written above, by owner, not yet matched with its record
     private long _outQueued;
     private long _seenIn, _seenOut, _countedIn, _countedOut;
+    private long _plainIn, _plainOut, _recordIn, _recordOut, _handshakeIn, _handshakeOut; // this connection's own figures
 
-    public TlsRecordMeter(WireMeter meter)
+    public TlsRecordMeter(WireMeter meter, string connectionId)
     {
         Overhead = new ConnectionOverhead(meter);
+        ConnectionId = connectionId;
+        Opened = meter.Now;
+    }
+
+    public string ConnectionId { get; }
+    public DateTimeOffset Opened { get; }
+
+    /// <summary>The HTTP protocol ALPN chose, once the handshake completed.</summary>
+    public string? Protocol { get; set; }
+
+    /// <summary>
+    /// This connection's figures so far, as its transports got them (<see cref="TlsConnectionStats"/>): the record
+    /// layer's own counts, and the HTTP layer's bytes less the HTTP/2 connection frames (which are their own figure).
+    /// </summary>
+    public TlsConnectionStats Stats()
+    {
+        lock (_lock)
+        {
+            var (h2In, h2Out) = Overhead.Http2Bytes;
+            return new TlsConnectionStats
+            {
+                Id = ConnectionId,
+                Opened = Opened,
+                Protocol = Protocol,
+                Transport = Overhead.Owner?.Descriptor.Id,
+                BytesIn = _plainIn - h2In,
+                BytesOut = _plainOut - h2Out,
+                Http2ConnectionBytesIn = h2In,
+                Http2ConnectionBytesOut = h2Out,
+                TlsRecordBytesIn = _recordIn,
+                TlsRecordBytesOut = _recordOut,
+                TlsHandshakeBytesIn = _handshakeIn,
+                TlsHandshakeBytesOut = _handshakeOut,
+                WireBytesIn = _seenIn,
+                WireBytesOut = _seenOut,
+            };
+        }
     }
 
     /// <summary>The connection's own figures (handshake, HTTP/2 connection frames), owned by its first request's transport.</summary>
@@ -112,6 +150,7 @@ internal sealed class TlsRecordMeter : IByteTap
         lock (_lock)
         {
             _countedIn += plaintext;
+            _plainIn += plaintext;
             long overhead = 0;
             while (plaintext > 0 && _in.Count > 0)
             {
@@ -129,6 +168,7 @@ internal sealed class TlsRecordMeter : IByteTap
                 if (record.Taken == record.Plain) _in.Dequeue();
             }
             _countedIn += overhead;
+            _recordIn += overhead;
             return overhead;
         }
     }
@@ -140,6 +180,7 @@ internal sealed class TlsRecordMeter : IByteTap
         lock (_lock)
         {
             _countedOut += plaintext;
+            _plainOut += plaintext;
             _outQueued += plaintext;
             if (_out.Count > 0 && ReferenceEquals(_out.Tail.Owner, owner)) _out.Tail.Left += plaintext;
             else _out.Enqueue(new OutPiece { Owner = owner, Left = plaintext });
@@ -199,6 +240,7 @@ internal sealed class TlsRecordMeter : IByteTap
         }
         _outQueued -= plain;
         _countedOut += overhead;
+        _recordOut += overhead;
         long at = 0;
         while (at < plain)
         {
@@ -215,8 +257,8 @@ internal sealed class TlsRecordMeter : IByteTap
     private void Control(bool inbound, long bytes)
     {
         if (bytes == 0) return;
-        if (inbound) _countedIn += bytes;
-        else _countedOut += bytes;
+        if (inbound) (_countedIn, _handshakeIn) = (_countedIn + bytes, _handshakeIn + bytes);
+        else (_countedOut, _handshakeOut) = (_countedOut + bytes, _handshakeOut + bytes);
         Overhead.Add(inbound ? ConnectionFigure.TlsHandshakeBytesIn : ConnectionFigure.TlsHandshakeBytesOut, bytes);
     }
 
@@ -286,8 +328,19 @@ internal sealed class ConnectionOverhead(WireMeter meter) : IRecordOwner
     private readonly Lock _lock = new();
     private readonly long[] _held = new long[ConnectionCounters.Count + 2]; // + record bytes in/out
     private TransportMeter? _owner;
+    private long _http2In, _http2Out;
 
-    public void Add(ConnectionFigure figure, long bytes) => Add((int)figure, bytes);
+    public TransportMeter? Owner => Volatile.Read(ref _owner);
+
+    /// <summary>The connection's HTTP/2 stream-0 bytes so far, each way.</summary>
+    public (long In, long Out) Http2Bytes => (Interlocked.Read(ref _http2In), Interlocked.Read(ref _http2Out));
+
+    public void Add(ConnectionFigure figure, long bytes)
+    {
+        if (figure == ConnectionFigure.Http2ConnectionBytesIn) Interlocked.Add(ref _http2In, bytes);
+        else if (figure == ConnectionFigure.Http2ConnectionBytesOut) Interlocked.Add(ref _http2Out, bytes);
+        Add((int)figure, bytes);
+    }
 
     public void AddRecordBytes(long bytes, bool inbound) => Add(ConnectionCounters.Count + (inbound ? 0 : 1), bytes);
 

@@ -24,6 +24,34 @@ public sealed record StatsSnapshot(
     /// protocol. 2: transports keyed by the registry's ids; server-issued session keys are stats keys, never credentials.
     /// </summary>
     public const int CurrentVersion = 3;
+
+    /// <summary>Open TLS connections (the 100 most recent; none when one session is asked for), each with its own figures since it opened.</summary>
+    public TlsConnectionStats[] TlsConnections { get; init; } = [];
+}
+
+/// <summary>
+/// One open TLS connection's figures since it opened (never reset): its wire bytes (TCP payload) and what they were —
+/// its requests' HTTP bytes, HTTP/2 connection frames, record overhead and handshake. Once the connection is quiet,
+/// <c>wireBytes</c> = <c>bytes</c> + <c>http2ConnectionBytes</c> + <c>tlsRecordBytes</c> + <c>tlsHandshakeBytes</c>.
+/// </summary>
+public sealed class TlsConnectionStats
+{
+    public required string Id { get; init; }
+    public DateTimeOffset Opened { get; init; }
+    /// <summary><c>http/1.1+tls</c> or <c>h2+tls</c>; null while the handshake is under way.</summary>
+    public string? Protocol { get; init; }
+    /// <summary>The transport that owns the connection's own figures (its first claimed request's); null until then.</summary>
+    public string? Transport { get; init; }
+    public long BytesIn { get; init; }
+    public long BytesOut { get; init; }
+    public long Http2ConnectionBytesIn { get; init; }
+    public long Http2ConnectionBytesOut { get; init; }
+    public long TlsRecordBytesIn { get; init; }
+    public long TlsRecordBytesOut { get; init; }
+    public long TlsHandshakeBytesIn { get; init; }
+    public long TlsHandshakeBytesOut { get; init; }
+    public long WireBytesIn { get; init; }
+    public long WireBytesOut { get; init; }
 }
 
 /// <summary>Delivery latency of messages in milliseconds (null when nothing was delivered; percentiles only per transport).</summary>

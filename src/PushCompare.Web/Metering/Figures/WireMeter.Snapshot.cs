@@ -21,8 +21,15 @@ internal sealed partial class WireMeter
             ? _sessions.TryGetValue(sessionKey, out var one) ? [one] : []
             : _sessions.Values.OrderByDescending(s => s.Opened).Take(ListedSessions);
 
+        // Open TLS connections, the most recent first, only when no single session is asked for (the page's reads stay small).
+        TlsConnectionStats[] connections = sessionKey is not null ? []
+            : [.. _tlsConnections.Keys.OrderByDescending(c => c.Opened).Take(ListedSessions).Select(c => c.Stats())];
+
         return new StatsSnapshot(StatsSnapshot.CurrentVersion, Enabled, _since, _time.GetUtcNow(), transports,
-            [.. listed.Select(Stats)], Volatile.Read(ref _tracked), Interlocked.Read(ref _untracked));
+            [.. listed.Select(Stats)], Volatile.Read(ref _tracked), Interlocked.Read(ref _untracked))
+        {
+            TlsConnections = connections,
+        };
     }
 
     private TransportStats Stats(TransportMeter meter)

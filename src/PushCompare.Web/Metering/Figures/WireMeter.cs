@@ -11,6 +11,7 @@ internal sealed partial class WireMeter
 
     private readonly TransportMeter[] _transports;
     private readonly ConcurrentDictionary<string, SessionMeter> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TlsRecordMeter, byte> _tlsConnections = new(ReferenceEqualityComparer.Instance);
     private readonly MeteringOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<WireMeter> _logger;
@@ -44,6 +45,13 @@ internal sealed partial class WireMeter
     public TransportMeter Transport(TransportDescriptor transport) => _transports[Registry.IndexOf(transport)];
 
     public SessionMeter? FindSession(string key) => _sessions.GetValueOrDefault(key);
+
+    public DateTimeOffset Now => _time.GetUtcNow();
+
+    /// <summary>Open TLS connections are listed one by one with their own figures (plain ones are their requests' alone).</summary>
+    public void TlsConnectionOpened(TlsRecordMeter connection) => _tlsConnections.TryAdd(connection, 0);
+
+    public void TlsConnectionClosed(TlsRecordMeter connection) => _tlsConnections.TryRemove(connection, out _);
 
     /// <summary>
     /// Starts tracking a session under <paramref name="key"/>. False when the key already names a session (of any
