@@ -24,9 +24,8 @@ builder.AddWireMetering();
 var app = builder.Build();
 
 app.UseWireMetering(); // first, so every request's bytes are bound to it
-app.UseExceptionHandler();
-app.UseStatusCodePages(); // empty 404/405 answers from routing become ProblemDetails too
-app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path);
+app.UseProblemResponses(); // exceptions and empty 404/405 answers become ProblemDetails (not for upgrades: see there)
+app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path, SecurityExtensions.OriginsPath);
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseConnectionGuards();
@@ -37,6 +36,7 @@ app.MapLongPolling();
 app.MapServerSentEvents();
 app.DrainSessionsOnShutdown();
 app.MapStats();
+app.MapOrigins();
 
 app.Run();
 

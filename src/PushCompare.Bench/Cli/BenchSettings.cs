@@ -78,6 +78,15 @@ public sealed record BenchSettings
     public int ConnectConcurrency { get; init; } = 64;
     public PollClientKind PollClient { get; init; } = PollClientKind.HttpClient;
 
+    /// <summary>The protocol stacks to run (<c>--protocol</c>, <c>--tls</c>), one run each, in this order.</summary>
+    public IReadOnlyList<WireStack> Stacks { get; init; } = [WireStack.Http11];
+
+    /// <summary>
+    /// HTTP/2: how many clients share one connection (their streams multiplexed on it). 1, the default, gives each
+    /// simulated user its own connection, as each browser has its own; HTTP/1.1 ignores it.
+    /// </summary>
+    public int ClientsPerConnection { get; init; } = 1;
+
     /// <summary>The header profiles to run: always the .NET client, plus Chromium's when asked.</summary>
     public IReadOnlyList<HeaderProfile> HeaderProfiles => ChromiumHeaders ? [HeaderProfile.DotNet, HeaderProfile.Chromium] : [HeaderProfile.DotNet];
 }

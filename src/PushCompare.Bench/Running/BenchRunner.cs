@@ -66,6 +66,7 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
             var order = round % 2 == 1 ? targets : [.. Enumerable.Reverse(targets)];
             foreach (int clients in settings.Clients)
             foreach (var transport in settings.Transports)
+            foreach (var stack in round % 2 == 1 ? settings.Stacks : [.. Enumerable.Reverse(settings.Stacks)])
             foreach (var headers in settings.HeaderProfiles)
             {
                 var notHeld = new HashSet<string>();
@@ -73,7 +74,7 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
                 foreach (var target in order)
                 {
                     if (cancel.IsCancellationRequested) break;
-                    var spec = new RunSpec(settings.Scenario, mode, transport, headers, clients, rate, round);
+                    var spec = new RunSpec(settings.Scenario, mode, transport, headers, clients, rate, round) { Stack = stack };
                     RunResult result;
                     if (notHeld.Contains(target.Name))
                     {
@@ -185,13 +186,14 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
         // Every bench client comes from one machine, i.e. one "client address" to the app's per-address connect
         // rate limit (Security:ConnectBurst, 120 by default): lift it first; --server-arg can still set it.
         string[] appArgs = [UnlimitedConnects, .. settings.ServerArgs];
+        bool tls = settings.Stacks.Any(s => s.Tls);
         if (settings.Url is { } url) targets.Add(new UrlTarget("url", url, settings.ServerPid));
         else if (settings.Variants.Count > 0)
         {
             targets.AddRange(settings.Variants.Select(v =>
-                new AppTarget(v.Name, dll, [.. appArgs, .. v.ServerArgs], [.. settings.ServerEnv, .. v.ServerEnv])));
+                new AppTarget(v.Name, dll, [.. appArgs, .. v.ServerArgs], [.. settings.ServerEnv, .. v.ServerEnv], tls)));
         }
-        else targets.Add(new AppTarget("pushcompare", dll, appArgs, settings.ServerEnv));
+        else targets.Add(new AppTarget("pushcompare", dll, appArgs, settings.ServerEnv, tls));
         if (settings.NodePeer) targets.Add(new NodePeerTarget(BuildInfo.NodePeerDirectory));
         return targets;
     }

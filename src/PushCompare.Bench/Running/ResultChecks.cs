@@ -24,12 +24,17 @@ internal static class ResultChecks
         {
             result.BytesPerMessageUp = (double)result.WindowTraffic.Up / window.Received;
             result.BytesPerMessageDown = (double)result.WindowTraffic.Down / window.Received;
+            result.WireBytesPerMessageUp = (double)result.WindowTraffic.WireUp / window.Received;
+            result.WireBytesPerMessageDown = (double)result.WindowTraffic.WireDown / window.Received;
             if (spec.Transport != Transport.WebSocket)
             {
                 result.RequestsPerMessage = (double)window.Requests / window.Received;
                 result.HttpOverheadPerMessage = (double)(result.WindowTraffic.Up + result.WindowTraffic.Down - window.PayloadUp - window.PayloadDown) / window.Received;
             }
         }
+
+        var t = result.WindowTraffic;
+        result.Layers.Add(new LayerBytes("client", t.Up, t.Down, t.WireUp, t.WireDown, window.PayloadUp + window.PayloadDown, window.Received));
 
         var p = result.Problems;
         if (result.ClientsConnected < spec.Clients) p.Add($"{spec.Clients - result.ClientsConnected} of {spec.Clients} clients could not connect");
@@ -57,7 +62,8 @@ internal static class ResultChecks
             }
         }
 
-        if (spec.Transport == Transport.WebSocket) result.WebSocket = AccountWebSocket(result, clients);
+        // Over HTTP/2 a WebSocket's frames are inside DATA frames of a shared connection: no per-connection RFC 6455 split.
+        if (spec.Transport == Transport.WebSocket && !spec.Stack.IsHttp2) result.WebSocket = AccountWebSocket(result, clients);
         if (spec.Transport == Transport.Sse) result.Sse = AccountSse(result, clients);
         if (spec.Mode == RunMode.OpenLoopEcho && spec.Rate is { } rate)
         {

@@ -30,7 +30,7 @@ public static class LongPollingEndpoints
     public static RouteGroupBuilder MapLongPolling(this WebApplication app)
     {
         var group = app.MapGroup(Path).RequireOrigin();
-        group.MapPost("", Open).WithName("OpenPollSession").RequireRateLimiting(SecurityExtensions.ConnectPolicy);
+        group.MapPost("", Open).WithName("OpenPollSession").LimitConnects();
         group.MapPost("/{id}", (string id, string? seq, HttpContext context) => SessionEndpoints.SendAsync(Routes, id, seq, null, context))
             .WithName("SendPollMessage");
         group.MapGet("/{id}", Poll).WithName("Poll");
@@ -72,7 +72,7 @@ public static class LongPollingEndpoints
         if (!HoldTime.TryParse(wait, session.DefaultWait, options.Value.PollTimeout, out var hold, out var badWait)) return badWait;
 
         var result = await session.PollAsync(after, hold, context.RequestAborted);
-        if (result.Status == ReadStatus.Messages) MessageMetering.Delivering(result.Messages!, result.FirstQueuedAt!);
+        if (result.Status == ReadStatus.Messages) RequestMetering.Of(context).Delivering(result.Messages!, result.FirstQueuedAt!);
         return result.Status switch
         {
             ReadStatus.Messages => TypedResults.Ok(new PollBatch(result.Cursor, result.Messages!)),

@@ -11,8 +11,9 @@ namespace PushCompare.Web.Metering;
 /// </summary>
 internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
 {
-    // Async, so the AsyncLocal set below is undone when the request ends (not left on Kestrel's connection loop).
-    public async Task InvokeAsync(HttpContext context)
+    // Not async: a WebSocket request never returns while its socket is open, and an awaiting frame here would stay alive
+    // for every idle connection. The transports reach the request's meter through the IRequestMetering feature.
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.Features.Get<HttpLayerMeter>() switch
         {
@@ -21,14 +22,8 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
             Http2ConnectionMeter http2 when context.Features.Get<IHttp2StreamIdFeature>() is { } stream => Http2(context, http2, stream.StreamId),
             _ => null, // not on a metered Kestrel connection (TestServer), or an HTTP/2 request on a plaintext connection
         };
-        if (request is null)
-        {
-            await next(context);
-            return;
-        }
-        context.Features.Set<IRequestMetering>(request);
-        MessageMetering.Current = request;
-        await next(context);
+        if (request is not null) context.Features.Set<IRequestMetering>(request);
+        return next(context);
     }
 
     private static bool IsHttp1(string protocol) => HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol);
@@ -39,12 +34,13 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
             ? new TlsRequestMeter(meter, connection, context.Connection.Id, ConnectionFigure.Http11TlsRequests)
             : new RequestMeter(meter, connection, context.Connection.Id);
         connection.Begin(request);
+        // The context is the state (no tuple to allocate per request): the connection and request are its features.
         context.Response.OnCompleted(static state =>
         {
-            var (c, r, ctx) = ((ConnectionMeter, RequestMeter, HttpContext))state;
-            c.End(r, ctx.Request.ContentLength);
+            var ctx = (HttpContext)state;
+            ((ConnectionMeter)ctx.Features.Get<HttpLayerMeter>()!).End((RequestMeter)ctx.Features.Get<IRequestMetering>()!, ctx.Request.ContentLength);
             return Task.CompletedTask;
-        }, (connection, request, context));
+        }, context);
         if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
             context.Features.Set<IHttpUpgradeFeature>(new MeteredUpgradeFeature(upgrade, connection, request));
         return request;
@@ -57,10 +53,11 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
         connection.Begin(streamId, request, context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true);
         context.Response.OnCompleted(static state =>
         {
-            var (c, r, id) = ((Http2ConnectionMeter, RequestMeter, int))state;
-            c.End(id, r);
+            var ctx = (HttpContext)state;
+            ((Http2ConnectionMeter)ctx.Features.Get<HttpLayerMeter>()!).End(ctx.Features.Get<IHttp2StreamIdFeature>()!.StreamId,
+                (RequestMeter)ctx.Features.Get<IRequestMetering>()!);
             return Task.CompletedTask;
-        }, (connection, (RequestMeter)request, streamId));
+        }, context);
         return request;
     }
 }

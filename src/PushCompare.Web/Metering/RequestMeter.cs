@@ -152,7 +152,7 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
     }
 
     /// <summary>A message arrived from the client; returns the Stopwatch timestamp its reply is created at.</summary>
-    public long MessageIn(long payloadBytes)
+    public long MessageReceived(long payloadBytes)
     {
         long now = Stopwatch.GetTimestamp();
         Add(Figure.MessagesIn, 1);
@@ -161,7 +161,7 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
     }
 
     /// <summary>A message was handed to the transport; <paramref name="createdAt"/> 0 means its creation time is unknown.</summary>
-    public void MessageOut(long payloadBytes, long createdAt)
+    public void MessageDelivered(long payloadBytes, long createdAt)
     {
         Add(Figure.MessagesOut, 1);
         Add(Figure.PayloadBytesOut, payloadBytes);
@@ -186,7 +186,7 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
         for (int i = 0; i < messages.Length; i++)
         {
             if (queuedAt[i] == 0) Add(Figure.MessagesResent, 1);
-            else MessageOut(Encoding.UTF8.GetByteCount(messages[i]), queuedAt[i]);
+            else MessageDelivered(Encoding.UTF8.GetByteCount(messages[i]), queuedAt[i]);
         }
     }
 

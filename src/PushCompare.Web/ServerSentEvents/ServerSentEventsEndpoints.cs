@@ -39,7 +39,7 @@ public static class ServerSentEventsEndpoints
     public static RouteGroupBuilder MapServerSentEvents(this WebApplication app)
     {
         var group = app.MapGroup(Path).RequireOrigin();
-        group.MapPost("", Open).WithName("OpenStreamSession").RequireRateLimiting(SecurityExtensions.ConnectPolicy);
+        group.MapPost("", Open).WithName("OpenStreamSession").LimitConnects();
         group.MapGet("/{id}", Stream).WithName("EventStream");
         group.MapPost("/{id}", (string id, string? seq, string? ack, HttpContext context) => SessionEndpoints.SendAsync(Routes, id, seq, ack, context))
             .WithName("SendStreamMessage");
@@ -96,14 +96,14 @@ public static class ServerSentEventsEndpoints
                 _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID", $"Last-Event-ID {attached.Detail}"),
             };
         }
-        return TypedResults.ServerSentEvents(Events(session, reader, cursor, options.Value, context.RequestAborted));
+        return TypedResults.ServerSentEvents(Events(session, reader, cursor, options.Value, RequestMetering.Of(context), context.RequestAborted));
     }
 
     // The stream's items: a heartbeat that opens it (the headers go out at once, with the reconnection delay), then every
     // message after `after` as it arrives, a heartbeat whenever it has been quiet for the interval; it ends when a newer
     // stream takes over, the session closes, or the server drains and the stream has written everything.
     private static async IAsyncEnumerable<SseItem<string>> Events(MessageSession session, long reader, long after, ServerSentEventsOptions options,
-        [EnumeratorCancellation] CancellationToken aborted)
+        IRequestMetering metering, [EnumeratorCancellation] CancellationToken aborted)
     {
         var heartbeat = new SseItem<string>("", HeartbeatEvent);
         var delivering = (Messages: new string[1], QueuedAt: new long[1]); // reused: the metering records each before the next
@@ -122,7 +122,7 @@ public static class ServerSentEventsEndpoints
                             delivering.Messages[0] = read.Messages[i];
                             delivering.QueuedAt[0] = read.FirstQueuedAt![i];
                             // Counted as delivered (or resent) when its first byte is written: latency ends there.
-                            MessageMetering.Delivering(delivering.Messages, delivering.QueuedAt);
+                            metering.Delivering(delivering.Messages, delivering.QueuedAt);
                             yield return new SseItem<string>(read.Messages[i]) { EventId = seq.ToString(System.Globalization.CultureInfo.InvariantCulture) };
                             after = seq;
                         }

@@ -107,7 +107,7 @@ internal static class SessionEndpoints
 
         return session.Accept(clientSeq, () => Echo.Reply(text!, session.Mode)) switch
         {
-            SendStatus.Accepted => Accepted(text!),
+            SendStatus.Accepted => Accepted(text!, context),
             SendStatus.Duplicate => TypedResults.Accepted((string?)null),
             SendStatus.ShuttingDown => Problems.ShuttingDown(),
             SendStatus.Gap => Problems.Create(StatusCodes.Status409Conflict, "Sequence gap",
@@ -116,9 +116,9 @@ internal static class SessionEndpoints
         };
     }
 
-    private static IResult Accepted(string text)
+    private static IResult Accepted(string text, HttpContext context)
     {
-        MessageMetering.Received(text); // counted once: a retried seq is not a new message
+        RequestMetering.Of(context).Received(text); // counted once: a retried seq is not a new message
         return TypedResults.Accepted((string?)null);
     }
 

@@ -3,7 +3,7 @@
 import { transports, createSocket, CONNECTING, OPEN, CLOSING, CLOSED, DEFAULT_INTERVAL_MS } from './transports/index.js';
 import { createLog } from './log.js';
 import { createLivePanel } from './live-panel.js';
-import { runComparison } from './compare.js';
+import { runProtocols } from './compare.js';
 import { showComparison } from './compare-view.js';
 import { pageProtocol } from './protocol.js';
 
@@ -145,8 +145,10 @@ async function compare() {
   const started = performance.now();
   const workload = `${ui.echoes.valueAsNumber} echoes, then ${ui.pushSeconds.valueAsNumber} s of push every ${ui.pushInterval.valueAsNumber} ms`;
   log.event(`comparison run started: ${workload}`, 'Comparison');
+  let leg = null;
   try {
-    const results = await runComparison({
+    const sets = await runProtocols({
+      onLeg: (next) => { leg = next; },
       transports,
       createSocket,
       echoes: ui.echoes.valueAsNumber,
@@ -154,13 +156,14 @@ async function compare() {
       pushIntervalMs: ui.pushInterval.valueAsNumber,
       connect: connectOptions(),
       onProgress: ({ transport: t, phase, done, total }) => {
-        ui.runStatus.textContent = phase === 'done' ? `${t.label}: done`
-          : `${t.label}: ${phase === 'echo' ? `echo ${done + 1} of ${total}` : `push tick ${done + 1} of ${total}`}`;
+        const step = phase === 'done' ? 'done' : phase === 'echo' ? `echo ${done + 1} of ${total}` : `push tick ${done + 1} of ${total}`;
+        ui.runStatus.textContent = `${leg.protocol.text} · ${t.label}: ${step}`;
       },
     });
-    showComparison(ui.compared, results);
+    showComparison(ui.compared, sets);
     const seconds = Math.round((performance.now() - started) / 1000);
-    ui.runStatus.textContent = `Done in ${seconds} s: ${workload}, over ${transports.map((t) => t.label).join(', ')}.`;
+    const over = sets.filter((s) => s.results).map((s) => s.protocol.text).join(' and ');
+    ui.runStatus.textContent = `Done in ${seconds} s: ${workload}, over ${transports.map((t) => t.label).join(', ')}, on ${over}.`;
     ui.runStatus.dataset.state = 'done';
     log.event(`comparison run finished in ${seconds} s`, 'Comparison');
   } catch (err) {
