@@ -89,7 +89,7 @@ internal sealed class EagerPushServer : IAsyncDisposable
         }
     }
 
-    private static readonly byte[] StatsResponse = ResponseWithJson("""{"version":2,"transports":{"websocket":{"label":"WebSocket"},"other":{"label":"Other"}}}""");
+    private static readonly byte[] StatsResponse = ResponseWithJson("""{"version":3,"transports":{"websocket":{"label":"WebSocket"},"other":{"label":"Other"}}}""");
 
     private static byte[] ResponseWithJson(string json) => Encoding.ASCII.GetBytes(
         $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {json.Length}\r\nConnection: close\r\n\r\n{json}");

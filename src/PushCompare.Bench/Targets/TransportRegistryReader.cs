@@ -9,7 +9,8 @@ public sealed record OfferedTransport(string Id, string Label);
 /// <summary>
 /// Reads the transports a server offers from its registry as <c>GET /api/stats</c> publishes it:
 /// <c>{"transports": {"websocket": {"label": "WebSocket", …}, …, "other": {…}}}</c>, in the server's order. "other" is
-/// the metering's bucket for bytes no transport claimed, not a transport.
+/// the metering's bucket for bytes no transport claimed, not a transport. Versions 2 and 3 share this part (3 adds the
+/// wire layer beside each transport's figures; docs/measuring.md).
 /// </summary>
 internal static class TransportRegistryReader
 {

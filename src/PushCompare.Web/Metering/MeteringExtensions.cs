@@ -19,14 +19,21 @@ public static class MeteringExtensions
         services.TryAddSingleton(sp => new TransportRegistry(sp.GetServices<TransportRegistration.Entry>(), sp));
         services.AddSingleton<WireMeter>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, MeteringJson.Default));
-        // Endpoint defaults apply to every endpoint Kestrel creates; note a later ConfigureEndpointDefaults call replaces this one.
+        // Endpoint defaults apply to every endpoint Kestrel creates, before UseHttps; note a later ConfigureEndpointDefaults
+        // call replaces this one. The factory runs when Kestrel builds the endpoint's pipeline, after UseHttps was applied,
+        // so the endpoint's display name ("https://…", public ListenOptions.ToString) says whether TLS follows: a
+        // plaintext endpoint gets exactly the plaintext meter, nothing more.
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(listen => listen.Use(next =>
         {
             var meter = listen.ApplicationServices.GetRequiredService<WireMeter>();
-            return meter.Enabled ? ConnectionMetering.Wrap(next, meter) : next;
+            if (!meter.Enabled) return next;
+            return IsTls(listen) ? ConnectionMetering.WrapTls(next, meter) : ConnectionMetering.Wrap(next, meter);
         })));
         return builder;
     }
+
+    private static bool IsTls(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen) =>
+        listen.ToString()?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true;
 
     /// <summary>
     /// Binds every request to its connection's meter and offers <see cref="IRequestMetering"/> to the transports. Place

@@ -8,10 +8,11 @@ namespace PushCompare.Web.Metering;
 /// (<see cref="IRequestMetering"/>), and its own totals. Bytes moved before the claim are held and move with it; a
 /// request nobody has claimed when its response starts (its first byte is written) counts as "other". After an upgrade
 /// it stays in place for the rest of the connection. Reads and writes each come from one flow at a time (HTTP/1.1 is
-/// sequential; Kestrel serializes writes), so its own totals are plain fields; the claim may race them, so held bytes
-/// move with Interlocked exchanges on both sides: each byte is counted exactly once, with no lock to allocate.
+/// sequential; Kestrel serializes writes; the HTTP/2 meter adds under its lock), so its own totals are plain fields;
+/// the claim may race them, so held bytes move with Interlocked exchanges on both sides: each byte is counted exactly
+/// once, with no lock to allocate. Over TLS, <see cref="TlsRequestMeter"/> also carries the request's record overhead.
 /// </summary>
-internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, string connectionId) : IRequestMetering
+internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string connectionId) : IRequestMetering, IRecordOwner
 {
     private TransportMeter? _transport; // set once, by the claim (Interlocked)
     private long _heldIn, _heldOut;     // moved before the claim
@@ -46,9 +47,16 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
         if (_batch is not null) RecordBatch();
     }
 
+    /// <summary>TLS record overhead carried by this request's bytes (nothing on plaintext connections).</summary>
+    public virtual void AddRecordBytes(long bytes, bool inbound)
+    {
+    }
+
+    protected bool IsClaimed => Volatile.Read(ref _transport) is not null;
+
     // Holds bytes for the claim to move. Each byte stays in `held` until exactly one exchange takes it: the claim's, or
     // this one when the claim landed between the add and the check (its exchange may have run before the add).
-    private void Hold(ref long held, Figure figure, long bytes)
+    protected void Hold(ref long held, Figure figure, long bytes)
     {
         Interlocked.Add(ref held, bytes);
         if (Volatile.Read(ref _transport) is null) return;
@@ -105,6 +113,7 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
                 session?.Counters.Increment(Figure.Requests);
                 MoveHeld(ref _heldIn, Figure.BytesIn);
                 MoveHeld(ref _heldOut, Figure.BytesOut);
+                OnClaimed(transport);
                 connection.ServedBy(transport);
                 return;
             }
@@ -114,10 +123,21 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
         session.Counters.Increment(Figure.Requests);
         session.Counters.Add(Figure.BytesIn, In);
         session.Counters.Add(Figure.BytesOut, Out);
+        OnSessionNamed(session);
         Session = session;
     }
 
-    private void MoveHeld(ref long held, Figure figure)
+    /// <summary>The first claim won: held figures of a subclass move now.</summary>
+    protected virtual void OnClaimed(TransportMeter transport)
+    {
+    }
+
+    /// <summary>A session was named after the claim: it gets what the request moved so far.</summary>
+    protected virtual void OnSessionNamed(SessionMeter session)
+    {
+    }
+
+    protected void MoveHeld(ref long held, Figure figure)
     {
         long moved = Interlocked.Exchange(ref held, 0);
         if (moved > 0) Add(figure, moved);
@@ -172,7 +192,7 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
         }
     }
 
-    private void Add(Figure figure, long amount)
+    protected void Add(Figure figure, long amount)
     {
         Transport.Counters.Add(figure, amount);
         Session?.Counters.Add(figure, amount);
@@ -185,5 +205,43 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
         public void Dispose()
         {
         }
+    }
+}
+
+/// <summary>
+/// A request on a TLS connection: its share of record overhead (<see cref="Figure.TlsRecordBytesIn"/>/<c>Out</c>),
+/// held before the claim like its bytes, and its protocol (HTTP/1.1 or HTTP/2 over TLS) counted with its transport.
+/// </summary>
+internal sealed class TlsRequestMeter(WireMeter meter, HttpLayerMeter connection, string connectionId, ConnectionFigure protocol)
+    : RequestMeter(meter, connection, connectionId)
+{
+    private long _heldRecordIn, _heldRecordOut;
+
+    public long RecordIn { get; private set; }
+    public long RecordOut { get; private set; }
+
+    // Inbound shares come from the reading side, outbound ones from TLS's writer (one at a time, under its lock).
+    public override void AddRecordBytes(long bytes, bool inbound)
+    {
+        if (bytes == 0) return;
+        var figure = inbound ? Figure.TlsRecordBytesIn : Figure.TlsRecordBytesOut;
+        if (inbound) RecordIn += bytes;
+        else RecordOut += bytes;
+        if (IsClaimed) Add(figure, bytes);
+        else if (inbound) Hold(ref _heldRecordIn, figure, bytes);
+        else Hold(ref _heldRecordOut, figure, bytes);
+    }
+
+    protected override void OnClaimed(TransportMeter transport)
+    {
+        transport.Connection.Add(protocol, 1);
+        MoveHeld(ref _heldRecordIn, Figure.TlsRecordBytesIn);
+        MoveHeld(ref _heldRecordOut, Figure.TlsRecordBytesOut);
+    }
+
+    protected override void OnSessionNamed(SessionMeter session)
+    {
+        session.Counters.Add(Figure.TlsRecordBytesIn, RecordIn);
+        session.Counters.Add(Figure.TlsRecordBytesOut, RecordOut);
     }
 }

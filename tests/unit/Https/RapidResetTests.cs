@@ -52,9 +52,11 @@ public sealed class RapidResetTests(HttpsApp app) : IClassFixture<HttpsApp>
         using var other = app.CreateTlsClient(HttpVersion.Version20);
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/")).StatusCode); // served while the attack runs
 
-        var goAway = await ReadUntilGoAwayAsync(tls).Within("the server answers the stream-reset loop with GOAWAY");
-        Assert.NotNull(goAway);
-        await attack.Within("the attacking connection is closed");
+        // The server answers with GOAWAY and then closes. While the attacker is still writing, the close can arrive as a
+        // reset, which may discard the GOAWAY before the client reads it; either way the connection ends (a server that
+        // let the loop go on would keep it open, and this wait would fail).
+        await ReadUntilGoAwayAsync(tls).Within("the server answers the stream-reset loop with GOAWAY or ends its connection");
+        await attack.Within("the attacking loop is over");
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/")).StatusCode);
     }
 

@@ -3,31 +3,27 @@ using System.Buffers;
 namespace PushCompare.Web.Metering;
 
 /// <summary>
-/// Attributes the bytes of one TCP connection. Inbound bytes count when Kestrel consumes them, so the next request's
-/// head (consumed only when Kestrel parses it) never lands in the previous request. Bytes moved while no request is
-/// bound are pending; a request takes the pending inbound bytes (its head) when it begins. After an upgrade (101)
-/// every byte belongs to the upgraded request until the connection closes, and is scanned for frames when its
-/// transport declares a framing. Whatever is pending at close (e.g. a 400 Kestrel wrote for a malformed request)
-/// counts as "other".
+/// Attributes the bytes of one HTTP/1.x connection (plaintext TCP, or the decrypted bytes of TLS). Inbound bytes count
+/// when Kestrel consumes them, so the next request's head (consumed only when Kestrel parses it) never lands in the
+/// previous request. Bytes moved while no request is bound are pending; a request takes the pending inbound bytes
+/// (its head) when it begins. After an upgrade (101) every byte belongs to the upgraded request until the connection
+/// closes, and is scanned for frames when its transport declares a framing. Whatever is pending at close (e.g. a 400
+/// Kestrel wrote for a malformed request) counts as "other". Over TLS, <see cref="TlsConnectionMeter"/> adds the wire
+/// layer through the hooks; on plaintext they are empty.
 /// </summary>
-internal sealed class ConnectionMeter
+internal class ConnectionMeter : HttpLayerMeter, IByteTap
 {
-    private readonly WireMeter _meter;
     private RequestMeter? _current;   // where bytes go now; null = pending
     private RequestMeter? _carry;     // the previous request, still owed the unread body Kestrel drains after it
     private long _carryIn;
     private long _pendingIn, _pendingOut;
-    private TransportMeter _servedBy; // transport of the latest request, for the open-connection gauge
     private volatile bool _upgraded;
     private volatile bool _scanFrames;       // upgraded, and the transport declared RFC 6455 framing
     private bool _outFramesLost;      // set if written bytes were ever unseen: frame counts would be guesses from then on
     private WebSocketFrameScanner _inFrames, _outFrames; // touched only by the reading and the writing side respectively
 
-    public ConnectionMeter(WireMeter meter)
+    public ConnectionMeter(WireMeter meter) : base(meter)
     {
-        _meter = meter;
-        _servedBy = meter.Other;
-        _servedBy.ConnectionAdded();
     }
 
     public bool IsUpgraded => _upgraded;
@@ -40,6 +36,7 @@ internal sealed class ConnectionMeter
         {
             long owed = Math.Min(n, _carryIn);
             _carry!.AddIn(owed);
+            ConsumedBy(_carry, owed);
             _carryIn -= owed;
             n -= owed;
             if (n == 0) return;
@@ -49,9 +46,11 @@ internal sealed class ConnectionMeter
         if (current is null)
         {
             Interlocked.Add(ref _pendingIn, n);
+            ConsumedBy(null, n);
             return;
         }
         current.AddIn(n);
+        ConsumedBy(current, n);
         if (_scanFrames)
         {
             var counts = default(FrameCounts);
@@ -83,6 +82,7 @@ internal sealed class ConnectionMeter
         var current = Volatile.Read(ref _current);
         if (current is null) Interlocked.Add(ref _pendingOut, written);
         else current.AddOut(written);
+        WrittenBy(current, written);
         return current;
     }
 
@@ -93,19 +93,11 @@ internal sealed class ConnectionMeter
         _carryIn = 0;
         long head = Interlocked.Exchange(ref _pendingIn, 0);
         long strayOut = Interlocked.Exchange(ref _pendingOut, 0);
-        if (strayOut > 0) _meter.Other.Counters.Add(Figure.BytesOut, strayOut);
+        if (strayOut > 0) Meter.Other.Counters.Add(Figure.BytesOut, strayOut);
         request.Head = head;
         request.AddIn(head);
+        PendingTo(request);
         Volatile.Write(ref _current, request);
-    }
-
-    /// <summary>The latest request was claimed by <paramref name="transport"/>: the open-connection gauge moves there.</summary>
-    public void ServedBy(TransportMeter transport)
-    {
-        if (ReferenceEquals(_servedBy, transport)) return;
-        _servedBy.ConnectionRemoved();
-        transport.ConnectionAdded();
-        _servedBy = transport;
     }
 
     /// <summary>
@@ -133,11 +125,55 @@ internal sealed class ConnectionMeter
         _upgraded = true;
     }
 
-    public void Close()
+    public virtual void Close()
     {
-        var other = _meter.Other.Counters;
+        var other = Meter.Other.Counters;
         other.Add(Figure.BytesIn, Interlocked.Exchange(ref _pendingIn, 0));
         other.Add(Figure.BytesOut, Interlocked.Exchange(ref _pendingOut, 0));
-        _servedBy.ConnectionRemoved();
+        ConnectionClosed();
+    }
+
+    /// <summary>Consumed bytes were attributed, in wire order, to <paramref name="request"/> (null: pending).</summary>
+    protected virtual void ConsumedBy(RequestMeter? request, long bytes)
+    {
+    }
+
+    /// <summary>Written bytes were attributed, in wire order, to <paramref name="request"/> (null: pending, later "other").</summary>
+    protected virtual void WrittenBy(RequestMeter? request, int bytes)
+    {
+    }
+
+    /// <summary>The pending inbound bytes became <paramref name="request"/>'s head.</summary>
+    protected virtual void PendingTo(RequestMeter request)
+    {
+    }
+}
+
+/// <summary>
+/// HTTP/1.x over TLS: the same attribution as plaintext on the decrypted bytes, plus each byte's share of TLS record
+/// overhead (<see cref="TlsRecordMeter"/>) following it — to its request, held with a pending head, "other" if stray.
+/// </summary>
+internal sealed class TlsConnectionMeter(WireMeter meter, TlsRecordMeter tls) : ConnectionMeter(meter)
+{
+    private readonly OtherRecords _other = new(meter.Other);
+    private long _pendingRecordIn; // record overhead of the pending head
+
+    protected override void ConsumedBy(RequestMeter? request, long bytes)
+    {
+        long overhead = tls.TakeIn(bytes);
+        if (request is null) Interlocked.Add(ref _pendingRecordIn, overhead);
+        else request.AddRecordBytes(overhead, inbound: true);
+    }
+
+    protected override void WrittenBy(RequestMeter? request, int bytes) => tls.LogOut(request ?? (IRecordOwner)_other, bytes);
+
+    protected override void PendingTo(RequestMeter request) => request.AddRecordBytes(Interlocked.Exchange(ref _pendingRecordIn, 0), inbound: true);
+
+    protected override void OnClaimed(TransportMeter transport) => tls.Overhead.Claimed(transport);
+
+    public override void Close()
+    {
+        _other.AddRecordBytes(Interlocked.Exchange(ref _pendingRecordIn, 0), inbound: true);
+        base.Close();
     }
 }

@@ -8,7 +8,7 @@ namespace PushCompare.Web.Metering;
 /// Counts the bytes Kestrel consumes from the connection (the consumed position of each AdvanceTo), never copying
 /// them and allocating nothing per read (a pending read completes through a pooled async builder).
 /// </summary>
-internal sealed class MeteredPipeReader(PipeReader inner, ConnectionMeter meter) : PipeReader
+internal sealed class MeteredPipeReader(PipeReader inner, IByteTap meter) : PipeReader
 {
     private ReadOnlySequence<byte> _buffer; // the buffer of the latest read, which AdvanceTo positions refer to
 

@@ -3,7 +3,7 @@ using System.IO.Pipelines;
 namespace PushCompare.Web.Metering;
 
 /// <summary>Counts the bytes Kestrel writes to the connection (each Advance and WriteAsync), without copying them.</summary>
-internal sealed class MeteredPipeWriter(PipeWriter inner, ConnectionMeter meter) : PipeWriter
+internal sealed class MeteredPipeWriter(PipeWriter inner, IByteTap meter) : PipeWriter
 {
     private Memory<byte> _memory; // the unwritten rest of the latest buffer handed out; Advance(n) wrote its first n bytes
 

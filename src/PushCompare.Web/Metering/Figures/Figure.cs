@@ -21,8 +21,33 @@ internal enum Figure
     FramePayloadBytesOut,
     CompressedMessagesIn,
     CompressedMessagesOut,
+    TlsRecordBytesIn,
+    TlsRecordBytesOut,
     LatencyCount,
     LatencySumMicroseconds,
+}
+
+/// <summary>
+/// Figures of connections rather than requests, kept per transport only (the transport of the connection's first
+/// claimed request owns them): the TLS handshake, HTTP/2 stream-0 frames, and requests by protocol over TLS.
+/// </summary>
+internal enum ConnectionFigure
+{
+    TlsHandshakeBytesIn,
+    TlsHandshakeBytesOut,
+    Http2ConnectionBytesIn,
+    Http2ConnectionBytesOut,
+    Http11TlsRequests,
+    Http2TlsRequests,
+}
+
+internal static class ConnectionCounters
+{
+    public const int Count = (int)ConnectionFigure.Http2TlsRequests + 1;
+
+    public static void Add(this WireCounters counters, ConnectionFigure figure, long amount) => counters.Add((Figure)(int)figure, amount);
+
+    public static long Since(this long[] figures, ConnectionFigure figure) => figures[(int)figure];
 }
 
 /// <summary>
@@ -34,17 +59,17 @@ internal enum Figure
 internal sealed class WireCounters
 {
     public const int Count = (int)Figure.LatencySumMicroseconds + 1;
-    private const int PaddedStride = (Count + 7) / 8 * 8 + 8; // whole 64-byte lines plus one line between stripes
 
-    private static readonly long[] Zero = new long[Count]; // never written: the baseline of a meter never reset
     private readonly long[] _totals;
-    private readonly int _stripes, _stride;
-    private long[] _baseline = Zero;
+    private readonly int _count, _stripes, _stride;
+    private long[]? _baseline; // null: never reset (zero)
 
-    public WireCounters(int stripes = 1)
+    /// <summary>Counters of every <see cref="Figure"/>, or of the first <paramref name="count"/> indexes (e.g. <see cref="ConnectionFigure"/>).</summary>
+    public WireCounters(int stripes = 1, int count = Count)
     {
+        _count = count;
         _stripes = stripes;
-        _stride = stripes == 1 ? Count : PaddedStride;
+        _stride = stripes == 1 ? count : (count + 7) / 8 * 8 + 8; // whole 64-byte lines plus one line between stripes
         _totals = new long[stripes * _stride];
     }
 
@@ -66,15 +91,15 @@ internal sealed class WireCounters
     public long[] SinceReset()
     {
         var baseline = Volatile.Read(ref _baseline);
-        var result = new long[Count];
-        for (int i = 0; i < Count; i++) result[i] = Lifetime((Figure)i) - baseline[i];
+        var result = new long[_count];
+        for (int i = 0; i < _count; i++) result[i] = Lifetime((Figure)i) - (baseline?[i] ?? 0);
         return result;
     }
 
     public void Reset()
     {
-        var baseline = new long[Count];
-        for (int i = 0; i < Count; i++) baseline[i] = Lifetime((Figure)i);
+        var baseline = new long[_count];
+        for (int i = 0; i < _count; i++) baseline[i] = Lifetime((Figure)i);
         Volatile.Write(ref _baseline, baseline);
     }
 }

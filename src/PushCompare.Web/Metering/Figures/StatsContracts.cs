@@ -18,8 +18,40 @@ public sealed record StatsSnapshot(
     int SessionsTracked,
     long SessionsUntracked)
 {
-    /// <summary>2: transports keyed by the registry's ids with a label each; server-issued session keys are stats keys, never credentials.</summary>
-    public const int CurrentVersion = 2;
+    /// <summary>
+    /// 3: every byte figure at two layers — HTTP (<c>bytesIn/Out</c>, as before) and wire (<c>wireBytesIn/Out</c>, with
+    /// <c>tlsRecordBytesIn/Out</c>); per transport also the TLS handshake, the HTTP/2 connection frames and requests by
+    /// protocol. 2: transports keyed by the registry's ids; server-issued session keys are stats keys, never credentials.
+    /// </summary>
+    public const int CurrentVersion = 3;
+
+    /// <summary>Open TLS connections (the 100 most recent; none when one session is asked for), each with its own figures since it opened.</summary>
+    public TlsConnectionStats[] TlsConnections { get; init; } = [];
+}
+
+/// <summary>
+/// One open TLS connection's figures since it opened (never reset): its wire bytes (TCP payload) and what they were —
+/// its requests' HTTP bytes, HTTP/2 connection frames, record overhead and handshake. Once the connection is quiet,
+/// <c>wireBytes</c> = <c>bytes</c> + <c>http2ConnectionBytes</c> + <c>tlsRecordBytes</c> + <c>tlsHandshakeBytes</c>.
+/// </summary>
+public sealed class TlsConnectionStats
+{
+    public required string Id { get; init; }
+    public DateTimeOffset Opened { get; init; }
+    /// <summary><c>http/1.1+tls</c> or <c>h2+tls</c>; null while the handshake is under way.</summary>
+    public string? Protocol { get; init; }
+    /// <summary>The transport that owns the connection's own figures (its first claimed request's); null until then.</summary>
+    public string? Transport { get; init; }
+    public long BytesIn { get; init; }
+    public long BytesOut { get; init; }
+    public long Http2ConnectionBytesIn { get; init; }
+    public long Http2ConnectionBytesOut { get; init; }
+    public long TlsRecordBytesIn { get; init; }
+    public long TlsRecordBytesOut { get; init; }
+    public long TlsHandshakeBytesIn { get; init; }
+    public long TlsHandshakeBytesOut { get; init; }
+    public long WireBytesIn { get; init; }
+    public long WireBytesOut { get; init; }
 }
 
 /// <summary>Delivery latency of messages in milliseconds (null when nothing was delivered; percentiles only per transport).</summary>
@@ -55,11 +87,27 @@ public abstract class WireFigures
     public long CompressedMessagesIn { get; private set; }
     public long CompressedMessagesOut { get; private set; }
 
-    /// <summary>Wire bytes both ways per message delivered to the client (null before the first delivery).</summary>
-    public double? BytesPerMessage => MessagesOut == 0 ? null : Math.Round((double)(BytesIn + BytesOut) / MessagesOut, 2);
+    /// <summary>TLS record overhead (header, AEAD tag, inner content type) carried by these bytes; 0 on plaintext.</summary>
+    public long TlsRecordBytesIn { get; private set; }
+    public long TlsRecordBytesOut { get; private set; }
 
-    /// <summary>Server-to-client wire bytes per message delivered.</summary>
-    public double? BytesOutPerMessage => MessagesOut == 0 ? null : Math.Round((double)BytesOut / MessagesOut, 2);
+    /// <summary>
+    /// The wire layer (TCP payload): for a session its requests' bytes with their record overhead; for a transport
+    /// also the handshakes and HTTP/2 connection frames of the connections it owns. Equal to the HTTP layer on plaintext.
+    /// </summary>
+    public long WireBytesIn { get; private set; }
+    public long WireBytesOut { get; private set; }
+
+    /// <summary>HTTP-layer bytes both ways per message delivered to the client (null before the first delivery).</summary>
+    public double? BytesPerMessage => PerMessage(BytesIn + BytesOut);
+
+    /// <summary>Server-to-client HTTP-layer bytes per message delivered.</summary>
+    public double? BytesOutPerMessage => PerMessage(BytesOut);
+
+    /// <summary>Wire bytes both ways per message delivered.</summary>
+    public double? WireBytesPerMessage => PerMessage(WireBytesIn + WireBytesOut);
+
+    private double? PerMessage(long bytes) => MessagesOut == 0 ? null : Math.Round((double)bytes / MessagesOut, 2);
 
     public LatencyStats Latency { get; init; } = LatencyStats.Empty;
 
@@ -84,6 +132,17 @@ public abstract class WireFigures
         FramePayloadBytesOut = f[(int)Figure.FramePayloadBytesOut];
         CompressedMessagesIn = f[(int)Figure.CompressedMessagesIn];
         CompressedMessagesOut = f[(int)Figure.CompressedMessagesOut];
+        TlsRecordBytesIn = f[(int)Figure.TlsRecordBytesIn];
+        TlsRecordBytesOut = f[(int)Figure.TlsRecordBytesOut];
+        WireBytesIn = BytesIn + TlsRecordBytesIn;
+        WireBytesOut = BytesOut + TlsRecordBytesOut;
+    }
+
+    /// <summary>Adds a transport's connection figures to its wire layer.</summary>
+    internal void AddConnectionWire(long bytesIn, long bytesOut)
+    {
+        WireBytesIn += bytesIn;
+        WireBytesOut += bytesOut;
     }
 }
 
@@ -97,6 +156,17 @@ public sealed class TransportStats : WireFigures
 
     /// <summary>Open sessions, as the transport counts them.</summary>
     public int Sessions { get; init; }
+
+    /// <summary>TLS handshake records (and ChangeCipherSpec, alerts, records whose plaintext never reached HTTP) of the connections it owns.</summary>
+    public long TlsHandshakeBytesIn { get; init; }
+    public long TlsHandshakeBytesOut { get; init; }
+
+    /// <summary>HTTP/2 stream-0 frames (client preface, SETTINGS, PING, GOAWAY, connection WINDOW_UPDATE) of the connections it owns, HTTP layer.</summary>
+    public long Http2ConnectionBytesIn { get; init; }
+    public long Http2ConnectionBytesOut { get; init; }
+
+    /// <summary>Requests by the protocol they came over: <c>http/1.1</c> (plaintext), <c>http/1.1+tls</c>, <c>h2+tls</c>.</summary>
+    public required IReadOnlyDictionary<string, long> Protocols { get; init; }
 }
 
 public sealed class SessionStats : WireFigures

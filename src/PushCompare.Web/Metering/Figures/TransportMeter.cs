@@ -8,6 +8,9 @@ internal sealed class TransportMeter(TransportDescriptor descriptor, bool carrie
     public TransportDescriptor Descriptor { get; } = descriptor;
     public WireCounters Counters { get; } = new(Environment.ProcessorCount);
 
+    /// <summary>Figures of the connections this transport owns (<see cref="ConnectionFigure"/>).</summary>
+    public WireCounters Connection { get; } = new(Environment.ProcessorCount, ConnectionCounters.Count);
+
     /// <summary>Latency of delivered messages; "other" carries no messages, so it has none.</summary>
     public LatencyRecorder? Latency { get; } = carriesMessages ? new LatencyRecorder() : null;
 

@@ -23,7 +23,9 @@ internal sealed class WireInstruments
         m.CreateObservableCounter("pushcompare.requests", () => PerTransport(meter, Figure.Requests), "{request}",
             "HTTP requests served, by transport (an upgraded connection counts its one upgrade request).");
         m.CreateObservableCounter("pushcompare.bytes", () => InOut(meter, Figure.BytesIn, Figure.BytesOut), "By",
-            "TCP payload bytes read (consumed) and written, by transport and direction.");
+            "HTTP-layer bytes read (consumed) and written, by transport and direction: the TCP payload on plain HTTP, the decrypted bytes over TLS.");
+        m.CreateObservableCounter("pushcompare.wire.bytes", () => Wire(meter), "By",
+            "TCP payload bytes by transport and direction at the wire layer: over TLS the records' overhead, the handshakes and HTTP/2 connection frames too.");
         m.CreateObservableCounter("pushcompare.messages", () => InOut(meter, Figure.MessagesIn, Figure.MessagesOut), "{message}",
             "Messages received from clients (in) and delivered to them for the first time (out).");
         m.CreateObservableCounter("pushcompare.messages.resent", () => PerTransport(meter, Figure.MessagesResent), "{message}",
@@ -51,6 +53,17 @@ internal sealed class WireInstruments
         {
             new Measurement<long>(t.Counters.Lifetime(inbound), _tags[i], new("direction", "in")),
             new Measurement<long>(t.Counters.Lifetime(outbound), _tags[i], new("direction", "out")),
+        });
+
+    private IEnumerable<Measurement<long>> Wire(WireMeter meter) =>
+        meter.Transports.SelectMany((t, i) => new[]
+        {
+            new Measurement<long>(t.Counters.Lifetime(Figure.BytesIn) + t.Counters.Lifetime(Figure.TlsRecordBytesIn)
+                + t.Connection.Lifetime((Figure)(int)ConnectionFigure.TlsHandshakeBytesIn) + t.Connection.Lifetime((Figure)(int)ConnectionFigure.Http2ConnectionBytesIn),
+                _tags[i], new("direction", "in")),
+            new Measurement<long>(t.Counters.Lifetime(Figure.BytesOut) + t.Counters.Lifetime(Figure.TlsRecordBytesOut)
+                + t.Connection.Lifetime((Figure)(int)ConnectionFigure.TlsHandshakeBytesOut) + t.Connection.Lifetime((Figure)(int)ConnectionFigure.Http2ConnectionBytesOut),
+                _tags[i], new("direction", "out")),
         });
 
     private IEnumerable<Measurement<long>> Frames(WireMeter meter)

@@ -11,6 +11,7 @@ internal sealed partial class WireMeter
 
     private readonly TransportMeter[] _transports;
     private readonly ConcurrentDictionary<string, SessionMeter> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<TlsRecordMeter, byte> _tlsConnections = new(ReferenceEqualityComparer.Instance);
     private readonly MeteringOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<WireMeter> _logger;
@@ -47,6 +48,13 @@ internal sealed partial class WireMeter
 
     /// <summary>Every session tracked now (for a backplane that adds each one's figures to a shared sum).</summary>
     public ICollection<SessionMeter> TrackedSessions => _sessions.Values;
+
+    public DateTimeOffset Now => _time.GetUtcNow();
+
+    /// <summary>Open TLS connections are listed one by one with their own figures (plain ones are their requests' alone).</summary>
+    public void TlsConnectionOpened(TlsRecordMeter connection) => _tlsConnections.TryAdd(connection, 0);
+
+    public void TlsConnectionClosed(TlsRecordMeter connection) => _tlsConnections.TryRemove(connection, out _);
 
     /// <summary>
     /// Starts tracking a session under <paramref name="key"/>. False when the key already names a session (of any
@@ -87,6 +95,7 @@ internal sealed partial class WireMeter
         foreach (var transport in _transports)
         {
             transport.Counters.Reset();
+            transport.Connection.Reset();
             transport.Latency?.Reset();
         }
         foreach (var (key, session) in _sessions)

@@ -15,6 +15,13 @@ const serverRows = [
   { id: 'requests', label: 'Requests', get: (s) => s.requests },
   { id: 'bytesIn', label: 'Bytes in', note: '↑ page → server', get: (s) => s.bytesIn },
   { id: 'bytesOut', label: 'Bytes out', note: '↓ server → page', get: (s) => s.bytesOut },
+  // The wire layer: on TLS the records' overhead too (equal to the bytes above on plain HTTP); docs/measuring.md.
+  { id: 'wireBytesIn', label: 'Wire bytes in', note: '↑ with TLS records', get: (s) => s.wireBytesIn },
+  { id: 'wireBytesOut', label: 'Wire bytes out', note: '↓ with TLS records', get: (s) => s.wireBytesOut },
+  { id: 'tlsHandshake', label: 'TLS handshakes', note: 'both ways, transport total', tls: true,
+    get: (s) => s.transportTotals && s.transportTotals.tlsHandshakeBytesIn + s.transportTotals.tlsHandshakeBytesOut },
+  { id: 'http2Connection', label: 'HTTP/2 connection frames', note: 'both ways, transport total', tls: true,
+    get: (s) => s.transportTotals && s.transportTotals.http2ConnectionBytesIn + s.transportTotals.http2ConnectionBytesOut },
   { id: 'messagesIn', label: 'Messages in', note: '↑', get: (s) => s.messagesIn },
   { id: 'messagesOut', label: 'Messages out', note: '↓ delivered', get: (s) => s.messagesOut },
   { id: 'bytesPerMessage', label: 'Bytes per message', note: 'both ways', get: (s) => s.bytesPerMessage },
@@ -46,9 +53,11 @@ const stateText = { unused: 'not used yet', connecting: 'connecting', live: 'liv
  *   button, the auto-refresh checkbox and the line that says when the server's figures were read
  */
 export function createLivePanel(root, transports, controls, base = location.href) {
+  // The handshake and HTTP/2 rows exist only over TLS (on plain HTTP they would always read 0).
+  const rows = new URL(base).protocol === 'https:' ? serverRows : serverRows.filter((r) => !r.tls);
   // Per transport: the connection its column shows (null until one is tracked), with its figures.
   const columns = new Map(transports.map((t) => [t.id, null]));
-  const cells = buildTable(root, transports);
+  const cells = buildTable(root, transports, rows);
   let lastRead = null;
   let timer = null;
 
@@ -110,7 +119,7 @@ export function createLivePanel(root, transports, controls, base = location.href
       c.session.dataset.value = key;
       c.session.textContent = key ? `${key.slice(0, 8)}…` : '—';
       c.session.title = key;
-      for (const row of serverRows) show(c.server.get(row.id), column?.stats ? row.get(column.stats) : null, row.ms);
+      for (const row of rows) show(c.server.get(row.id), column?.stats ? row.get(column.stats) : null, row.ms);
       const traffic = socket?.traffic?.();
       for (const row of browserRows) {
         const cell = c.browser.get(row.id);
@@ -166,7 +175,7 @@ function show(cell, value, ms = false) {
 }
 
 // One table: a column per transport; a group of rows for the server's figures, then one for the browser's.
-function buildTable(root, transports) {
+function buildTable(root, transports, serverRows) {
   const cells = new Map(transports.map((t) => [t.id, { server: new Map(), browser: new Map() }]));
   const table = el('table', { className: 'figures' });
   table.dataset.testid = 'live-table';
@@ -196,7 +205,7 @@ function buildTable(root, transports) {
     }
     return body;
   };
-  table.append(group('Server', ' — exact wire bytes (GET /api/stats)', serverRows, 'live', 'server'));
+  table.append(group('Server', ' — exact bytes, HTTP and wire layer (GET /api/stats)', serverRows, 'live', 'server'));
   const sessionRow = el('tr', { className: 'session' }, el('th', { scope: 'row' }, 'Session key'));
   for (const t of transports) {
     const td = el('td', { className: 'mono' }, '—');

@@ -1,14 +1,20 @@
 // The server's own figures for one session: GET /api/stats?session=KEY (docs/measuring.md).
 // These requests are the page's "other" traffic: the server never counts them to a transport.
 
-/** The session's figures, or null when the server has none (not yet seen, metering off, or forgotten after a reset). */
+/**
+ * The session's figures (version 3: HTTP layer `bytesIn/Out`, wire layer `wireBytesIn/Out`), or null when the server
+ * has none (not yet seen, metering off, or forgotten after a reset). `transportTotals` carries its transport's
+ * connection figures, which no session has: the TLS handshakes and HTTP/2 connection frames of the connections the
+ * transport owns.
+ */
 export async function fetchSessionStats(key, base = location.href, signal) {
   const url = new URL('api/stats', base);
   url.searchParams.set('session', key);
   const response = await fetch(url, { cache: 'no-store', signal });
   if (!response.ok) throw new Error(`GET /api/stats answered ${response.status}`);
   const body = await response.json();
-  return body.enabled ? body.sessions.find((s) => s.key === key) ?? null : null;
+  const session = body.enabled ? body.sessions.find((s) => s.key === key) ?? null : null;
+  return session && { ...session, transportTotals: body.transports[session.transport] ?? null };
 }
 
 /** Adds up the figures of several sessions (a comparison run uses one for the echoes and one for the push). */
