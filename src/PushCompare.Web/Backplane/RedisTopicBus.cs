@@ -116,8 +116,15 @@ internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisS
     {
         _sessionsHere.AddOrUpdate(topic, 0, (_, n) => n - 1);
         _sessionsHere.TryRemove(KeyValuePair.Create(topic, 0));
-        // Best effort: if Redis is unreachable now, the next publish drops the id, since its session is closed or gone.
-        store.Database.SetRemove(SessionsKey(topic), sessionId, CommandFlags.FireAndForget);
+        try
+        {
+            store.Database.SetRemove(SessionsKey(topic), sessionId, CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (RedisSessionStore.IsOutage(ex))
+        {
+            // Runs inside the session's end (a cancellation callback), so it must not throw: the next publish drops the
+            // id anyway, since its session is closed or gone.
+        }
     }
 
     [LoggerMessage(EventId = 240, Level = LogLevel.Warning, Message = "Could not subscribe to topic {Topic}'s channel on Redis ({Reason}); retrying")]

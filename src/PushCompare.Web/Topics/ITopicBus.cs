@@ -21,7 +21,7 @@ internal interface ITopicBus
 
     /// <summary>
     /// Publishes <paramref name="text"/> to every subscriber of <paramref name="topic"/>, in one order for all of them
-    /// (publishes to one topic are serialised). Answers how many subscribers took it.
+    /// (publishes to one topic are serialised). Answers how many took it (per bus: docs/protocol.md "Topics").
     /// </summary>
     ValueTask<int> PublishAsync(string topic, string text, CancellationToken cancel);
 
