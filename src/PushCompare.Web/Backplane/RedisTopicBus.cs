@@ -35,15 +35,13 @@ internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisS
     public IDisposable SubscribeLive(string topic, ILiveSubscriber subscriber)
     {
         var subscription = new LiveSubscription(this, topic, subscriber);
+        LiveTopic? created = null;
         lock (_gate)
         {
-            if (!_live.TryGetValue(topic, out var found))
-            {
-                _live[topic] = found = new LiveTopic();
-                _ = ListenAsync(topic, found);
-            }
+            if (!_live.TryGetValue(topic, out var found)) _live[topic] = found = created = new LiveTopic();
             found.Members[subscription] = 0;
         }
+        if (created is not null) _ = ListenAsync(topic, created); // outside the lock: it takes the lock when subscribed
         return subscription;
     }
 
