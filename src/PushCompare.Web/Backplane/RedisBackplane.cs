@@ -3,13 +3,14 @@ using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Sessions;
+using PushCompare.Web.Topics;
 using StackExchange.Redis;
 
 namespace PushCompare.Web.Backplane;
 
 /// <summary>
-/// Sessions on Redis when <c>Backplane:Redis</c> is set (docs/protocol.md, "Redis"): the store, its upkeep, the summed
-/// per-session figures and the "redis" readiness check. Without the setting nothing here is registered.
+/// Sessions on Redis when <c>Backplane:Redis</c> is set (docs/protocol.md, "Redis"): the store, its upkeep, the topic
+/// bus that spans instances, the summed per-session figures and the "redis" readiness check. Without the setting nothing here is registered.
 /// </summary>
 internal static class RedisBackplane
 {
@@ -23,6 +24,7 @@ internal static class RedisBackplane
         services.AddSingleton<RedisSessionStore>();
         services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<RedisSessionStore>());
         services.AddHostedService<RedisSessionUpkeep>();
+        services.AddSingleton<ITopicBus, RedisTopicBus>(); // before AddTopics, whose TryAdd then keeps this one
         services.AddSingleton<RedisFigures>();
         services.AddSingleton<ISharedSessionFigures>(sp => sp.GetRequiredService<RedisFigures>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisFigures>());

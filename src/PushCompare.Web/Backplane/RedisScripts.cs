@@ -10,7 +10,8 @@ internal static class RedisScripts
 {
     // The session hash's fields: tr transport id, mode, wait (ms), sk stats key, mm/mb backlog limits, last (newest seq),
     // acked, handed (newest seq read once), cseq (client seq accepted), bytes (unacknowledged UTF-8 bytes), gen (reader
-    // generation), ractive (a reader is attached), rinst (its instance), oinst (opening instance), closed (reason).
+    // generation), ractive (a reader is attached), rinst (its instance), oinst (opening instance), closed (reason),
+    // topic (the broadcast topic it subscribed to: a close on any instance leaves the topic's set at once).
     // Log entries are "<redis ms when queued> <text>"; entry i is message acked + 1 + i.
     private const string Prelude = """
         local meta, log = KEYS[1], KEYS[2]
@@ -40,6 +41,8 @@ internal static class RedisScripts
           local all, byTransport = openSets()
           redis.call('ZREM', all, id)
           redis.call('ZREM', byTransport, id)
+          local topic = redis.call('HGET', meta, 'topic')
+          if topic then redis.call('SREM', prefix .. 'topic:' .. topic .. ':sessions', id) end
           redis.call('HSET', prefix .. 'f:' .. redis.call('HGET', meta, 'sk'), 'open', 0)
           if redis.call('HGET', meta, 'ractive') == '1' then notify('rinst', '!') end
           notify('oinst', '!')
@@ -172,6 +175,31 @@ internal static class RedisScripts
         local g = gone() if g then return g end
         close(ARGV[4])
         return {'ok'}
+        """;
+
+    /// <summary>ARGV 4 = topic. Adds the session to the topic's set of session subscribers. {'ok'}, closed, gone.</summary>
+    public const string Subscribe = Prelude + """
+        local g = gone() if g then return g end
+        redis.call('SADD', prefix .. 'topic:' .. ARGV[4] .. ':sessions', id)
+        redis.call('HSET', meta, 'topic', ARGV[4])
+        return {'ok'}
+        """;
+
+    /// <summary>
+    /// KEYS[1] = the topic's set of session ids; ARGV 3 = '', 4 = text, 5 = the topic's channel. A broadcast, atomically:
+    /// appended to every subscribed session's log by the same enqueue as a reply (backlog limits, reader wake-up), ids
+    /// whose session expired or closed dropped from the set (a dead instance unsubscribes nothing), then PUBLISHed as
+    /// "&lt;redis ms&gt; &lt;text&gt;" for live subscribers. {sessions appended, instances that received the PUBLISH}.
+    /// </summary>
+    public const string Publish = Prelude + """
+        local members, text = KEYS[1], ARGV[4]
+        local appended = 0
+        for _, sid in ipairs(redis.call('SMEMBERS', members)) do
+          id, meta, log = sid, prefix .. 's:' .. sid, prefix .. 'l:' .. sid -- the prelude's helpers act on this session now
+          if gone() then redis.call('SREM', members, sid)
+          elseif enqueue(text) then appended = appended + 1 end -- a full backlog closes the session; close() unsubscribes it
+        end
+        return {appended, redis.call('PUBLISH', ARGV[5], now() .. ' ' .. text)}
         """;
 
     /// <summary>The closed reason a full backlog leaves: each instance says it in words, with the limits the session opened with.</summary>

@@ -113,7 +113,6 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                 var entries = (RedisResult[])r[4]!;
                 var messages = new string[entries.Length];
                 var firstQueuedAt = new long[entries.Length];
-                long nowTs = Stopwatch.GetTimestamp(), nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                 for (int i = 0; i < entries.Length; i++)
                 {
                     string entry = (string)entries[i]!;
@@ -121,8 +120,7 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                     messages[i] = entry[(space + 1)..];
                     if (from + 1 + i <= handedBefore) continue; // read before: a resend (0)
                     // Queued at Redis's clock; the latency is measured against this machine's (docs/measuring.md).
-                    long queuedMs = long.Parse(entry.AsSpan(0, space), CultureInfo.InvariantCulture);
-                    firstQueuedAt[i] = Math.Max(1, nowTs - Math.Max(0, nowMs - queuedMs) * Stopwatch.Frequency / 1000);
+                    firstQueuedAt[i] = RedisSessionStore.LocalTimestampOf(long.Parse(entry.AsSpan(0, space), CultureInfo.InvariantCulture));
                 }
                 return new(ReadStatus.Messages, last, messages, FirstQueuedAt: firstQueuedAt, FirstSeq: from + 1);
             case "empty":

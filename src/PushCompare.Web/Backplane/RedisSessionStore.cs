@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
@@ -158,12 +159,25 @@ internal sealed partial class RedisSessionStore : ISessionStore
     /// <summary>A closed reason in words: a full backlog is stored as a marker and said with this instance's limits.</summary>
     internal string Reason(string stored) => stored == RedisScripts.BacklogReason ? MessageSession.BacklogFullReason(_options) : stored;
 
-    internal async Task<RedisResult[]> EvalAsync(string script, string id, params RedisValue[] args)
+    internal Task<RedisResult[]> EvalAsync(string script, string id, params RedisValue[] args) => EvalAsync(script, Keys(id), id, args);
+
+    /// <summary>A script with other keys than one session's (a topic's publish); ARGV starts as for every script.</summary>
+    internal async Task<RedisResult[]> EvalAsync(string script, RedisKey[] keys, string id, params RedisValue[] args)
     {
         await ReadyAsync();
         RedisValue[] values = [(long)_options.IdleTimeout.TotalMilliseconds, _prefix, id, .. args];
-        var result = await Guard(Database.ScriptEvaluateAsync(script, Keys(id), values));
+        var result = await Guard(Database.ScriptEvaluateAsync(script, keys, values));
         return (RedisResult[])result!;
+    }
+
+    /// <summary>
+    /// This machine's Stopwatch timestamp for a moment stamped with Redis's clock (ms since the epoch), at least 1: where a
+    /// message's latency starts when another instance queued it (docs/measuring.md).
+    /// </summary>
+    internal static long LocalTimestampOf(long redisMs)
+    {
+        long nowTs = Stopwatch.GetTimestamp(), nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        return Math.Max(1, nowTs - Math.Max(0, nowMs - redisMs) * Stopwatch.Frequency / 1000);
     }
 
     internal static string Status(RedisResult[] result) => (string)result[0]!;

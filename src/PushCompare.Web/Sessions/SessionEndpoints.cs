@@ -72,7 +72,7 @@ internal static class SessionEndpoints
         if (connect.Topic is { } topic)
         {
             // Subscribed by id for the session's life; the session's end (close, expiry, backlog overflow, drain) unsubscribes.
-            var subscription = services.GetRequiredService<ITopicBus>().SubscribeSession(topic, session.Id);
+            var subscription = await services.GetRequiredService<ITopicBus>().SubscribeSessionAsync(topic, session.Id);
             session.Ended.Register(static s => ((IDisposable)s!).Dispose(), subscription);
         }
         if (connect.PushInterval is { } interval)

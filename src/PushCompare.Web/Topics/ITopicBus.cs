@@ -9,15 +9,19 @@ namespace PushCompare.Web.Topics;
 /// </summary>
 internal interface ITopicBus
 {
-    /// <summary>Appends every later broadcast on <paramref name="topic"/> to the log of session <paramref name="sessionId"/> until disposed.</summary>
-    IDisposable SubscribeSession(string topic, string sessionId);
+    /// <summary>
+    /// Appends every broadcast on <paramref name="topic"/> published after this completes to the log of session
+    /// <paramref name="sessionId"/> until disposed. Awaited before the session's id is handed out, so no broadcast
+    /// published after the client learns its id can miss it (with Redis the subscription is a round trip).
+    /// </summary>
+    ValueTask<IDisposable> SubscribeSessionAsync(string topic, string sessionId);
 
     /// <summary>Offers every later broadcast on <paramref name="topic"/> to <paramref name="subscriber"/> until disposed.</summary>
     IDisposable SubscribeLive(string topic, ILiveSubscriber subscriber);
 
     /// <summary>
     /// Publishes <paramref name="text"/> to every subscriber of <paramref name="topic"/>, in one order for all of them
-    /// (publishes to one topic are serialised). Answers how many subscribers took it.
+    /// (publishes to one topic are serialised). Answers how many took it (per bus: docs/protocol.md "Topics").
     /// </summary>
     ValueTask<int> PublishAsync(string topic, string text, CancellationToken cancel);
 

@@ -22,7 +22,8 @@ internal sealed class InMemoryTopicBus(ISessionStore sessions) : ITopicBus
         public readonly ConcurrentDictionary<Subscription, byte> Members = new();
     }
 
-    public IDisposable SubscribeSession(string topic, string sessionId) => Add(topic, new Subscription(this, topic, sessionId, null));
+    public ValueTask<IDisposable> SubscribeSessionAsync(string topic, string sessionId) =>
+        ValueTask.FromResult<IDisposable>(Add(topic, new Subscription(this, topic, sessionId, null)));
 
     public IDisposable SubscribeLive(string topic, ILiveSubscriber subscriber) => Add(topic, new Subscription(this, topic, null, subscriber));
 

@@ -8,7 +8,7 @@ using PushCompare.Web.Sessions;
 
 namespace PushCompare.Web.Topics;
 
-/// <summary>Body of a 202 publish: the topic and how many subscribers on this instance the message was handed to.</summary>
+/// <summary>Body of a 202 publish: the topic and how many took it (in memory: subscribers; with Redis: sessions + instances, docs/protocol.md "Topics").</summary>
 public sealed record TopicPublished(string Topic, int Subscribers);
 
 [JsonSerializable(typeof(TopicPublished))]

@@ -92,6 +92,21 @@ public sealed class RedisLimitTests(LimitedInstances apps) : IClassFixture<Limit
         var later = await ProblemAssert.IsProblemAsync(await _a.PollAsync(session.Id, 0), HttpStatusCode.Gone);
         Assert.Equal(ProblemAssert.Detail(full), ProblemAssert.Detail(later));
     }
+
+    [Fact]
+    public async Task Broadcasts_that_overflow_a_subscribers_backlog_close_it_with_the_reason_and_unsubscribe_it()
+    {
+        string topic = $"overflow-{Guid.NewGuid():N}";
+        var session = await _a.OpenSessionAsync($"?topic={topic}");
+        // Three unacknowledged messages fit; the fourth publish closes the session in the same script and counts it not.
+        for (int i = 1; i <= 3; i++) Assert.Equal(1, await Topics.TopicClient.PublishAcceptedAsync(_b, topic, $"b{i}"));
+        Assert.Equal(0, await Topics.TopicClient.PublishAcceptedAsync(_b, topic, "b4"));
+
+        Assert.Equal(":0", await apps.A.Redis.CommandAsync($"SCARD {apps.A.Prefix}topic:{topic}:sessions"));
+        var gone = await ProblemAssert.IsProblemAsync(await _a.PollAsync(session.Id, 0), HttpStatusCode.Gone);
+        Assert.Contains("backlog passed its limit (3 messages", ProblemAssert.Detail(gone));
+        await Eventually.AssertAsync(() => RedisTopicTests.Count(apps.A, topic) == 0, "A no longer counts the closed subscriber");
+    }
 }
 
 /// <summary>The limit tests share two sessions of room: one at a time.</summary>

@@ -110,7 +110,7 @@ public sealed class RedisOutageTests(OutageApp fixture) : IClassFixture<OutageAp
 
     private static StringContent Text(string text) => new(text, System.Text.Encoding.UTF8, "text/plain");
 
-    private static async Task AssertUnavailable(HttpResponseMessage response)
+    internal static async Task AssertUnavailable(HttpResponseMessage response)
     {
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
         Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
