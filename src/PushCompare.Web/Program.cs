@@ -1,3 +1,4 @@
+using PushCompare.Web.Health;
 using PushCompare.Web.Http;
 using PushCompare.Web.LongPolling;
 using PushCompare.Web.Messaging;
@@ -19,6 +20,7 @@ builder.Services.AddSessions(builder.Configuration);
 builder.Services.AddLongPolling(builder.Configuration);
 builder.Services.AddServerSentEvents(builder.Configuration);
 builder.Services.AddConnectionGuards(builder.Configuration);
+builder.Services.AddHealth(builder.Configuration);
 builder.AddWireMetering();
 
 var app = builder.Build();
@@ -37,6 +39,8 @@ app.MapLongPolling();
 app.MapServerSentEvents();
 app.DrainSessionsOnShutdown();
 app.MapStats();
+app.MapHealth(); // /healthz live, /readyz ready (every check tagged "ready", and not draining)
+app.FailReadinessBeforeDraining(); // SIGTERM: /readyz fails for Health:DrainGrace, then the drains above run
 
 app.Run();
 
