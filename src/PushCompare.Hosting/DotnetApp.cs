@@ -44,8 +44,8 @@ public static partial class DotnetApp
         return (child, new Uri(ready.Groups["url"].Value));
     }
 
-    /// <summary>Where a sibling project's build output is, as recorded at build time in <c>AssemblyMetadata(key)</c>.</summary>
-    public static string? BuiltDll(System.Reflection.Assembly assembly, string key) =>
+    /// <summary>A path recorded at build time in <c>AssemblyMetadata(key)</c>, e.g. where a sibling project's dll is.</summary>
+    public static string? BuildMetadata(System.Reflection.Assembly assembly, string key) =>
         assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
             .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == key)?.Value;
 }
