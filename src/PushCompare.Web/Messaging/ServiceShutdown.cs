@@ -33,7 +33,15 @@ public sealed class ServiceShutdown : IHostedLifecycleService
         lock (_drains) _drains.Add(drain);
     }
 
-    public async Task StoppingAsync(CancellationToken cancellationToken)
+    private Task? _stoppingOnce;
+
+    /// <summary>Runs once: a second call (the host disposing after SIGTERM already stopped it) awaits the first, rather than waiting out the grace again.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        lock (_drains) return _stoppingOnce ??= StopOnceAsync(cancellationToken);
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
         await _draining.CancelAsync();
         await RunAllAsync(_before, cancellationToken);

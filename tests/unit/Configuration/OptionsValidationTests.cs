@@ -16,6 +16,7 @@ public sealed class OptionsValidationTests
     [InlineData("Messaging:MaxMessageBytes", "0", "MessagingOptions", "MaxMessageBytes")]
     [InlineData("WebSockets:KeepAliveInterval", "00:00:00", "WebSocketEchoOptions", "KeepAliveInterval")]
     [InlineData("WebSockets:SendTimeout", "00:00:00", "WebSocketEchoOptions", "SendTimeout")]
+    [InlineData("Health:DrainGrace", "00:06:00", "HealthOptions", "DrainGrace")]
     public void Invalid_setting_fails_start_up_naming_the_field(string key, string value, string optionsType, string field)
     {
         using var app = new StartupFailureFactory((key, value));
