@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs every test of PushCompare (unit, integration and real-browser end-to-end).
-# On Debian it first installs what is missing (Chromium, Node.js, npm); PUSHCOMPARE_CHROMIUM=/path/to/chrome points
+# On Debian it first installs what is missing (Chromium, Node.js, npm, redis-server); PUSHCOMPARE_CHROMIUM=/path/to/chrome points
 # the browser tests at another Chromium build instead.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests need: Chromium for the browser tests, Node.js and npm for the benchmark's Node `ws` peer.
+# Debian packages the tests need: Chromium for the browser tests, Node.js and npm for the benchmark's Node `ws` peer,
+# redis-server for the cluster tests (each starts a private one on a free port; the system's is never used).
 missing=()
 browser="${PUSHCOMPARE_CHROMIUM:-/usr/bin/chromium}"
 [ -x "$browser" ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     echo "Installing Debian packages the tests need: ${missing[*]}..."
