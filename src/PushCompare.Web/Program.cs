@@ -6,6 +6,7 @@ using PushCompare.Web.Metering;
 using PushCompare.Web.Security;
 using PushCompare.Web.ServerSentEvents;
 using PushCompare.Web.Sessions;
+using PushCompare.Web.Topics;
 using PushCompare.Web.WebSockets;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -19,16 +20,18 @@ builder.Services.AddWebSocketEcho(builder.Configuration);
 builder.Services.AddSessions(builder.Configuration);
 builder.Services.AddLongPolling(builder.Configuration);
 builder.Services.AddServerSentEvents(builder.Configuration);
+builder.Services.AddTopics();
 builder.Services.AddConnectionGuards(builder.Configuration);
+builder.Services.AddHttpCompression(builder.Configuration);
 builder.Services.AddHealth(builder.Configuration);
 builder.AddWireMetering();
 
 var app = builder.Build();
 
 app.UseWireMetering(); // first, so every request's bytes are bound to it
-app.UseExceptionHandler();
-app.UseStatusCodePages(); // empty 404/405 answers from routing become ProblemDetails too
-app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path);
+app.UseProblemResponses(); // exceptions and empty 404/405 answers become ProblemDetails (not for upgrades: see there)
+app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path, SecurityExtensions.OriginsPath);
+app.UseHttpCompression(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path); // after the metering, which counts the compressed bytes
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseConnectionGuards();
@@ -37,8 +40,10 @@ app.UseWebSockets(); // the upgrade feature; pings are configured per connection
 app.MapWebSocketEcho();
 app.MapLongPolling();
 app.MapServerSentEvents();
+app.MapTopics();
 app.DrainSessionsOnShutdown();
 app.MapStats();
+app.MapOrigins();
 app.MapHealth(); // /healthz live, /readyz ready (every check tagged "ready", and not draining)
 app.FailReadinessBeforeDraining(); // SIGTERM: /readyz fails for Health:DrainGrace, then the drains above run
 

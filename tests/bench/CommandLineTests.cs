@@ -19,6 +19,8 @@ public sealed class CommandLineTests
     [InlineData("--variant wks=env:DOTNET_gcServer", "'env:DOTNET_gcServer' is not env:VAR=VALUE")]
     [InlineData("--variant a --variant a=X=1", "--variant 'a' is given twice")]
     [InlineData("--duration 0", "--duration must be greater than 0")]
+    [InlineData("--compression -t websocket,sse", "--compression does not cover sse")]
+    [InlineData("--compression -t websocket --url http://127.0.0.1:1", "with --url, start the server with it yourself")]
     public async Task Invalid_options_exit_non_zero_with_a_reason(string options, string message)
     {
         var output = new StringWriter();

@@ -27,15 +27,31 @@ public sealed class LubbersAndIdleTests
         Assert.All(extrapolated, r => Assert.Equal("100,000", r[0]));
         // The 2010 column is the paper's arithmetic: 871 B per poll, 2 B per frame, 2^20-bit megabits.
         var wsRow = Assert.Single(extrapolated, r => r[1] == "websocket");
-        Assert.Equal("2", wsRow[4]);
-        Assert.Equal("6.10", wsRow[6]); // 100,000 clients × 4 msgs/s × 2 B × 8 / 2^20
+        Assert.Equal("2", wsRow[5]);
+        Assert.Equal("6.10", wsRow[7]); // 100,000 clients × 4 msgs/s × 2 B × 8 / 2^20
         var pollRow = Assert.Single(extrapolated, r => r[1] == "longpoll");
-        Assert.Equal("871", pollRow[4]);
+        Assert.Equal("871", pollRow[5]);
         var sseRow = Assert.Single(extrapolated, r => r[1] == "sse");
-        Assert.Equal("-", sseRow[4]); // the paper had no SSE figure
-        Assert.Equal("-", sseRow[6]);
+        Assert.Equal("-", sseRow[5]); // the paper had no SSE figure
+        Assert.Equal("-", sseRow[7]);
         var measuredSse = Assert.Single(table.Rows, r => r[1] == "sse" && r[^1] == "measured");
-        Assert.Equal(Format.Bytes(LubbersTable.OverheadPerMessage(bench.Run("sse", headers: "raw"))), measuredSse[3]);
+        Assert.Equal(Format.Bytes(LubbersTable.OverheadPerMessage(bench.Run("sse", headers: "raw"))), measuredSse[4]);
+    }
+
+    /// <summary>--compression: the app is started with both compressions and the clients negotiate them.</summary>
+    [Fact]
+    public async Task Lubbers_with_compression_negotiates_permessage_deflate_and_brotli_and_says_so()
+    {
+        var bench = (await BenchRun.StartAsync("lubbers", "-t", "websocket,longpoll", "-c", "3", "-d", "2", "--warmup", "1", "--interval", "250",
+            "--server-arg", "LongPolling:PollTimeout=00:00:02", "--compression")).Passed();
+
+        var ws = bench.Run("websocket").WebSocket!;
+        // Frames on the wire carry less than the ticks' text: the server compressed them, and the accounting stayed exact.
+        Assert.True(ws.FramesDown.DataPayloadBytes < bench.Run("websocket").Totals.PayloadDown,
+            $"{ws.FramesDown.DataPayloadBytes} frame payload bytes for {bench.Run("websocket").Totals.PayloadDown} bytes of ticks");
+        foreach (var run in bench.Runs) Assert.Equal(0, run.Totals.Lost);
+        var table = bench.Table("Lubbers & Greco (2010)");
+        Assert.All(table.Rows, r => Assert.Equal("on", r[^2]));
     }
 
     [Fact]

@@ -9,8 +9,12 @@ namespace PushCompare.E2ETests;
 /// <summary>The real app on Kestrel at a free loopback port, so a real browser can reach it.</summary>
 public sealed class AppHost : WebApplicationFactory<Program>
 {
-    public AppHost()
+    private readonly (string Key, string Value)[] _settings;
+
+    /// <param name="settings">Configuration overrides, as in appsettings.json (e.g. a compression switch).</param>
+    public AppHost(params (string Key, string Value)[] settings)
     {
+        _settings = settings;
         UseKestrel(0);
     }
 
@@ -22,6 +26,7 @@ public sealed class AppHost : WebApplicationFactory<Program>
         // Nor an idle SSE heartbeat (the longest the server allows): the stream's bytes while it is open are compared
         // with what CDP reported so far, and a heartbeat written in between would make that a race.
         builder.UseSetting("ServerSentEvents:HeartbeatInterval", "01:00:00");
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
     }
 
     /// <summary>Starts Kestrel and answers its address as http://127.0.0.1:port/ (loopback only, never a name lookup).</summary>

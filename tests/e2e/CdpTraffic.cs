@@ -184,7 +184,7 @@ public sealed class CdpTraffic
         return response.GetProperty("opcode").GetInt32() == 2 ? Convert.FromBase64String(data).Length : Encoding.UTF8.GetByteCount(data);
     }
 
-    private static string? Header(JsonElement? headers, string name) =>
+    public static string? Header(JsonElement? headers, string name) =>
         headers?.EnumerateObject().FirstOrDefault(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Value is { ValueKind: JsonValueKind.String } v
             ? v.GetString()
             : null;

@@ -43,34 +43,34 @@ public sealed class ComparisonRunTests(BrowserFixture browser) : IAsyncLifetime
 
         foreach (var transport in Transports)
         {
-            Assert.True(await Figure($"compare-{transport}-messages") >= Echoes + PushSeconds, $"{transport} delivered too few messages");
+            Assert.True(await Figure($"compare-h1-{transport}-messages") >= Echoes + PushSeconds, $"{transport} delivered too few messages");
             foreach (var metric in Metrics)
             {
-                double value = await Figure($"compare-{transport}-{metric}");
+                double value = await Figure($"compare-h1-{transport}-{metric}");
                 Assert.True(metric.StartsWith("latency", StringComparison.Ordinal) ? value >= 0 : value > 0, $"{transport} {metric} = {value}");
             }
         }
-        double ws = await Figure("compare-websocket-bytesPerMessage");
+        double ws = await Figure("compare-h1-websocket-bytesPerMessage");
         foreach (var polling in new[] { "longpoll", "shortpoll" })
         {
-            double perMessage = await Figure($"compare-{polling}-bytesPerMessage");
+            double perMessage = await Figure($"compare-h1-{polling}-bytesPerMessage");
             Assert.True(perMessage > ws, $"{polling} moved {perMessage} bytes per message, WebSocket {ws}");
-            Assert.True(await Figure($"compare-ratio-{polling}-bytesPerMessage") > 1);
-            Assert.True(await Figure($"compare-{polling}-requests") > await Figure("compare-websocket-requests"));
+            Assert.True(await Figure($"compare-ratio-h1-{polling}-bytesPerMessage") > 1);
+            Assert.True(await Figure($"compare-h1-{polling}-requests") > await Figure("compare-h1-websocket-requests"));
         }
         // Server-Sent Events pays a POST per echo, as polling does, but its pushes need no request: fewer than long polling.
-        Assert.True(await Figure("compare-sse-bytesPerMessage") > ws, "SSE moved fewer bytes per message than WebSocket");
-        Assert.True(await Figure("compare-sse-requests") < await Figure("compare-longpoll-requests"), "SSE made as many requests as long polling");
-        await Expect(page.GetByTestId("comparison-summary")).ToContainTextAsync("Per delivered message");
+        Assert.True(await Figure("compare-h1-sse-bytesPerMessage") > ws, "SSE moved fewer bytes per message than WebSocket");
+        Assert.True(await Figure("compare-h1-sse-requests") < await Figure("compare-h1-longpoll-requests"), "SSE made as many requests as long polling");
+        await Expect(page.GetByTestId("comparison-summary")).ToContainTextAsync("Over HTTP/1.1, plain, per delivered message");
 
         // One chart per metric, one labelled bar per transport, carrying the same figure as the table.
         foreach (var metric in Metrics)
         {
             foreach (var transport in Transports)
             {
-                var bar = page.GetByTestId($"chart-{metric}-{transport}");
+                var bar = page.GetByTestId($"chart-{metric}-h1-{transport}");
                 await Expect(bar).ToHaveCountAsync(1);
-                Assert.Equal(await page.GetByTestId($"compare-{transport}-{metric}").GetAttributeAsync("data-value"), await bar.GetAttributeAsync("data-value"));
+                Assert.Equal(await page.GetByTestId($"compare-h1-{transport}-{metric}").GetAttributeAsync("data-value"), await bar.GetAttributeAsync("data-value"));
             }
         }
 
@@ -81,9 +81,9 @@ public sealed class ComparisonRunTests(BrowserFixture browser) : IAsyncLifetime
             Assert.NotNull(box);
             Assert.InRange(box.X + box.Width, 0, 390);
         }
-        await SaveAsync("comparison-390x844");
+        await Screenshots.SaveAsync(page, "comparison-390x844");
         await page.SetViewportSizeAsync(1280, 800);
-        await SaveAsync("comparison-1280x800");
+        await Screenshots.SaveAsync(page, "comparison-1280x800");
     }
 
     private async Task<double> Figure(string testId)
@@ -91,13 +91,5 @@ public sealed class ComparisonRunTests(BrowserFixture browser) : IAsyncLifetime
         string? value = await _echo.Page.GetByTestId(testId).GetAttributeAsync("data-value");
         Assert.False(string.IsNullOrEmpty(value), $"{testId} has no value");
         return double.Parse(value, CultureInfo.InvariantCulture);
-    }
-
-    // Whole-page screenshots under the test output folder (bin/…/TestResults/screenshots).
-    private async Task SaveAsync(string name)
-    {
-        var folder = Path.Combine(AppContext.BaseDirectory, "TestResults", "screenshots");
-        Directory.CreateDirectory(folder);
-        await _echo.Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, $"{name}.png"), FullPage = true });
     }
 }

@@ -13,18 +13,23 @@ using static Microsoft.Playwright.Assertions;
 namespace PushCompare.E2ETests;
 
 /// <summary>
-/// The app on HTTPS at a free loopback port (its self-signed certificate in a temp folder), recording the method and
-/// HTTP version of every request it serves, so a test can see what the browser really used.
+/// The app on HTTPS at a free loopback port (its self-signed certificate in a temp folder), and with
+/// <paramref name="alsoPlain"/> on plain HTTP at another, as <c>dotnet run</c> serves it; it records the method, HTTP
+/// version, path and scheme of every request it serves, so a test can see what the browser really used.
 /// </summary>
 public sealed class HttpsAppHost : WebApplicationFactory<Program>
 {
     private static readonly string Folder = Directory.CreateTempSubdirectory("pushcompare-e2e-https-").FullName;
 
-    public ConcurrentQueue<(string Method, string Protocol, string Path)> Requests { get; } = new();
+    public ConcurrentQueue<(string Method, string Protocol, string Path, string Scheme)> Requests { get; } = new();
 
-    public HttpsAppHost()
+    public HttpsAppHost(bool alsoPlain = false)
     {
-        UseKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps()));
+        UseKestrel(k =>
+        {
+            if (alsoPlain) k.Listen(IPAddress.Loopback, 0);
+            k.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps());
+        });
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -34,20 +39,28 @@ public sealed class HttpsAppHost : WebApplicationFactory<Program>
         builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new Recorder(Requests)));
     }
 
+    /// <summary>Starts Kestrel and answers the HTTPS address as https://127.0.0.1:port/.</summary>
     public Uri Start()
     {
         StartServer();
-        var address = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        return new UriBuilder("https", "127.0.0.1", address.Port, "/").Uri;
+        return Address("https");
     }
 
-    private sealed class Recorder(ConcurrentQueue<(string, string, string)> requests) : IStartupFilter
+    /// <summary>The bound address of <paramref name="scheme"/>, as scheme://127.0.0.1:port/ (after <see cref="Start"/>).</summary>
+    public Uri Address(string scheme)
+    {
+        var bound = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        var address = new Uri(bound.Single(a => a.StartsWith(scheme + ":", StringComparison.Ordinal)));
+        return new UriBuilder(scheme, "127.0.0.1", address.Port, "/").Uri;
+    }
+
+    private sealed class Recorder(ConcurrentQueue<(string, string, string, string)> requests) : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
             app.Use((HttpContext context, RequestDelegate nextDelegate) =>
             {
-                requests.Enqueue((context.Request.Method, context.Request.Protocol, context.Request.Path.Value ?? ""));
+                requests.Enqueue((context.Request.Method, context.Request.Protocol, context.Request.Path.Value ?? "", context.Request.Scheme));
                 return nextDelegate(context);
             });
             next(app);
@@ -116,7 +129,7 @@ public sealed class HttpsTests(BrowserFixture browser) : IAsyncLifetime
         }
 
         var served = _app.Requests.ToArray();
-        Assert.Contains(("CONNECT", "HTTP/2", "/ws"), served);
+        Assert.Contains(served, r => r is { Method: "CONNECT", Protocol: "HTTP/2", Path: "/ws" });
         Assert.Contains(served, r => r is { Method: "GET", Path: "/" } && r.Protocol == "HTTP/2");
         // Every request of every transport rode HTTP/2: not one fell back to HTTP/1.1.
         Assert.All(served, r => Assert.Equal("HTTP/2", r.Protocol));

@@ -65,7 +65,7 @@ public sealed class ReconnectTests(BrowserFixture browser)
     }
 
     // The built app as a process, serving the page's files from the source tree, at a free port or the one given.
-    private static Task<(ChildProcess Child, Uri Address)> StartAppAsync(int port)
+    private static Task<RunningApp> StartAppAsync(int port)
     {
         var assembly = typeof(ReconnectTests).Assembly;
         return DotnetApp.StartAsync("the app", DotnetApp.BuildMetadata(assembly, "PushCompare.WebDll")!,

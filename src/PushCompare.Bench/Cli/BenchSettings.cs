@@ -78,6 +78,29 @@ public sealed record BenchSettings
     public int ConnectConcurrency { get; init; } = 64;
     public PollClientKind PollClient { get; init; } = PollClientKind.HttpClient;
 
+    /// <summary>The protocol stacks to run (<c>--protocol</c>, <c>--tls</c>), one run each, in this order.</summary>
+    public IReadOnlyList<WireStack> Stacks { get; init; } = [WireStack.Http11];
+
+    /// <summary>
+    /// HTTP/2: how many clients share one connection (their streams multiplexed on it). 1, the default, gives each
+    /// simulated user its own connection, as each browser has its own; HTTP/1.1 ignores it.
+    /// </summary>
+    public int ClientsPerConnection { get; init; } = 1;
+
+    /// <summary>
+    /// Push and lubbers: the clients subscribe to <see cref="BroadcastTopic"/> (<c>topic=</c>) instead of asking for their
+    /// own ticks, and one publisher POSTs a tick there every <see cref="IntervalMs"/>: one message, every client.
+    /// </summary>
+    public bool Broadcast { get; init; }
+
+    public const string BroadcastTopic = "bench-broadcast";
+
+    /// <summary>The connect query of a push client: its own tick stream, or the broadcast topic.</summary>
+    public string PushQuery => Broadcast ? $"topic={BroadcastTopic}" : $"push={IntervalMs}";
+
+    /// <summary>Start the app with permessage-deflate and HTTP response compression on, and have the clients negotiate them.</summary>
+    public bool Compression { get; init; }
+
     /// <summary>The header profiles to run: always the .NET client, plus Chromium's when asked.</summary>
     public IReadOnlyList<HeaderProfile> HeaderProfiles => ChromiumHeaders ? [HeaderProfile.DotNet, HeaderProfile.Chromium] : [HeaderProfile.DotNet];
 }

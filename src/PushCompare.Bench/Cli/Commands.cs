@@ -55,12 +55,31 @@ internal static class Commands
             DefaultValueFactory = _ => "httpclient",
         };
         pollClient.AcceptOnlyFromAmong("httpclient", "raw");
+        var protocol = new Option<string>("--protocol")
+        {
+            Description = "HTTP version of the clients: h1 (HTTP/1.1), h2 (HTTP/2, always over TLS, as browsers speak it), a comma list, or all " +
+                "(h1, h1+tls and h2+tls: the Lubbers matrix); one run each",
+            DefaultValueFactory = _ => "h1",
+        };
+        var tls = new Option<bool>("--tls") { Description = "Over TLS (https://, wss://): the app also listens on a free https port with its self-signed certificate, which the client accepts for loopback only" };
+        var clientsPerConnection = new Option<int>("--clients-per-connection")
+        {
+            Description = "HTTP/2 only: clients whose streams share one connection (default 1: each client is its own browser with its own connection)",
+            DefaultValueFactory = _ => 1,
+        };
+        var broadcast = new Option<bool>("--broadcast")
+        {
+            Description = $"push and lubbers: the clients subscribe with topic={BenchSettings.BroadcastTopic} and one publisher POSTs a tick to " +
+                $"/topics/{BenchSettings.BroadcastTopic} every --interval ms (one message to every client) instead of each client's own push=",
+        };
+        var compression = new Option<bool>("--compression") { Description = "Start the app with WebSocket permessage-deflate and HTTP compression on; the clients negotiate both" };
         var connectConcurrency = new Option<int>("--connect-concurrency") { Description = "Connections opened at once while clients connect", DefaultValueFactory = _ => 64 };
 
         var command = new Command(d.Name, d.Description)
         {
             transport, clients, duration, warmup, size, interval, pollInterval, rate, p99, allSteps, outDir, url, serverPid, serverDll,
-            serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient,
+            serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient, broadcast,
+            protocol, tls, clientsPerConnection, compression,
         };
         command.SetAction(async (parsed, cancel) =>
         {
@@ -94,7 +113,19 @@ internal static class Commands
                     DrainSeconds = NonNegative(parsed.GetValue(drain), "--drain"),
                     ConnectConcurrency = Positive(parsed.GetValue(connectConcurrency), "--connect-concurrency"),
                     PollClient = parsed.GetValue(pollClient) == "raw" ? PollClientKind.Raw : PollClientKind.HttpClient,
+                    Stacks = ParseStacks(parsed.GetValue(protocol)!, parsed.GetValue(tls)),
+                    ClientsPerConnection = Positive(parsed.GetValue(clientsPerConnection), "--clients-per-connection"),
+                    Broadcast = parsed.GetValue(broadcast),
+                    Compression = parsed.GetValue(compression),
                 };
+                CheckStacks(settings);
+                if (settings.Broadcast && d.Name is not ("push" or "lubbers")) throw new FormatException("--broadcast applies to the push and lubbers scenarios only.");
+                if (settings.Broadcast && settings.NodePeer) throw new FormatException("--broadcast needs the app's /topics: the Node peer has none.");
+                // The raw HTTP clients (raw polling, SSE) parse the bytes themselves and have no Brotli/gzip decoder.
+                if (settings.Compression && settings.PollClient == PollClientKind.Raw) throw new FormatException("--compression needs --poll-client httpclient: the raw client cannot decode a compressed body.");
+                if (settings.Compression && (settings.RequestedTransports is null || settings.RequestedTransports.Contains("sse")))
+                    throw new FormatException("--compression does not cover sse (the bench's SSE client parses the raw stream and has no Brotli/gzip decoder; tests/unit/Compression covers it): pass --transport websocket,longpoll,shortpoll.");
+                if (settings.Compression && settings.Url is not null) throw new FormatException("--compression starts the app with compression on; with --url, start the server with it yourself.");
                 if (settings.PollClient == PollClientKind.Raw && d.Name == "echo") throw new FormatException("--poll-client raw applies to the push and idle scenarios; echo uses HttpClient.");
                 if (settings.PollClient == PollClientKind.Raw && settings.ChromiumHeaders) throw new FormatException("--chromium-headers needs --poll-client httpclient: the raw client sends only Host (and Content-Length on a POST).");
                 if (settings.Url is not null && settings.Variants.Count > 0) throw new FormatException("--variant starts the app itself; it cannot be combined with --url.");
@@ -126,6 +157,60 @@ internal static class Commands
                 throw new FormatException($"'{id}' is not a transport id: use ids as GET /api/stats lists them (e.g. {string.Join(", ", TransportCatalog.Ids)}) or all.");
         }
         return [.. ids.Select(i => i.ToLowerInvariant()).Distinct()];
+    }
+
+    /// <summary>
+    /// <c>--protocol</c> and <c>--tls</c> as the stacks to run. h2 means HTTP/2 over TLS, with or without <c>--tls</c>:
+    /// browsers speak HTTP/2 only over TLS, so h2 without it (h2c) would measure a case no browser produces.
+    /// </summary>
+    internal static List<WireStack> ParseStacks(string text, bool tls)
+    {
+        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0) throw new FormatException("--protocol needs h1, h2 or all.");
+        var stacks = new List<WireStack>();
+        foreach (string item in items)
+        {
+            switch (item.ToLowerInvariant())
+            {
+                case "h1" or "http/1.1":
+                    stacks.Add(tls ? WireStack.Http11Tls : WireStack.Http11);
+                    break;
+                case "h2" or "http/2":
+                    stacks.Add(WireStack.Http2Tls);
+                    break;
+                case "all" when tls:
+                    throw new FormatException("--protocol all already runs h1, h1+tls and h2+tls: drop --tls.");
+                case "all":
+                    stacks.AddRange(WireStack.All);
+                    break;
+                case "h2c":
+                    throw new FormatException("--protocol h2c is not offered: browsers speak HTTP/2 only over TLS, so h2 always means HTTP/2 + TLS.");
+                case "h3" or "http/3":
+                    throw new FormatException("--protocol h3 cannot be measured here: Kestrel's HTTP/3 needs libmsquic, which this machine does not have.");
+                default:
+                    throw new FormatException($"--protocol '{item}' is not h1, h2 or all.");
+            }
+        }
+        return [.. stacks.Distinct()];
+    }
+
+    /// <summary>Combinations of the stacks with other options that cannot run, each refused with what to change.</summary>
+    private static void CheckStacks(BenchSettings s)
+    {
+        bool anyTls = s.Stacks.Any(x => x.Tls), anyH2 = s.Stacks.Any(x => x.IsHttp2);
+        if (anyH2 && s.PollClient == PollClientKind.Raw) throw new FormatException("--poll-client raw speaks HTTP/1.1 only: use --protocol h1 (with or without --tls), or the httpclient poll client for h2.");
+        if (anyTls && s.NodePeer) throw new FormatException("--peer node serves plain ws:// only: it cannot be measured over TLS or HTTP/2.");
+        if (s.ClientsPerConnection > 1 && !anyH2) throw new FormatException("--clients-per-connection applies to HTTP/2 only (--protocol h2): over HTTP/1.1 every client needs its own connections.");
+        if (s.Url is { } url)
+        {
+            bool https = url.Scheme == Uri.UriSchemeHttps;
+            if (s.Stacks.Any(x => x.Tls != https))
+            {
+                throw new FormatException(https
+                    ? $"--url {url} is https://: run it with --tls or --protocol h2 (a plaintext run needs an http:// URL)."
+                    : $"--url {url} is http://: TLS and HTTP/2 runs need an https:// URL.");
+            }
+        }
     }
 
     private static List<T> ParseList<T>(string text, string option, Func<string, IFormatProvider, T> parse)

@@ -41,7 +41,7 @@ internal abstract class PollClient(int index, RunContext context) : BenchClient(
             return;
         }
         using var request = Http.Post($"/poll?{OpenQuery}", body: null);
-        using var response = await Http.SendAsync(request, cancel);
+        using var response = await Http.SendAsync(Index, request, cancel);
         Interlocked.Increment(ref Counters.Requests); // the send loop counts its POSTs on the same counter
         string body = await response.Content.ReadAsStringAsync(cancel);
         if (response.StatusCode != HttpStatusCode.Created)
@@ -56,7 +56,7 @@ internal abstract class PollClient(int index, RunContext context) : BenchClient(
 
     private async Task OpenRawAsync(CancellationToken cancel)
     {
-        _raw = new RawHttpConnection(Context.BaseUri, Context.Traffic);
+        _raw = new RawHttpConnection(Context.BaseUri, Context.Traffic, Context.Spec.Stack.Tls);
         int status = await _raw.Begin("POST /poll?"u8).Append(System.Text.Encoding.ASCII.GetBytes(OpenQuery)).SendAsync(emptyBody: true, cancel);
         Interlocked.Increment(ref Counters.Requests);
         if (status != (int)HttpStatusCode.Created)
@@ -117,7 +117,7 @@ internal abstract class PollClient(int index, RunContext context) : BenchClient(
     private async Task<(PollStatus, long)> PollHttpAsync(long cursor, string wait, Func<string, bool> onMessage, CancellationToken cancel)
     {
         using var request = Http.Get($"/poll/{SessionId}?cursor={cursor}{wait}");
-        using var response = await Http.SendAsync(request, cancel);
+        using var response = await Http.SendAsync(Index, request, cancel);
         Interlocked.Increment(ref Counters.Requests); // the send loop counts its POSTs on the same counter
         if (response.StatusCode == HttpStatusCode.NoContent) return (PollStatus.Empty, cursor);
         if (response.StatusCode != HttpStatusCode.OK)
@@ -195,7 +195,7 @@ internal abstract class PollClient(int index, RunContext context) : BenchClient(
                 return;
             }
             using var request = Http.Delete($"/poll/{SessionId}");
-            using var response = await Http.SendAsync(request, timeout.Token);
+            using var response = await Http.SendAsync(Index, request, timeout.Token);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidDataException)
         {

@@ -82,7 +82,7 @@ internal sealed class PollEchoClient(int index, RunContext context) : PollClient
     {
         Payload.WriteSequence(_message, seq);
         using var request = Http.Post($"/poll/{SessionId}?seq={seq}", _message);
-        using var response = await Http.SendAsync(request, Context.Abort);
+        using var response = await Http.SendAsync(Index, request, Context.Abort);
         Interlocked.Increment(ref Counters.Requests);
         if (response.StatusCode != HttpStatusCode.Accepted)
         {

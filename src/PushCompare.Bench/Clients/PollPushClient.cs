@@ -10,7 +10,7 @@ internal sealed class PollPushClient(int index, RunContext context, int? pushInt
 {
     private SequenceChecker _sequence = new();
 
-    protected override string OpenQuery => pushIntervalMs is { } ms ? $"push={ms}" : "echo=exact";
+    protected override string OpenQuery => pushIntervalMs is null ? "echo=exact" : Context.Settings.PushQuery;
 
     protected override async Task RunLoopsAsync()
     {

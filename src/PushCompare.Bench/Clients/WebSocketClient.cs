@@ -9,9 +9,10 @@ using PushCompare.Bench.Running;
 namespace PushCompare.Bench.Clients;
 
 /// <summary>
-/// The framework's <see cref="ClientWebSocket"/> over a connection the bench opens itself, so every byte (handshake
-/// and frames) passes through a <see cref="CountingStream"/>. Each client gets its own handler: the counting stream
-/// must be known per connection to check "handshake + frames = all bytes" exactly.
+/// The framework's <see cref="ClientWebSocket"/> over a connection the bench opens itself (<see cref="HttpStack"/>), so
+/// every byte (handshake and frames) passes through a <see cref="CountingStream"/>. Over HTTP/1.1 (plain or TLS) each
+/// client gets its own handler and connection, whose HTTP-layer bytes are split into upgrade and RFC 6455 frames;
+/// over HTTP/2 the WebSocket is a stream of a shared connection (RFC 8441) and only the connection's bytes are counted.
 /// </summary>
 internal abstract class WebSocketClient(int index, RunContext context) : BenchClient(index, context)
 {
@@ -32,31 +33,39 @@ internal abstract class WebSocketClient(int index, RunContext context) : BenchCl
 
     protected override async Task OpenAsync(CancellationToken cancel)
     {
-        var handler = new SocketsHttpHandler
+        var stack = Context.Spec.Stack;
+        HttpMessageInvoker invoker;
+        if (stack.IsHttp2)
         {
-            UseProxy = false,
-            UseCookies = false,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            ConnectCallback = async (c, ct) =>
+            // RFC 8441: the WebSocket is one stream (extended CONNECT) of an HTTP/2 connection, which --clients-per-connection
+            // clients share. Its frames travel inside DATA frames, so they are counted with the connection's bytes, not per client.
+            invoker = Context.SharedInvoker(Index);
+        }
+        else
+        {
+            // Own handler per client: the counting stream must be known per connection to check "handshake + frames = all bytes".
+            _invoker = invoker = new HttpMessageInvoker(HttpStack.CreateHandler(stack, Context.BaseUri, Context.Traffic, http =>
             {
-                _stream = new CountingStream(await SocketFactory.ConnectAsync(c.DnsEndPoint, ct));
-                _stream.MeterWebSocket();
-                Context.Traffic.Add(_stream);
-                return _stream;
-            },
-        };
-        _invoker = new HttpMessageInvoker(handler);
-        Socket.Options.KeepAliveInterval = TimeSpan.Zero; // the client sends no keep-alive frames of its own
-        Socket.Options.HttpVersion = HttpVersion.Version11;
+                http.MeterWebSocket();
+                _stream = http;
+            }));
+        }
+        Socket.Options.HttpVersion = HttpStack.Version(stack);
         Socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        Socket.Options.KeepAliveInterval = TimeSpan.Zero; // the client sends no keep-alive frames of its own
         if (Context.Spec.Headers == HeaderProfile.Chromium)
         {
             string origin = Context.BaseUri.GetLeftPart(UriPartial.Authority);
-            foreach (var (name, value) in ChromiumHeaders.WebSocketUpgrade) Socket.Options.SetRequestHeader(name, ChromiumHeaders.Expand(value, origin));
+            foreach (var (name, value) in ChromiumHeaders.WebSocketUpgrade)
+            {
+                // With --compression the framework makes the offer itself (it must know it offered to accept the answer).
+                if (Context.Settings.Compression && name == "Sec-WebSocket-Extensions") continue;
+                Socket.Options.SetRequestHeader(name, ChromiumHeaders.Expand(value, origin));
+            }
         }
+        if (Context.Settings.Compression) Socket.Options.DangerousDeflateOptions = new WebSocketDeflateOptions(); // 15/15 bits, context takeover
         var uri = new UriBuilder(new Uri(Context.BaseUri, PathAndQuery)) { Scheme = Context.BaseUri.Scheme == "https" ? "wss" : "ws" }.Uri;
-        await Socket.ConnectAsync(uri, _invoker, cancel);
+        await Socket.ConnectAsync(uri, invoker, cancel);
     }
 
     /// <summary>Receives one whole message into <paramref name="buffer"/>; Count = -1 when it did not fit (the rest is skipped).</summary>

@@ -9,7 +9,7 @@ namespace PushCompare.Bench.Clients;
 /// </summary>
 internal sealed class WebSocketPushClient(int index, RunContext context, int? pushIntervalMs) : WebSocketClient(index, context)
 {
-    protected override string PathAndQuery => pushIntervalMs is { } ms ? $"/ws?push={ms}" : "/ws";
+    protected override string PathAndQuery => pushIntervalMs is null ? "/ws" : $"/ws?{Context.Settings.PushQuery}";
 
     protected override async Task RunLoopsAsync()
     {

@@ -33,7 +33,7 @@ internal sealed class FrameMeter(bool afterHttpHead = false)
     /// <summary>False while the HTTP head is still arriving; frames are counted only after it.</summary>
     public bool HeadComplete => _endOfHeadMatched == EndOfHead.Length;
 
-    /// <summary>True when a header made no sense (reserved bits or unknown opcode): the counts stop there.</summary>
+    /// <summary>True when a header made no sense (RSV2/RSV3, RSV1 off a message's first frame, or an unknown opcode): the counts stop there.</summary>
     public bool LostSync { get; private set; }
 
     public void Feed(ReadOnlySpan<byte> data)
@@ -57,7 +57,9 @@ internal sealed class FrameMeter(bool afterHttpHead = false)
             if (_headerLength == 2)
             {
                 int opcode = _header[0] & 0x0F;
-                if ((_header[0] & 0x70) != 0 || opcode is not (0 or 1 or 2 or 8 or 9 or 10))
+                // RSV1 is permessage-deflate's "compressed" bit (RFC 7692 §6), allowed on a message's first frame only.
+                bool rsv1 = (_header[0] & 0x40) != 0;
+                if ((_header[0] & 0x30) != 0 || (rsv1 && opcode is not (1 or 2)) || opcode is not (0 or 1 or 2 or 8 or 9 or 10))
                 {
                     LostSync = true;
                     return;

@@ -20,11 +20,13 @@ internal static class SummaryBuilder
                 break;
             case "lubbers":
                 tables.Add(LubbersTable.Build(settings, measured));
+                tables.Add(LubbersTable.Matrix(settings, measured));
                 break;
             case "idle":
                 tables.Add(IdleMemory(measured));
                 break;
         }
+        if (measured.Select(r => r.Protocol).Distinct().Count() > 1 && settings.Rates.Count == 0) tables.Add(StackCost(settings, measured));
         if (measured.Select(r => r.Target).Distinct().Count() > 1 && settings.Rates.Count == 0) tables.Add(ByTarget(measured));
         if (measured.Any(r => r.WebSocket is not null)) tables.Add(WebSocketBytes(measured));
         if (measured.Any(r => r.Sse is not null)) tables.Add(SseBytes(measured));
@@ -35,9 +37,10 @@ internal static class SummaryBuilder
     {
         bool rounds = settings.Rounds > 1;
         bool polling = runs.Any(r => r.Transport != "websocket");
+        bool tls = runs.Any(r => r.Protocol != "h1");
         var columns = new List<string>();
         if (rounds) columns.Add("round");
-        columns.AddRange(["target", "transport", "headers", "clients"]);
+        columns.AddRange(["target", "transport", "protocol", "headers", "clients"]);
         if (settings.Scenario == "idle")
         {
             columns.AddRange(["connected", "server RSS baseline MB", "server RSS end MB", "KB per connection", "result"]);
@@ -47,6 +50,7 @@ internal static class SummaryBuilder
             if (settings.Rates.Count > 0) columns.Add("offered/s");
             columns.AddRange([settings.Scenario == "echo" ? "round trips/s" : "delivered/s", "p50 ms", "p90 ms", "p99 ms", "max ms",
                 "lost", "B/msg up", "B/msg down"]);
+            if (tls) columns.AddRange(["wire B/msg up", "wire B/msg down"]);
             if (polling) columns.AddRange(["requests/msg", "HTTP overhead B/msg"]);
             columns.AddRange(["server CPU ms/1k", "server CPU", "client CPU", "client alloc B/msg", "result"]);
         }
@@ -56,7 +60,7 @@ internal static class SummaryBuilder
         {
             var row = new List<string>();
             if (rounds) row.Add(r.Round.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            row.AddRange([r.Target, r.Transport, r.Headers, Format.Int(r.Clients)]);
+            row.AddRange([r.Target, r.Transport, r.Protocol, r.Headers, Format.Int(r.Clients)]);
             if (settings.Scenario == "idle")
             {
                 row.AddRange([Format.Int(r.ClientsConnected), Format.Mb(r.Server?.RssBaselineBytes), Format.Mb(r.Server?.RssEndBytes),
@@ -67,6 +71,7 @@ internal static class SummaryBuilder
                 if (settings.Rates.Count > 0) row.Add(r.OfferedRate is { } o ? Format.Int(o) : "-");
                 row.AddRange([Format.Int(r.MessagesPerSecond), Format.Ms(r.Latency?.P50Ms), Format.Ms(r.Latency?.P90Ms), Format.Ms(r.Latency?.P99Ms),
                     Format.Ms(r.Latency?.MaxMs), Format.Int(r.Totals.Lost), Format.Bytes(r.BytesPerMessageUp), Format.Bytes(r.BytesPerMessageDown)]);
+                if (tls) row.AddRange([Format.Bytes(r.WireBytesPerMessageUp), Format.Bytes(r.WireBytesPerMessageDown)]);
                 if (polling) row.AddRange([r.RequestsPerMessage is { } q ? q.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) : "-", Format.Bytes(r.HttpOverheadPerMessage)]);
                 row.AddRange([Format.Ms(r.Server?.CpuMsPer1000Messages), Format.Percent(r.Server?.CpuPercent), Format.Percent(r.Skipped is null ? r.ClientCpuPercent : null),
                     Format.Bytes(r.ClientAllocatedBytesPerMessage), Outcome(r)]);
@@ -77,12 +82,25 @@ internal static class SummaryBuilder
         {
             "Bytes are counted by the client on its sockets (TCP payload: HTTP headers and bodies, WebSocket frames; no TCP/IP headers) over the measurement window, divided by the messages completed in it.",
         };
+        if (tls)
+        {
+            notes.Add("Over TLS \"B/msg\" is the HTTP layer (above TLS: HTTP/1.1 text, or HTTP/2 frames with HPACK) and \"wire B/msg\" the TCP payload below it (TLS records). " +
+                "h2+tls runs use SocketsHttpHandler with HTTP/2 exactly; WebSocket over HTTP/2 is RFC 8441 (extended CONNECT). The client accepts the app's self-signed certificate on loopback only.");
+        }
         if (settings.Scenario == "push" || settings.Scenario == "lubbers")
             notes.Add("Push latency is client receipt minus the server's whole-millisecond timestamp (same clock), so it reads up to 1 ms high.");
+        if (settings.Broadcast)
+        {
+            notes.Add($"Broadcast: one publisher POSTed 'tick <n> <unix ms>' to /topics/{BenchSettings.BroadcastTopic} every {settings.IntervalMs} ms and every client " +
+                "subscribed with topic=: latency is the publisher's timestamp to receipt, lost counts sequence gaps per subscriber and a duplicate fails the run. " +
+                "The publisher's own requests are not in the bytes.");
+            notes.AddRange(runs.Where(r => r.Broadcast is not null).Select(r =>
+                $"{r.Target} {r.Transport} C={r.Clients}: {r.Broadcast!.Published} publishes accepted ({r.Broadcast.Refused} refused), each handed to {r.Broadcast.MinSubscribers}–{r.Broadcast.MaxSubscribers} subscribers."));
+        }
         if (settings.Rates.Count > 0)
             notes.Add("Open loop: latency runs from the moment each message was due, so a server that falls behind shows as latency.");
         if (runs.Any(r => r.Transport == "sse"))
-            notes.Add("SSE runs use the bench's own HTTP/1.1 client (headers \"raw\": Host, and Content-Length / Content-Type on a POST; or Chromium's); requests/msg counts the opening POST, the stream GET, the ack POSTs (one per 100 events) and the DELETE.");
+            notes.Add("SSE runs over HTTP/1.1 use the bench's own HTTP/1.1 client (headers \"raw\": Host, and Content-Length / Content-Type on a POST; or Chromium's), over HTTP/2 SocketsHttpHandler; requests/msg counts the opening POST, the stream GET, the ack POSTs (one per 100 events) and the DELETE.");
         notes.AddRange(settings.UnmeasuredTransports.Select(Running.BenchRunner.UnmeasuredNote));
         return new ReportTable("Runs", columns, rows, notes);
     }
@@ -96,40 +114,70 @@ internal static class SummaryBuilder
     private static ReportTable HighestHeldRate(BenchSettings settings, List<RunResult> runs)
     {
         var rows = new List<IReadOnlyList<string>>();
-        var best = runs.GroupBy(r => (r.Target, r.Transport, r.Headers, r.Clients))
+        var best = runs.GroupBy(r => (r.Target, r.Transport, r.Protocol, r.Headers, r.Clients))
             .Select(g => (g.Key, Best: g.Where(r => r.Held == true).OrderByDescending(r => r.OfferedRate).FirstOrDefault()))
             .ToList();
         foreach (var (key, run) in best)
         {
-            var peer = best.FirstOrDefault(b => b.Key.Target == "node-ws" && b.Key.Transport == key.Transport && b.Key.Clients == key.Clients).Best;
+            var peer = best.FirstOrDefault(b => b.Key.Target == "node-ws" && b.Key.Transport == key.Transport && b.Key.Protocol == key.Protocol && b.Key.Clients == key.Clients).Best;
             double? ratio = run?.OfferedRate is { } mine && peer?.OfferedRate is { } theirs && key.Target != "node-ws" ? mine / theirs : null;
-            rows.Add([key.Target, key.Transport, key.Headers, Format.Int(key.Clients), run?.OfferedRate is { } rate ? Format.Int(rate) : "none held",
+            rows.Add([key.Target, key.Transport, key.Protocol, key.Headers, Format.Int(key.Clients), run?.OfferedRate is { } rate ? Format.Int(rate) : "none held",
                 Format.Ms(run?.Latency?.P99Ms), Format.Ratio(ratio)]);
         }
         return new ReportTable($"Highest offered rate held (p99 ≤ {Format.Ms(settings.P99LimitMs)} ms, ≥ 97% of it delivered, no errors)",
-            ["target", "transport", "headers", "clients", "highest rate held/s", "p99 ms there", "vs node-ws"], rows,
+            ["target", "transport", "protocol", "headers", "clients", "highest rate held/s", "p99 ms there", "vs node-ws"], rows,
             ["Target 1 asks for at least 2.00× the Node ws peer's highest held rate at C=50, 32 B."]);
     }
 
     private static ReportTable CpuPerThousand(List<RunResult> runs)
     {
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var g in runs.GroupBy(r => (r.Target, r.Transport, r.Headers, r.Clients)))
+        foreach (var g in runs.GroupBy(r => (r.Target, r.Transport, r.Protocol, r.Headers, r.Clients)))
         {
             double rate = g.Average(r => r.MessagesPerSecond);
             double? cpu = g.All(r => r.Server?.CpuMsPer1000Messages is not null) ? g.Average(r => r.Server!.CpuMsPer1000Messages!.Value) : null;
-            var peer = runs.Where(r => r.Target == "node-ws" && r.Transport == g.Key.Transport && r.Clients == g.Key.Clients && r.Server?.CpuMsPer1000Messages is not null).ToList();
+            var peer = runs.Where(r => r.Target == "node-ws" && r.Transport == g.Key.Transport && r.Protocol == g.Key.Protocol && r.Clients == g.Key.Clients && r.Server?.CpuMsPer1000Messages is not null).ToList();
             double? ratio = cpu is { } c && peer.Count > 0 && g.Key.Target != "node-ws" ? c / peer.Average(r => r.Server!.CpuMsPer1000Messages!.Value) : null;
-            rows.Add([g.Key.Target, g.Key.Transport, g.Key.Headers, Format.Int(g.Key.Clients), Format.Int(rate), Format.Ms(cpu), Format.Ratio(ratio)]);
+            rows.Add([g.Key.Target, g.Key.Transport, g.Key.Protocol, g.Key.Headers, Format.Int(g.Key.Clients), Format.Int(rate), Format.Ms(cpu), Format.Ratio(ratio)]);
         }
         return new ReportTable("Server CPU time per 1,000 round trips (closed loop)",
-            ["target", "transport", "headers", "clients", "round trips/s", "server CPU ms per 1k", "vs node-ws"], rows,
+            ["target", "transport", "protocol", "headers", "clients", "round trips/s", "server CPU ms per 1k", "vs node-ws"], rows,
             ["CPU time is utime + stime of the server process from /proc over the window. Target 1 asks for ≤ 1.00× the Node ws peer at C=1 and C=50."]);
+    }
+
+    /// <summary>
+    /// What TLS and HTTP/2 cost per message against plaintext HTTP/1.1 of the same transport in the same invocation (the
+    /// machine is shared, so only ratios within one run are compared): server CPU per message, and for idle runs server
+    /// memory per connection; wire bytes per message beside them.
+    /// </summary>
+    internal static ReportTable StackCost(BenchSettings settings, List<RunResult> runs)
+    {
+        bool idle = settings.Scenario == "idle";
+        var rows = new List<IReadOnlyList<string>>();
+        // Grouped by browser headers or not: the SSE client is "raw" over HTTP/1.1 and "dotnet" over HTTP/2, the same minimal heads.
+        foreach (var g in runs.GroupBy(r => (r.Target, r.Transport, Chromium: r.Headers == "chromium", r.Clients)))
+        {
+            var plain = g.Where(r => r.Protocol == "h1").ToList();
+            foreach (var stack in g.GroupBy(r => r.Protocol))
+            {
+                double? Mean(IEnumerable<RunResult> rs, Func<RunResult, double?> f) => rs.Select(f).Where(v => v is not null).Select(v => v!.Value).DefaultIfEmpty(double.NaN).Average() is var m && !double.IsNaN(m) ? m : null;
+                Func<RunResult, double?> figure = idle ? r => r.Server?.RssPerConnectionBytes / 1024 : r => r.Server?.CpuMsPer1000Messages;
+                double? mine = Mean(stack, figure), theirs = Mean(plain, figure);
+                double? ratio = mine is { } a && theirs is { } b && b > 0 && stack.Key != "h1" ? a / b : null;
+                rows.Add([g.Key.Target, g.Key.Transport, stack.Key, stack.First().Headers, Format.Int(g.Key.Clients), Format.Int(stack.Count()),
+                    idle ? Format.Bytes(mine) : Format.Ms(mine), Format.Ratio(ratio),
+                    Format.Bytes(Mean(stack, r => r.BytesPerMessageUp + r.BytesPerMessageDown)), Format.Bytes(Mean(stack, r => r.WireBytesPerMessageUp + r.WireBytesPerMessageDown))]);
+            }
+        }
+        return new ReportTable(idle ? "Server memory per idle connection by protocol (ratio to plaintext HTTP/1.1, same invocation)" : "Server CPU per message by protocol (ratio to plaintext HTTP/1.1, same invocation)",
+            ["target", "transport", "protocol", "headers", "clients", "runs", idle ? "KB per connection" : "server CPU ms per 1k msgs", "vs h1", "HTTP B/msg", "wire B/msg"], rows,
+            [idle ? "KB per connection: server RSS over the warm baseline (warmed over the same protocol), divided by the connections (HTTP/2: one client per connection unless --clients-per-connection)."
+                  : "Server CPU: utime + stime from /proc over the window, per 1,000 messages delivered (push) or round trips (echo). Ratios compare runs of one invocation, made one after another on the same machine: use --rounds to alternate and average them."]);
     }
 
     private static ReportTable ByTarget(List<RunResult> runs)
     {
-        var groups = runs.GroupBy(r => (r.Transport, r.Headers, r.Clients)).ToList();
+        var groups = runs.GroupBy(r => (r.Transport, r.Protocol, r.Headers, r.Clients)).ToList();
         var rows = new List<IReadOnlyList<string>>();
         foreach (var g in groups)
         {
@@ -138,23 +186,23 @@ internal static class SummaryBuilder
             foreach (var (target, list, mean) in perTarget)
             {
                 double? cost = first > 0 && target != perTarget[0].Target ? 100 * (first - mean) / first : null;
-                rows.Add([target, g.Key.Transport, g.Key.Headers, Format.Int(g.Key.Clients), Format.Int(list.Count), Format.Int(mean),
+                rows.Add([target, g.Key.Transport, g.Key.Protocol, g.Key.Headers, Format.Int(g.Key.Clients), Format.Int(list.Count), Format.Int(mean),
                     Format.Int(list.Min(r => r.MessagesPerSecond)), Format.Int(list.Max(r => r.MessagesPerSecond)),
                     Format.Ms(list.Average(r => r.Latency?.P99Ms ?? 0)), Format.Percent(cost)]);
             }
         }
         return new ReportTable("By target (mean over rounds, targets alternated within each round)",
-            ["target", "transport", "headers", "clients", "runs", "mean msgs/s", "min", "max", "mean p99 ms", "throughput cost vs first target"], rows,
+            ["target", "transport", "protocol", "headers", "clients", "runs", "mean msgs/s", "min", "max", "mean p99 ms", "throughput cost vs first target"], rows,
             ["Target 2 (metering on vs off) asks for a cost of at most 5%: run it with --variant off=Metering:Enabled=false --variant on=Metering:Enabled=true (the first variant is the reference)."]);
     }
 
     private static ReportTable IdleMemory(List<RunResult> runs)
     {
-        var rows = runs.Select(r => (IReadOnlyList<string>)[r.Target, r.Transport, Format.Int(r.ClientsConnected), Format.Mb(r.Server?.RssBaselineBytes),
+        var rows = runs.Select(r => (IReadOnlyList<string>)[r.Target, r.Transport, r.Protocol, Format.Int(r.ClientsConnected), Format.Mb(r.Server?.RssBaselineBytes),
             Format.Mb(r.Server?.RssEndBytes), r.Server?.RssPerConnectionBytes is { } b ? Format.Bytes(b / 1024) : "-",
             r.Server?.RssPerConnectionBytes is { } c ? (c <= 16 * 1024 ? "yes" : "no") : "-"]).ToList();
         return new ReportTable("Server memory per idle connection (RSS over the idle baseline, divided)",
-            ["target", "transport", "connections", "baseline MB", "with connections MB", "KB each", "≤ 16 KB"], rows,
+            ["target", "transport", "protocol", "connections", "baseline MB", "with connections MB", "KB each", "≤ 16 KB"], rows,
             ["Baseline: RSS after one warm-up round trip per transport. WebSocket: open connections; long polling: sessions each with a held GET; SSE: sessions each with an open stream."]);
     }
 

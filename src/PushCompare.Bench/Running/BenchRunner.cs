@@ -66,6 +66,7 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
             var order = round % 2 == 1 ? targets : [.. Enumerable.Reverse(targets)];
             foreach (int clients in settings.Clients)
             foreach (var transport in settings.Transports)
+            foreach (var stack in round % 2 == 1 ? settings.Stacks : [.. Enumerable.Reverse(settings.Stacks)])
             foreach (var headers in settings.HeaderProfiles)
             {
                 var notHeld = new HashSet<string>();
@@ -73,7 +74,8 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
                 foreach (var target in order)
                 {
                     if (cancel.IsCancellationRequested) break;
-                    var spec = new RunSpec(settings.Scenario, mode, transport, headers, clients, rate, round);
+                    var spec = new RunSpec(settings.Scenario, mode, transport, headers, clients, rate, round,
+                        settings.Broadcast && mode == RunMode.Push) { Stack = stack };
                     RunResult result;
                     if (notHeld.Contains(target.Name))
                     {
@@ -177,6 +179,9 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
 
     internal const string UnlimitedConnects = "Security:ConnectBurst=1000000";
 
+    /// <summary>--compression: both of the app's compression settings (docs/protocol.md, "Compression").</summary>
+    private static readonly string[] CompressionOn = ["WebSockets:Compression:Enabled=true", "HttpCompression:Enabled=true"];
+
     /// <summary>The servers to measure; a variant's settings and environment come after the global ones, so they win.</summary>
     internal static List<Target> Targets(BenchSettings settings)
     {
@@ -184,14 +189,15 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
         string dll = settings.ServerDll ?? BuildInfo.WebDll;
         // Every bench client comes from one machine, i.e. one "client address" to the app's per-address connect
         // rate limit (Security:ConnectBurst, 120 by default): lift it first; --server-arg can still set it.
-        string[] appArgs = [UnlimitedConnects, .. settings.ServerArgs];
+        string[] appArgs = [UnlimitedConnects, .. (settings.Compression ? CompressionOn : []), .. settings.ServerArgs];
+        bool tls = settings.Stacks.Any(s => s.Tls);
         if (settings.Url is { } url) targets.Add(new UrlTarget("url", url, settings.ServerPid));
         else if (settings.Variants.Count > 0)
         {
             targets.AddRange(settings.Variants.Select(v =>
-                new AppTarget(v.Name, dll, [.. appArgs, .. v.ServerArgs], [.. settings.ServerEnv, .. v.ServerEnv])));
+                new AppTarget(v.Name, dll, [.. appArgs, .. v.ServerArgs], [.. settings.ServerEnv, .. v.ServerEnv], tls)));
         }
-        else targets.Add(new AppTarget("pushcompare", dll, appArgs, settings.ServerEnv));
+        else targets.Add(new AppTarget("pushcompare", dll, appArgs, settings.ServerEnv, tls));
         if (settings.NodePeer) targets.Add(new NodePeerTarget(BuildInfo.NodePeerDirectory));
         return targets;
     }

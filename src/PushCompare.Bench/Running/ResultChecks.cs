@@ -24,12 +24,17 @@ internal static class ResultChecks
         {
             result.BytesPerMessageUp = (double)result.WindowTraffic.Up / window.Received;
             result.BytesPerMessageDown = (double)result.WindowTraffic.Down / window.Received;
+            result.WireBytesPerMessageUp = (double)result.WindowTraffic.WireUp / window.Received;
+            result.WireBytesPerMessageDown = (double)result.WindowTraffic.WireDown / window.Received;
             if (spec.Transport != Transport.WebSocket)
             {
                 result.RequestsPerMessage = (double)window.Requests / window.Received;
                 result.HttpOverheadPerMessage = (double)(result.WindowTraffic.Up + result.WindowTraffic.Down - window.PayloadUp - window.PayloadDown) / window.Received;
             }
         }
+
+        var t = result.WindowTraffic;
+        result.Layers.Add(new LayerBytes("client", t.Up, t.Down, t.WireUp, t.WireDown, window.PayloadUp + window.PayloadDown, window.Received));
 
         var p = result.Problems;
         if (result.ClientsConnected < spec.Clients) p.Add($"{spec.Clients - result.ClientsConnected} of {spec.Clients} clients could not connect");
@@ -48,7 +53,7 @@ internal static class ResultChecks
         {
             if (window.Received == 0)
             {
-                p.Add($"no push message arrived in the window: does the server support push ({PushHint(spec.Transport, settings.IntervalMs)})?");
+                p.Add($"no push message arrived in the window: does the server support push ({PushHint(spec.Transport, settings.PushQuery)})?");
             }
             else
             {
@@ -57,7 +62,15 @@ internal static class ResultChecks
             }
         }
 
-        if (spec.Transport == Transport.WebSocket) result.WebSocket = AccountWebSocket(result, clients);
+        if (result.Broadcast is { } b)
+        {
+            if (b.Published == 0) p.Add($"no publish to /topics/{b.Topic} was accepted");
+            else if (b.MinSubscribers < result.ClientsConnected)
+                p.Add($"a publish reached only {b.MinSubscribers} of {result.ClientsConnected} subscribers (the server's 202 count)");
+        }
+
+        // Over HTTP/2 a WebSocket's frames are inside DATA frames of a shared connection: no per-connection RFC 6455 split.
+        if (spec.Transport == Transport.WebSocket && !spec.Stack.IsHttp2) result.WebSocket = AccountWebSocket(result, clients);
         if (spec.Transport == Transport.Sse) result.Sse = AccountSse(result, clients);
         if (spec.Mode == RunMode.OpenLoopEcho && spec.Rate is { } rate)
         {
@@ -65,11 +78,11 @@ internal static class ResultChecks
         }
     }
 
-    private static string PushHint(Transport transport, int interval) => transport switch
+    private static string PushHint(Transport transport, string query) => transport switch
     {
-        Transport.WebSocket => $"GET /ws?push={interval}",
-        Transport.Sse => $"POST /sse?push={interval}",
-        _ => $"POST /poll?push={interval}",
+        Transport.WebSocket => $"GET /ws?{query}",
+        Transport.Sse => $"POST /sse?{query}",
+        _ => $"POST /poll?{query}",
     };
 
     /// <summary>

@@ -25,6 +25,15 @@ internal sealed class RunContext(RunSpec spec, BenchSettings settings, Uri baseU
     /// <summary>Open-loop WebSocket senders, one loop per core.</summary>
     public Pacer Pacer { get; } = new(Environment.ProcessorCount);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, HttpMessageInvoker> _invokers = new();
+
+    /// <summary>
+    /// HTTP/2: the connection client <paramref name="client"/> shares with the others of its group of
+    /// <c>--clients-per-connection</c> (a handler each, so a group's streams ride one connection).
+    /// </summary>
+    public HttpMessageInvoker SharedInvoker(int client) => _invokers.GetOrAdd(client / Settings.ClientsPerConnection,
+        _ => new HttpMessageInvoker(HttpStack.CreateHandler(Spec.Stack, BaseUri, Traffic)));
+
     /// <summary>Shared HTTP client for the polling transports (null for WebSocket runs).</summary>
     public PollHttp? Http { get; set; }
 
@@ -56,5 +65,6 @@ internal sealed class RunContext(RunSpec spec, BenchSettings settings, Uri baseU
         _stop.Dispose();
         _abort.Dispose();
         CloseGate.Dispose();
+        foreach (var invoker in _invokers.Values) invoker.Dispose();
     }
 }

@@ -37,18 +37,28 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
 
         await using (instance)
         {
-            using var context = new RunContext(spec, settings, instance.BaseUri);
-            // Only the HttpClient polling client needs the shared handler; raw polling and SSE clients open their own sockets.
-            using var http = spec.Transport is Transport.WebSocket or Transport.Sse || settings.PollClient == PollClientKind.Raw
-                ? null
-                : new PollHttp(instance.BaseUri, spec.Headers, context.Traffic);
+            if (instance.BaseUriFor(spec.Stack) is not { } baseUri)
+            {
+                result.Problems.Add($"{target.Name} has no endpoint for {spec.Stack.Label}");
+                return result;
+            }
+            using var context = new RunContext(spec, settings, baseUri);
+            // The HttpClient polling client and the HTTP/2 SSE client need the shared handlers; raw polling, HTTP/1.1 SSE
+            // and WebSocket clients open their own connections.
+            bool needsHttp = spec.Transport switch
+            {
+                Transport.WebSocket => false,
+                Transport.Sse => spec.Stack.IsHttp2,
+                _ => settings.PollClient != PollClientKind.Raw,
+            };
+            using var http = needsHttp ? new PollHttp(baseUri, spec.Headers, context.Traffic, spec.Stack, settings.ClientsPerConnection, settings.Compression) : null;
             context.Http = http;
             try
             {
                 long? baseline = null;
                 if (spec.Mode == RunMode.Idle)
                 {
-                    await ServerWarmup.RunAsync(instance.BaseUri, target.SupportsPolling, Offers(target, Transport.Sse), cancel);
+                    await ServerWarmup.RunAsync(baseUri, spec.Stack, target.SupportsPolling, Offers(target, Transport.Sse), cancel);
                     await Task.Delay(TimeSpan.FromSeconds(1), cancel);
                     baseline = ProcessSample.Read(instance.Pid)?.RssBytes;
                 }
@@ -85,13 +95,19 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                 context.Errors.Count, sum.Lost));
         }
 
-        // 1. Connect, a bounded number at a time so the server's accept backlog does not overflow.
+        // 1. Connect, a bounded number at a time so the server's accept backlog does not overflow. Push and idle clients
+        // start their loops as soon as they are connected: a client left waiting for the others would leave its session
+        // (idle timeout 30 s) or WebSocket (keep-alive pings unanswered, 15 s) unattended, and connecting 10,000 TLS
+        // clients on a busy 2-core machine takes longer than that. Echo clients start together (one open-loop schedule).
+        bool startOnConnect = spec.Mode is RunMode.Push or RunMode.Idle;
+        var early = new System.Collections.Concurrent.ConcurrentQueue<Task>();
         var connecting = Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = settings.ConnectConcurrency, CancellationToken = cancel },
             async (client, ct) =>
             {
                 try
                 {
                     await client.ConnectAsync(ct);
+                    if (startOnConnect) early.Enqueue(Task.Run(client.RunAsync, CancellationToken.None));
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
@@ -108,9 +124,12 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         clock.Restart();
         lastRateAt = 0;
 
-        // 2. Start every client's loops, then warm up: latencies recorded now are discarded.
+        // 2. Start every client's loops (unless already running), and, for --broadcast, the publisher: every subscriber is
+        // subscribed by now, so each must get tick 1 onwards. Then warm up: latencies recorded now are discarded.
         context.StartTimestamp = Stopwatch.GetTimestamp();
-        var running = clients.Where(c => c.Connected).Select(c => Task.Run(c.RunAsync)).ToArray();
+        var running = startOnConnect ? [.. early] : clients.Where(c => c.Connected).Select(c => Task.Run(c.RunAsync)).ToArray();
+        var publisher = spec.Broadcast ? new BroadcastPublisher(context.BaseUri, settings.IntervalMs, context.Errors) : null;
+        var publishing = publisher is null ? Task.CompletedTask : Task.Run(() => publisher.RunAsync(context.Stop));
         var all = Task.WhenAll(running);
         phase = "warm-up";
         while (clock.Elapsed.TotalSeconds < settings.WarmupSeconds && !all.IsCompleted)
@@ -157,6 +176,8 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             await Task.WhenAny(all, Task.Delay(Tick, CancellationToken.None));
             Report();
         }
+        await publishing;
+        result.Broadcast = publisher?.Stats;
         if (!all.IsCompleted)
         {
             context.AbortNow();
@@ -196,6 +217,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         if (spec.Transport != Transport.WebSocket && !target.SupportsPolling) return $"{target.Name} serves WebSocket only";
         if (spec.Mode == RunMode.Push && !target.SupportsPush) return $"{target.Name} has no server push";
         if (spec.Mode == RunMode.Idle && spec.Transport == Transport.ShortPoll) return "short polling holds nothing open between polls";
+        if (spec.Stack.Tls && target is AppTarget { Tls: false }) return $"{target.Name} was started without TLS";
         return null;
     }
 
@@ -218,7 +240,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
     /// </summary>
     private string HeadersLabel(RunSpec spec) =>
         spec.Headers == HeaderProfile.Chromium ? "chromium"
-        : UsesRawPollClient(spec) || spec.Transport == Transport.Sse ? "raw"
+        : UsesRawPollClient(spec) || (spec.Transport == Transport.Sse && !spec.Stack.IsHttp2) ? "raw"
         : spec.Headers.ToString().ToLowerInvariant();
 
     private RunResult NewResult(RunSpec spec, Target target) => new()
@@ -228,6 +250,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         Target = target.Name,
         TargetKind = target.Kind,
         Transport = spec.Transport.Id(),
+        Protocol = spec.Stack.Id,
         Headers = HeadersLabel(spec),
         Round = spec.Round,
         Clients = spec.Clients,

@@ -13,6 +13,9 @@ public sealed class RunResult
     public required string TargetKind { get; init; }
     public required string Transport { get; init; }
     public required string Headers { get; init; }
+
+    /// <summary>The run's protocol stack: "h1", "h1+tls" or "h2+tls" (<see cref="Cli.WireStack.Id"/>).</summary>
+    public string Protocol { get; init; } = "h1";
     public int Round { get; init; }
     public int Clients { get; init; }
     public int Size { get; init; }
@@ -46,6 +49,16 @@ public sealed class RunResult
     public double? BytesPerMessageUp { get; set; }
     public double? BytesPerMessageDown { get; set; }
 
+    /// <summary>Wire bytes (TCP payload: TLS records) in the window per message; equal to the HTTP-layer figures without TLS.</summary>
+    public double? WireBytesPerMessageUp { get; set; }
+    public double? WireBytesPerMessageDown { get; set; }
+
+    /// <summary>
+    /// The bytes of the window per message at each layer as each source measured them: the client's counting streams
+    /// ("client", always), and later the server's own metering ("server", from /api/stats v3) beside them.
+    /// </summary>
+    public List<LayerBytes> Layers { get; set; } = [];
+
     /// <summary>Polling: window bytes both ways minus message payload, per message (HTTP requests, responses, JSON).</summary>
     public double? HttpOverheadPerMessage { get; set; }
 
@@ -53,6 +66,9 @@ public sealed class RunResult
     public double? RequestsPerMessage { get; set; }
 
     public WebSocketAccounting? WebSocket { get; set; }
+
+    /// <summary><c>--broadcast</c>: what the publisher did (its bytes are not in the window's traffic).</summary>
+    public BroadcastStats? Broadcast { get; set; }
     public SseAccounting? Sse { get; set; }
     public ServerStats? Server { get; set; }
     public double ClientCpuSeconds { get; set; }
@@ -113,3 +129,19 @@ public sealed record ServerStats(
     long RssEndBytes,
     long? RssBaselineBytes,
     double? RssPerConnectionBytes);
+
+/// <summary>
+/// One source's bytes for a run's window: at the HTTP layer (HTTP/1.1 text or HTTP/2 frames, as the HTTP client or the
+/// server's HTTP code sees them) and at the wire (TCP payload: TLS records), both directions, minus the messages' own
+/// text: the overhead. <c>Source</c> says who counted: "client" (the bench's counting streams, exact for its own
+/// connections) or "server" (the app's metering).
+/// </summary>
+public sealed record LayerBytes(string Source, long HttpUp, long HttpDown, long WireUp, long WireDown, long PayloadBytes, long Messages)
+{
+    public double? HttpOverheadPerMessage => Messages > 0 ? (double)(HttpUp + HttpDown - PayloadBytes) / Messages : null;
+
+    public double? WireOverheadPerMessage => Messages > 0 ? (double)(WireUp + WireDown - PayloadBytes) / Messages : null;
+
+    /// <summary>What TLS adds per message: record headers, AEAD tags, key updates, and anything the wire carries that HTTP does not.</summary>
+    public double? TlsPerMessage => Messages > 0 ? (double)(WireUp + WireDown - HttpUp - HttpDown) / Messages : null;
+}

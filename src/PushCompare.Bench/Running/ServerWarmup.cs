@@ -12,19 +12,28 @@ namespace PushCompare.Bench.Running;
 /// </summary>
 internal static class ServerWarmup
 {
-    public static async Task RunAsync(Uri baseUri, bool polling, bool sse, CancellationToken cancel)
+    public static async Task RunAsync(Uri baseUri, Cli.WireStack stack, bool polling, bool sse, CancellationToken cancel)
     {
+        // Over the run's stack, so TLS and HTTP/2 code paths are in the baseline too.
+        using var invoker = new HttpMessageInvoker(HttpStack.CreateHandler(stack, baseUri, traffic: null));
         using (var ws = new ClientWebSocket())
         {
-            var uri = new UriBuilder(new Uri(baseUri, "/ws?echo=exact")) { Scheme = "ws" }.Uri;
-            await ws.ConnectAsync(uri, cancel);
+            var uri = new UriBuilder(new Uri(baseUri, "/ws?echo=exact")) { Scheme = stack.Tls ? "wss" : "ws" }.Uri;
+            ws.Options.HttpVersion = HttpStack.Version(stack);
+            ws.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            await ws.ConnectAsync(uri, invoker, cancel);
             await ws.SendAsync("warm-up"u8.ToArray(), WebSocketMessageType.Text, true, cancel);
             await ws.ReceiveAsync(new byte[64], cancel);
             await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, null, cancel);
         }
         if (!polling) return;
 
-        using var http = new HttpClient { BaseAddress = baseUri };
+        using var http = new HttpClient(HttpStack.CreateHandler(stack, baseUri, traffic: null))
+        {
+            BaseAddress = baseUri,
+            DefaultRequestVersion = HttpStack.Version(stack),
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
         using var opened = await http.PostAsync("/poll?echo=exact", null, cancel);
         var session = await opened.EnsureSuccessStatusCode().Content.ReadFromJsonAsync(PollJson.Default.PollSessionInfo, cancel)
             ?? throw new InvalidOperationException("POST /poll answered without a session");

@@ -57,6 +57,12 @@ internal sealed class TargetInstance(Uri baseUri, int? pid, ChildProcess? child)
 {
     public Uri BaseUri { get; } = baseUri;
 
+    /// <summary>The https:// endpoint (HTTP/1.1 and HTTP/2 by ALPN) when the server has one; null otherwise.</summary>
+    public Uri? TlsBaseUri { get; init; } = baseUri.Scheme == Uri.UriSchemeHttps ? baseUri : null;
+
+    /// <summary>Where a run over <paramref name="stack"/> connects; null when the server has no endpoint for it.</summary>
+    public Uri? BaseUriFor(Cli.WireStack stack) => stack.Tls ? TlsBaseUri : BaseUri.Scheme == Uri.UriSchemeHttp ? BaseUri : null;
+
     public int? Pid { get; } = pid;
 
     /// <summary>Output tail of a server the bench started, for error reports; empty otherwise.</summary>

@@ -19,7 +19,7 @@ internal static class TransportRegistryReader
     public static async Task<IReadOnlyList<OfferedTransport>> ReadAsync(Uri baseUri, string targetName, CancellationToken cancel)
     {
         var url = new Uri(baseUri, "/api/stats");
-        using var http = new HttpClient { Timeout = Timeout };
+        using var http = new HttpClient(Clients.LoopbackTls.Handler(baseUri)) { Timeout = Timeout };
         string body;
         HttpStatusCode status;
         try

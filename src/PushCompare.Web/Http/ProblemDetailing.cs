@@ -18,4 +18,24 @@ public static class ProblemDetailing
         // Trace ids help nobody reading a teaching tool's wire bytes; status pages and logs correlate by time.
         context.ProblemDetails.Extensions.Remove("traceId");
     };
+
+    /// <summary>
+    /// The framework's exception handler and status-code pages, for every request but a protocol upgrade (a WebSocket
+    /// handshake). A browser never shows a failed handshake's body to the page, and endpoints that upgrade answer their
+    /// own refusals as ProblemDetails; while these two middlewares wrap a request they keep an async frame alive, which
+    /// for a WebSocket is as long as the socket is open (memory per idle connection, docs/benchmarks.md).
+    /// </summary>
+    public static WebApplication UseProblemResponses(this WebApplication app)
+    {
+        app.UseWhen(static context => !IsUpgrade(context), static branch =>
+        {
+            branch.UseExceptionHandler();
+            branch.UseStatusCodePages(); // empty 404/405 answers from routing become ProblemDetails too
+        });
+        return app;
+    }
+
+    private static bool IsUpgrade(HttpContext context) =>
+        context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+        || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
 }

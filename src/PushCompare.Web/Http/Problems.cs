@@ -19,6 +19,14 @@ public static class Problems
     public static IResult ShuttingDown() => new RetryAfterResult(5, Create(StatusCodes.Status503ServiceUnavailable, "Server shutting down",
         "The server is shutting down and did not accept the message: reconnect after the Retry-After delay and send it again."));
 
+    /// <summary>The shared session store (Redis) is unreachable or timed out: nothing was done, the request can be repeated as it is.</summary>
+    public static IResult SessionStoreUnavailable() => new RetryAfterResult(1, Create(StatusCodes.Status503ServiceUnavailable, "Session store unavailable",
+        "The session store (Redis) did not answer, so nothing was done with this request: repeat it unchanged after the Retry-After delay (messages already acknowledged with 202 are kept)."));
+
+    /// <summary>This instance is stopping but the session lives on in the shared store: another instance serves the retry.</summary>
+    public static IResult InstanceStopping() => new RetryAfterResult(1, Create(StatusCodes.Status503ServiceUnavailable, "Instance shutting down",
+        "This server instance is shutting down; the session is kept in the shared store: retry after the Retry-After delay and another instance will answer."));
+
     /// <summary>Adds <c>Retry-After</c> (seconds) to another result.</summary>
     private sealed class RetryAfterResult(int seconds, IResult inner) : IResult
     {

@@ -30,21 +30,22 @@ public static class LongPollingEndpoints
     public static RouteGroupBuilder MapLongPolling(this WebApplication app)
     {
         var group = app.MapGroup(Path).RequireOrigin();
-        group.MapPost("", Open).WithName("OpenPollSession").RequireRateLimiting(SecurityExtensions.ConnectPolicy);
+        group.MapPost("", Open).WithName("OpenPollSession").LimitConnects();
         group.MapPost("/{id}", (string id, string? seq, HttpContext context) => SessionEndpoints.SendAsync(Routes, id, seq, null, context))
             .WithName("SendPollMessage");
         group.MapGet("/{id}", Poll).WithName("Poll");
-        group.MapDelete("/{id}", (string id, HttpContext context) => SessionEndpoints.Close(Routes, id, context)).WithName("ClosePollSession");
+        group.MapDelete("/{id}", (string id, HttpContext context) => SessionEndpoints.CloseAsync(Routes, id, context)).WithName("ClosePollSession");
         return group;
     }
 
-    private static IResult Open(string? wait, HttpContext context, IOptions<LongPollingOptions> options, IOptions<MessageSessionOptions> sessions,
+    private static async Task<IResult> Open(string? wait, HttpContext context, IOptions<LongPollingOptions> options, IOptions<MessageSessionOptions> sessions,
         IOptions<MessagingOptions> messaging)
     {
         // wait=W declares the session's hold time once (wait=0: short polling), so its polls need not repeat it.
         var timeout = options.Value.PollTimeout;
         if (!HoldTime.TryParse(wait, timeout, timeout, out var defaultWait, out var badWait)) return badWait;
-        if (!SessionEndpoints.TryOpen(context, PollingTransports.For(defaultWait), defaultWait, out var session, out var problem)) return problem;
+        var (session, problem) = await SessionEndpoints.OpenAsync(context, PollingTransports.For(defaultWait), defaultWait);
+        if (session is null) return problem!;
 
         var o = sessions.Value;
         return TypedResults.Created($"{Path}/{session.Id}", new SessionCreated(
@@ -59,10 +60,10 @@ public static class LongPollingEndpoints
             o.MaxBacklogBytes));
     }
 
-    private static async Task<IResult> Poll(string id, string? cursor, string? wait, SessionStore store, IOptions<LongPollingOptions> options,
-        HttpContext context)
+    private static async Task<IResult> Poll(string id, string? cursor, string? wait, IOptions<LongPollingOptions> options, HttpContext context)
     {
-        if (!SessionEndpoints.TryFind(Routes, store, id, context, out var session, out var missing)) return missing;
+        var (session, missing) = await SessionEndpoints.FindAsync(Routes, id, context);
+        if (session is null) return missing!;
         if (!QueryNumber.TryParse(cursor, out long after))
         {
             return Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor",
@@ -72,11 +73,13 @@ public static class LongPollingEndpoints
         if (!HoldTime.TryParse(wait, session.DefaultWait, options.Value.PollTimeout, out var hold, out var badWait)) return badWait;
 
         var result = await session.PollAsync(after, hold, context.RequestAborted);
-        if (result.Status == ReadStatus.Messages) MessageMetering.Delivering(result.Messages!, result.FirstQueuedAt!);
+        if (result.Status == ReadStatus.Messages) RequestMetering.Of(context).Delivering(result.Messages!, result.FirstQueuedAt!);
         return result.Status switch
         {
             ReadStatus.Messages => TypedResults.Ok(new PollBatch(result.Cursor, result.Messages!)),
             ReadStatus.Empty => TypedResults.NoContent(),
+            // This instance stops, the session lives on in the shared store: the retry lands on another instance.
+            ReadStatus.Released => Problems.InstanceStopping(),
             ReadStatus.Closed or ReadStatus.Drained => Problems.SessionGone(result.Detail, Path),
             _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor", $"cursor={result.Detail}"),
         };

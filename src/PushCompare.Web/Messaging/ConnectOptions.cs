@@ -1,10 +1,14 @@
 using System.Diagnostics.CodeAnalysis;
 using PushCompare.Web.Http;
+using PushCompare.Web.Topics;
 
 namespace PushCompare.Web.Messaging;
 
-/// <summary>What a client asks for when it connects, on any transport: <c>?echo=exact</c> and <c>?push=&lt;ms&gt;</c>.</summary>
-public readonly record struct ConnectOptions(EchoMode Echo, TimeSpan? PushInterval)
+/// <summary>
+/// What a client asks for when it connects, on any transport: <c>?echo=exact</c>, <c>?push=&lt;ms&gt;</c> and
+/// <c>?topic=NAME</c> (the broadcast topic it subscribes to; null for none).
+/// </summary>
+public readonly record struct ConnectOptions(EchoMode Echo, TimeSpan? PushInterval, string? Topic = null)
 {
     /// <summary>Parses the connect query once for every transport; false with the 400 that explains an invalid value.</summary>
     public static bool TryParse(HttpRequest request, MessagingOptions limits, out ConnectOptions options, [NotNullWhen(false)] out IResult? problem)
@@ -31,7 +35,19 @@ public readonly record struct ConnectOptions(EchoMode Echo, TimeSpan? PushInterv
             }
             push = TimeSpan.FromMilliseconds(ms);
         }
-        options = new ConnectOptions(mode, push);
+
+        string? topic = null;
+        if (request.Query.TryGetValue("topic", out var topics))
+        {
+            // One topic per connection: a repeated parameter is refused rather than half honoured.
+            if (topics.Count != 1 || !TopicName.IsValid(topics[0]))
+            {
+                problem = TopicName.Invalid(topics.ToString(), "topic=");
+                return false;
+            }
+            topic = topics[0];
+        }
+        options = new ConnectOptions(mode, push, topic);
         return true;
     }
 

@@ -9,8 +9,9 @@ namespace PushCompare.Web.Metering;
 /// </summary>
 internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
 {
-    // Async, so the AsyncLocal set below is undone when the request ends (not left on Kestrel's connection loop).
-    public async Task InvokeAsync(HttpContext context)
+    // Not async: a WebSocket request never returns while its socket is open, and an awaiting frame here would stay alive
+    // for every idle connection. The transports reach the request's meter through the IRequestMetering feature.
+    public Task InvokeAsync(HttpContext context)
     {
         var connection = context.Features.Get<ConnectionMeter>();
         // Not on a metered Kestrel connection (TestServer); HTTP/2+, whose multiplexed bytes stay "other"; or TLS, where the
@@ -18,8 +19,7 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
         if (connection is null || connection.IsUpgraded || context.Request.IsHttps
             || !HttpProtocol.IsHttp11(context.Request.Protocol) && !HttpProtocol.IsHttp10(context.Request.Protocol))
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
         var request = new RequestMeter(meter, connection, context.Connection.Id);
@@ -27,14 +27,13 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
         context.Features.Set<IRequestMetering>(request);
         context.Response.OnCompleted(static state =>
         {
-            var (c, r, ctx) = ((ConnectionMeter, RequestMeter, HttpContext))state;
-            c.End(r, ctx.Request.ContentLength);
+            var ctx = (HttpContext)state;
+            ctx.Features.Get<ConnectionMeter>()!.End((RequestMeter)ctx.Features.Get<IRequestMetering>()!, ctx.Request.ContentLength);
             return Task.CompletedTask;
-        }, (connection, request, context));
+        }, context);
         if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
             context.Features.Set<IHttpUpgradeFeature>(new MeteredUpgradeFeature(upgrade, connection, request));
 
-        MessageMetering.Current = request;
-        await next(context);
+        return next(context);
     }
 }

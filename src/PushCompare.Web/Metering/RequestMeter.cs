@@ -125,14 +125,16 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
 
     public void AddFrames(in FrameCounts counts, bool inbound)
     {
-        if (counts.HeaderBytes == 0) return;
+        if (counts.HeaderBytes == 0 && counts.DataPayloadBytes == 0) return;
         Add(inbound ? Figure.FramesIn : Figure.FramesOut, counts.Frames);
         Add(inbound ? Figure.ControlFramesIn : Figure.ControlFramesOut, counts.ControlFrames);
         Add(inbound ? Figure.FrameHeaderBytesIn : Figure.FrameHeaderBytesOut, counts.HeaderBytes);
+        Add(inbound ? Figure.FramePayloadBytesIn : Figure.FramePayloadBytesOut, counts.DataPayloadBytes);
+        Add(inbound ? Figure.CompressedMessagesIn : Figure.CompressedMessagesOut, counts.CompressedMessages);
     }
 
     /// <summary>A message arrived from the client; returns the Stopwatch timestamp its reply is created at.</summary>
-    public long MessageIn(long payloadBytes)
+    public long MessageReceived(long payloadBytes)
     {
         long now = Stopwatch.GetTimestamp();
         Add(Figure.MessagesIn, 1);
@@ -141,7 +143,7 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
     }
 
     /// <summary>A message was handed to the transport; <paramref name="createdAt"/> 0 means its creation time is unknown.</summary>
-    public void MessageOut(long payloadBytes, long createdAt)
+    public void MessageDelivered(long payloadBytes, long createdAt)
     {
         Add(Figure.MessagesOut, 1);
         Add(Figure.PayloadBytesOut, payloadBytes);
@@ -166,7 +168,7 @@ internal sealed class RequestMeter(WireMeter meter, ConnectionMeter connection, 
         for (int i = 0; i < messages.Length; i++)
         {
             if (queuedAt[i] == 0) Add(Figure.MessagesResent, 1);
-            else MessageOut(Encoding.UTF8.GetByteCount(messages[i]), queuedAt[i]);
+            else MessageDelivered(Encoding.UTF8.GetByteCount(messages[i]), queuedAt[i]);
         }
     }
 

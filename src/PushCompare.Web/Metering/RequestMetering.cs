@@ -20,6 +20,18 @@ public interface IRequestMetering
     /// the request. Dispose <paramref name="session"/> when the session ends.
     /// </summary>
     bool TryOpenSession(TransportDescriptor transport, string? key, out IDisposable session);
+
+    /// <summary>A client message of <paramref name="payloadBytes"/> arrived and its reply is created now; returns that moment for <see cref="MessageDelivered"/>.</summary>
+    long MessageReceived(long payloadBytes);
+
+    /// <summary>A message was handed to the connection (e.g. SendAsync completed); <paramref name="createdAt"/> is a Stopwatch timestamp, 0 if unknown.</summary>
+    void MessageDelivered(long payloadBytes, long createdAt);
+
+    /// <summary>
+    /// The response carries this batch of messages; each counts as delivered when the response's next byte is written.
+    /// <paramref name="firstQueuedAt"/>: per message, when it was queued if this is its first delivery, else 0 (a resend).
+    /// </summary>
+    void Delivering(string[] messages, long[] firstQueuedAt);
 }
 
 public static class RequestMetering
@@ -39,6 +51,16 @@ public static class RequestMetering
         {
             session = this;
             return true;
+        }
+
+        public long MessageReceived(long payloadBytes) => 0;
+
+        public void MessageDelivered(long payloadBytes, long createdAt)
+        {
+        }
+
+        public void Delivering(string[] messages, long[] firstQueuedAt)
+        {
         }
 
         public void Dispose()

@@ -15,7 +15,7 @@ namespace PushCompare.Web.ServerSentEvents;
 /// no hand-written framing) where each message's <c>id:</c> is its sequence number, and the upstream, acknowledgement
 /// and close shared with long polling. Every status is listed in docs/protocol.md.
 /// </summary>
-public static class ServerSentEventsEndpoints
+public static partial class ServerSentEventsEndpoints
 {
     public const string Path = "/sse";
 
@@ -39,19 +39,20 @@ public static class ServerSentEventsEndpoints
     public static RouteGroupBuilder MapServerSentEvents(this WebApplication app)
     {
         var group = app.MapGroup(Path).RequireOrigin();
-        group.MapPost("", Open).WithName("OpenStreamSession").RequireRateLimiting(SecurityExtensions.ConnectPolicy);
+        group.MapPost("", Open).WithName("OpenStreamSession").LimitConnects();
         group.MapGet("/{id}", Stream).WithName("EventStream");
         group.MapPost("/{id}", (string id, string? seq, string? ack, HttpContext context) => SessionEndpoints.SendAsync(Routes, id, seq, ack, context))
             .WithName("SendStreamMessage");
         group.MapPost("/{id}/ack", Acknowledge).WithName("AcknowledgeEvents");
-        group.MapDelete("/{id}", (string id, HttpContext context) => SessionEndpoints.Close(Routes, id, context)).WithName("CloseStreamSession");
+        group.MapDelete("/{id}", (string id, HttpContext context) => SessionEndpoints.CloseAsync(Routes, id, context)).WithName("CloseStreamSession");
         return group;
     }
 
-    private static IResult Open(HttpContext context, IOptions<ServerSentEventsOptions> options, IOptions<MessageSessionOptions> sessions,
+    private static async Task<IResult> Open(HttpContext context, IOptions<ServerSentEventsOptions> options, IOptions<MessageSessionOptions> sessions,
         IOptions<MessagingOptions> messaging)
     {
-        if (!SessionEndpoints.TryOpen(context, Transport, TimeSpan.Zero, out var session, out var problem)) return problem;
+        var (session, problem) = await SessionEndpoints.OpenAsync(context, Transport, TimeSpan.Zero);
+        if (session is null) return problem!;
         var (o, s) = (options.Value, sessions.Value);
         return TypedResults.Created($"{Path}/{session.Id}", new StreamSessionCreated(
             session.Id,
@@ -69,41 +70,51 @@ public static class ServerSentEventsEndpoints
     /// <c>GET /sse/{id}</c>: the session's one stream. <c>Last-Event-ID</c> (EventSource's reconnect) acknowledges up
     /// to it and the stream resumes after it; without it the stream starts at the oldest unacknowledged message.
     /// </summary>
-    private static IResult Stream(string id, HttpContext context, SessionStore store, IOptions<ServerSentEventsOptions> options)
+    private static async Task<IResult> Stream(string id, HttpContext context, ISessionStore store, IOptions<ServerSentEventsOptions> options,
+        ILoggerFactory loggers)
     {
+        var logger = loggers.CreateLogger(typeof(ServerSentEventsEndpoints).FullName!);
         // A session the shutdown closed after everything was acknowledged: 204 stops EventSource for good.
-        if (store.Find(id).Session is { Drained: true } drained && drained.Transport == Transport)
+        if ((await store.FindAsync(id)).Session is { Drained: true } drained && drained.Transport == Transport)
         {
             RequestMetering.Of(context).Attribute(Transport, drained.StatsKey);
             return TypedResults.NoContent();
         }
-        if (!SessionEndpoints.TryFind(Routes, store, id, context, out var session, out var missing)) return missing;
+        var (session, missing) = await SessionEndpoints.FindAsync(Routes, id, context);
+        if (session is null) return missing!;
 
-        long cursor = session.AcknowledgedSeq;
+        long? cursor = null; // none: the stream starts at the oldest unacknowledged message
         string? lastEventId = context.Request.Headers[LastEventIdHeader];
-        if (lastEventId is not null && !QueryNumber.TryParse(lastEventId.Trim(), out cursor))
+        if (lastEventId is not null)
         {
-            return Problems.Create(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID",
-                $"Last-Event-ID '{lastEventId}' is not an event id of this stream: send the id of the last event you processed, or none to start at the oldest unacknowledged one.");
+            if (!QueryNumber.TryParse(lastEventId.Trim(), out long given))
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID",
+                    $"Last-Event-ID '{lastEventId}' is not an event id of this stream: send the id of the last event you processed, or none to start at the oldest unacknowledged one.");
+            }
+            cursor = given;
         }
-        var attached = session.Attach(cursor, out long reader);
-        if (reader == 0)
+        var attached = await session.AttachAsync(cursor);
+        if (attached.Reader == 0)
         {
-            return attached.Status switch
+            return attached.Read.Status switch
             {
                 ReadStatus.Drained => TypedResults.NoContent(),
-                ReadStatus.Closed => Problems.SessionGone(attached.Detail, Path),
-                _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID", $"Last-Event-ID {attached.Detail}"),
+                ReadStatus.Closed => Problems.SessionGone(attached.Read.Detail, Path),
+                ReadStatus.Released => Problems.InstanceStopping(),
+                _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID", $"Last-Event-ID {attached.Read.Detail}"),
             };
         }
-        return TypedResults.ServerSentEvents(Events(session, reader, cursor, options.Value, context.RequestAborted));
+        return TypedResults.ServerSentEvents(Events(session, attached.Reader, attached.Cursor, options.Value, RequestMetering.Of(context), logger, context.RequestAborted));
     }
 
     // The stream's items: a heartbeat that opens it (the headers go out at once, with the reconnection delay), then every
     // message after `after` as it arrives, a heartbeat whenever it has been quiet for the interval; it ends when a newer
     // stream takes over, the session closes, or the server drains and the stream has written everything.
-    private static async IAsyncEnumerable<SseItem<string>> Events(MessageSession session, long reader, long after, ServerSentEventsOptions options,
-        [EnumeratorCancellation] CancellationToken aborted)
+    // A store that becomes unreachable ends the stream (its headers are sent, a 503 can no longer be): the reconnect
+    // gets the 503 with Retry-After, and resumes from its Last-Event-ID once the store is back.
+    private static async IAsyncEnumerable<SseItem<string>> Events(IMessageSession session, long reader, long after, ServerSentEventsOptions options,
+        IRequestMetering metering, ILogger logger, [EnumeratorCancellation] CancellationToken aborted)
     {
         var heartbeat = new SseItem<string>("", HeartbeatEvent);
         var delivering = (Messages: new string[1], QueuedAt: new long[1]); // reused: the metering records each before the next
@@ -112,7 +123,16 @@ public static class ServerSentEventsEndpoints
             yield return heartbeat with { ReconnectionInterval = options.ReconnectDelay };
             while (!aborted.IsCancellationRequested)
             {
-                var read = await session.ReadAsync(after, reader, options.HeartbeatInterval, aborted);
+                LogRead read;
+                try
+                {
+                    read = await session.ReadAsync(after, reader, options.HeartbeatInterval, aborted);
+                }
+                catch (SessionStoreUnavailableException ex)
+                {
+                    StreamEndedByStore(logger, ex.InnerException?.Message ?? ex.Message);
+                    yield break;
+                }
                 switch (read.Status)
                 {
                     case ReadStatus.Messages:
@@ -122,7 +142,7 @@ public static class ServerSentEventsEndpoints
                             delivering.Messages[0] = read.Messages[i];
                             delivering.QueuedAt[0] = read.FirstQueuedAt![i];
                             // Counted as delivered (or resent) when its first byte is written: latency ends there.
-                            MessageMetering.Delivering(delivering.Messages, delivering.QueuedAt);
+                            metering.Delivering(delivering.Messages, delivering.QueuedAt);
                             yield return new SseItem<string>(read.Messages[i]) { EventId = seq.ToString(System.Globalization.CultureInfo.InvariantCulture) };
                             after = seq;
                         }
@@ -133,26 +153,43 @@ public static class ServerSentEventsEndpoints
                     case ReadStatus.Superseded:
                         yield return new SseItem<string>("", SupersededEvent);
                         yield break;
-                    default: // Closed, or Drained: the reconnect learns which (410, or 204 once everything was acknowledged)
+                    default: // Closed, Drained or Released: the reconnect learns which (410, 204 once everything was acknowledged, or another instance)
                         yield break;
                 }
             }
         }
         finally
         {
-            session.Detach(reader);
+            await DetachAsync(session, reader, logger);
+        }
+    }
+
+    private static async Task DetachAsync(IMessageSession session, long reader, ILogger logger)
+    {
+        try
+        {
+            await session.DetachAsync(reader);
+        }
+        catch (SessionStoreUnavailableException ex)
+        {
+            // The stream is gone either way; the shared store marks the session idle when its reader's refresh stops.
+            StreamEndedByStore(logger, ex.InnerException?.Message ?? ex.Message);
         }
     }
 
     /// <summary><c>POST /sse/{id}/ack?lastEventId=M</c>: acknowledges events up to M without sending a message.</summary>
-    private static IResult Acknowledge(string id, string? lastEventId, HttpContext context, SessionStore store)
+    private static async Task<IResult> Acknowledge(string id, string? lastEventId, HttpContext context)
     {
-        if (!SessionEndpoints.TryFind(Routes, store, id, context, out var session, out var missing)) return missing;
+        var (session, missing) = await SessionEndpoints.FindAsync(Routes, id, context);
+        if (session is null) return missing!;
         if (lastEventId is null)
         {
             return Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement",
                 "lastEventId is missing: give the id of the last event you processed, e.g. /ack?lastEventId=42.");
         }
-        return SessionEndpoints.TryAcknowledge(session, "lastEventId", lastEventId, out var problem) ? TypedResults.NoContent() : problem;
+        return await SessionEndpoints.AcknowledgeAsync(session, "lastEventId", lastEventId) ?? TypedResults.NoContent();
     }
+
+    [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "An event stream ended because the session store is unavailable ({Reason}); its client reconnects")]
+    private static partial void StreamEndedByStore(ILogger logger, string reason);
 }

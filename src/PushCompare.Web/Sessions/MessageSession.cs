@@ -12,6 +12,7 @@ internal enum ReadStatus
     Closed,     // the session ended: Detail says why
     Drained,    // the server is stopping and the client acknowledged everything: the session is closed
     BadCursor,  // the acknowledged position is impossible: Detail says why
+    Released,   // this instance is stopping but the session lives on in a shared store: the client reads again elsewhere
 }
 
 /// <summary>What happened to a client's message; the endpoint maps each to a status code.</summary>
@@ -36,7 +37,7 @@ internal readonly record struct LogRead(ReadStatus Status, long Cursor = 0, stri
 /// a newer reader ends the older one. The upstream is sequenced: a retried message is accepted once.
 /// </summary>
 internal sealed class MessageSession(string id, string statsKey, TransportDescriptor transport, EchoMode mode, TimeSpan defaultWait,
-    MessageSessionOptions options, TimeProvider time, Action<MessageSession> onClosed)
+    MessageSessionOptions options, TimeProvider time, Action<MessageSession> onClosed) : IMessageSession
 {
     private readonly Lock _gate = new();
     private readonly Queue<(long Seq, string Text, int Bytes, long QueuedAt)> _unacked = new();
@@ -105,7 +106,7 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
     }
 
     /// <summary>
-    /// Cancelled when the session ends, so work that serves it — a push stream — stops then, not at its next tick (which
+    /// Cancelled when the session ends, so work that serves it — a push stream, a topic subscription — stops then, not at its next tick (which
     /// may be an hour away), and the session's memory is freed with it.
     /// </summary>
     public CancellationToken Ended
@@ -149,8 +150,7 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
             int bytes = System.Text.Encoding.UTF8.GetByteCount(text);
             if (_unacked.Count + 1 > options.MaxBacklogMessages || _backlogBytes + bytes > options.MaxBacklogBytes)
             {
-                CloseLocked($"The session's backlog passed its limit ({options.MaxBacklogMessages} messages or {options.MaxBacklogBytes} bytes " +
-                    "unacknowledged): the client stopped reading or acknowledging, or fell behind. Open a new session.");
+                CloseLocked(BacklogFullReason(options));
                 return false;
             }
             _unacked.Enqueue((++_lastSeq, text, bytes, time.GetTimestamp()));
@@ -264,21 +264,10 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
         }
     }
 
-    /// <summary>A long poll: acknowledges up to <paramref name="cursor"/>, then answers at once or holds for a message, the timeout or a newer poll.</summary>
-    public async Task<LogRead> PollAsync(long cursor, TimeSpan timeout, CancellationToken aborted)
-    {
-        var attached = Attach(cursor, out long reader);
-        if (reader == 0) return attached;
-        try
-        {
-            var read = await ReadAsync(cursor, reader, timeout, aborted);
-            return read.Status == ReadStatus.Superseded ? new(ReadStatus.Empty) : read;
-        }
-        finally
-        {
-            Detach(reader);
-        }
-    }
+    /// <summary>Why a session whose backlog passed its limits was closed (every store says it in the same words).</summary>
+    public static string BacklogFullReason(MessageSessionOptions options) =>
+        $"The session's backlog passed its limit ({options.MaxBacklogMessages} messages or {options.MaxBacklogBytes} bytes " +
+        "unacknowledged): the client stopped reading or acknowledging, or fell behind. Open a new session.";
 
     private const string ShutdownReason = "The server is shutting down; every message was delivered. Reconnect in a moment.";
 
@@ -322,6 +311,37 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
         }
     }
 
+    // IMessageSession for the in-memory store: every operation completes at once under the session's lock.
+    ValueTask<SendResult> IMessageSession.AcceptAsync(long? seq, string reply)
+    {
+        var status = Accept(seq, () => reply);
+        return ValueTask.FromResult(new SendResult(status, status == SendStatus.Gap ? ExpectedClientSeq : 0));
+    }
+
+    ValueTask<bool> IMessageSession.EnqueueAsync(string text) => ValueTask.FromResult(Enqueue(text));
+
+    ValueTask<(bool Ok, string? Problem)> IMessageSession.AcknowledgeAsync(long upTo) =>
+        ValueTask.FromResult((TryAcknowledge(upTo, out string? problem), problem));
+
+    ValueTask<Attachment> IMessageSession.AttachAsync(long? cursor)
+    {
+        long from = cursor ?? AcknowledgedSeq;
+        var read = Attach(from, out long reader);
+        return ValueTask.FromResult(new Attachment(read, reader, from));
+    }
+
+    ValueTask IMessageSession.DetachAsync(long reader)
+    {
+        Detach(reader);
+        return ValueTask.CompletedTask;
+    }
+
+    ValueTask IMessageSession.CloseAsync(string reason)
+    {
+        Close(reason);
+        return ValueTask.CompletedTask;
+    }
+
     private void CloseLocked(string reason)
     {
         if (CloseReason is not null) return;
@@ -335,7 +355,9 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
         _wake = null;
         _figures?.Dispose();
         _figures = null;
-        _ended?.Cancel(); // its only listener is a push stream's linked token; the stream resumes asynchronously
+        // Its listeners: a push stream's linked token (the stream resumes asynchronously) and a topic subscription, whose
+        // removal takes only the bus's own lock (never held while the bus appends to a session).
+        _ended?.Cancel();
     }
 
     private void Acknowledge(long cursor)

@@ -1,9 +1,12 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
+using PushCompare.Web.Backplane;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Push;
+using PushCompare.Web.Topics;
 
 namespace PushCompare.Web.Sessions;
 
@@ -13,7 +16,7 @@ namespace PushCompare.Web.Sessions;
 /// </summary>
 internal sealed record SessionRoutes(string Path, params TransportDescriptor[] Transports)
 {
-    public bool Serves(MessageSession session) => Array.IndexOf(Transports, session.Transport) >= 0;
+    public bool Serves(IMessageSession session) => Array.IndexOf(Transports, session.Transport) >= 0;
 }
 
 /// <summary>
@@ -24,46 +27,54 @@ internal sealed record SessionRoutes(string Path, params TransportDescriptor[] T
 /// </summary>
 internal static class SessionEndpoints
 {
+    /// <summary>The session store: in memory, or Redis when <c>Backplane:Redis</c> is set (docs/protocol.md, "Redis").</summary>
     public static IServiceCollection AddSessions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<MessageSessionOptions, MessageSessionOptionsValidator>(configuration.GetSection(MessageSessionOptions.Section));
+        services.AddExceptionHandler<SessionStoreUnavailableHandler>();
+        if (services.AddRedisSessions(configuration)) return services;
         services.AddSingleton<SessionIds>();
         services.AddSingleton<SessionStore>();
+        services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<SessionStore>());
         services.AddHostedService<SessionSweeper>();
         return services;
     }
 
     /// <summary>A transport's open-session count for its registration: what the store holds open of it.</summary>
     public static Func<IServiceProvider, Func<int>> OpenCountOf(TransportDescriptor transport) =>
-        sp => () => sp.GetRequiredService<SessionStore>().OpenCountOf(transport);
+        sp => () => sp.GetRequiredService<ISessionStore>().OpenCountOf(transport);
 
     /// <summary>On shutdown, deliver what was accepted with 202 (or name it in the 410) before the web server stops.</summary>
     public static WebApplication DrainSessionsOnShutdown(this WebApplication app)
     {
-        var store = app.Services.GetRequiredService<SessionStore>();
+        var store = app.Services.GetRequiredService<ISessionStore>();
         app.Services.GetRequiredService<ServiceShutdown>().OnStopping(cancel => store.DrainAsync(store.Options.ShutdownDrainTimeout, cancel));
         return app;
     }
 
     /// <summary>
-    /// Opens a session of <paramref name="transport"/> with the request's connect options (<c>echo</c>, <c>push</c>);
-    /// false with the 400 / 503 that explains why not. The request counts to the new session's figures.
+    /// Opens a session of <paramref name="transport"/> with the request's connect options (<c>echo</c>, <c>push</c>, <c>topic</c>);
+    /// the 400 / 503 that explains why not. The request counts to the new session's figures.
     /// </summary>
-    public static bool TryOpen(HttpContext context, TransportDescriptor transport, TimeSpan defaultWait, [NotNullWhen(true)] out MessageSession? session,
-        [NotNullWhen(false)] out IResult? problem)
+    public static async Task<(IMessageSession? Session, IResult? Problem)> OpenAsync(HttpContext context, TransportDescriptor transport, TimeSpan defaultWait)
     {
         var services = context.RequestServices;
-        var store = services.GetRequiredService<SessionStore>();
+        var store = services.GetRequiredService<ISessionStore>();
         var messaging = services.GetRequiredService<IOptions<MessagingOptions>>().Value;
-        session = null;
-        if (!ConnectOptions.TryParse(context.Request, messaging, out var connect, out problem)) return false;
-        if (!store.TryOpen(transport, connect.Echo, defaultWait, out session))
+        if (!ConnectOptions.TryParse(context.Request, messaging, out var connect, out var problem)) return (null, problem);
+        var opening = await store.OpenAsync(transport, connect.Echo, defaultWait);
+        if (opening.Session is not { } session)
         {
-            problem = store.IsDraining ? Problems.ShuttingDown() : Problems.TooManySessions(store.Options.MaxSessions);
-            return false;
+            return (null, opening.Refusal == OpenRefusal.ShuttingDown ? Problems.ShuttingDown() : Problems.TooManySessions(store.Options.MaxSessions));
         }
         // The stats key is server-issued and unique, so the metering never refuses it.
         if (RequestMetering.Of(context).TryOpenSession(session.Transport, session.StatsKey, out var figures)) session.TrackFigures(figures);
+        if (connect.Topic is { } topic)
+        {
+            // Subscribed by id for the session's life; the session's end (close, expiry, backlog overflow, drain) unsubscribes.
+            var subscription = services.GetRequiredService<ITopicBus>().SubscribeSession(topic, session.Id);
+            session.Ended.Register(static s => ((IDisposable)s!).Dispose(), subscription);
+        }
         if (connect.PushInterval is { } interval)
         {
             // Runs until the session ends or the server stops; it must not keep this request's context (and its meter)
@@ -72,13 +83,25 @@ internal static class SessionEndpoints
             var stopping = services.GetRequiredService<ServiceShutdown>().Stopping;
             using (ExecutionContext.SuppressFlow()) _ = PushAsync(session, interval, time, stopping);
         }
-        return true;
+        return (session, null);
     }
 
-    private static async Task PushAsync(MessageSession session, TimeSpan interval, TimeProvider time, CancellationToken stopping)
+    private static async Task PushAsync(IMessageSession session, TimeSpan interval, TimeProvider time, CancellationToken stopping)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(session.Ended, stopping);
-        await TickStream.RunAsync(interval, time, tick => ValueTask.FromResult(session.Enqueue(tick)), stop.Token);
+        await TickStream.RunAsync(interval, time, DeliverAsync, stop.Token);
+
+        async ValueTask<bool> DeliverAsync(string tick)
+        {
+            try
+            {
+                return await session.EnqueueAsync(tick);
+            }
+            catch (SessionStoreUnavailableException)
+            {
+                return true; // a tick made while the store is unreachable is not queued: its number is skipped, visibly
+            }
+        }
     }
 
     /// <summary>
@@ -87,9 +110,9 @@ internal static class SessionEndpoints
     /// </summary>
     public static async Task<IResult> SendAsync(SessionRoutes routes, string id, string? seq, string? ack, HttpContext context)
     {
-        var store = context.RequestServices.GetRequiredService<SessionStore>();
         int maxBytes = context.RequestServices.GetRequiredService<IOptions<MessagingOptions>>().Value.MaxMessageBytes;
-        if (!TryFind(routes, store, id, context, out var session, out var missing)) return missing;
+        var (session, missing) = await FindAsync(routes, id, context);
+        if (session is null) return missing!;
         long? clientSeq = null;
         if (seq is not null)
         {
@@ -100,82 +123,98 @@ internal static class SessionEndpoints
             }
             clientSeq = parsed;
         }
-        if (ack is not null && !TryAcknowledge(session, "ack", ack, out var badAck)) return badAck;
+        if (ack is not null && await AcknowledgeAsync(session, "ack", ack) is { } badAck) return badAck;
 
         var (text, problem) = await TextBody.ReadAsync(context.Request, maxBytes, context.RequestAborted);
         if (problem is not null) return problem;
 
-        return session.Accept(clientSeq, () => Echo.Reply(text!, session.Mode)) switch
+        var sent = await session.AcceptAsync(clientSeq, Echo.Reply(text!, session.Mode));
+        return sent.Status switch
         {
-            SendStatus.Accepted => Accepted(text!),
+            SendStatus.Accepted => Accepted(text!, context),
             SendStatus.Duplicate => TypedResults.Accepted((string?)null),
             SendStatus.ShuttingDown => Problems.ShuttingDown(),
             SendStatus.Gap => Problems.Create(StatusCodes.Status409Conflict, "Sequence gap",
-                $"seq={clientSeq} skips ahead: the next message must carry seq={session.ExpectedClientSeq}. Resend the missing messages in order."),
-            _ => Problems.SessionGone(session.CloseReason, routes.Path),
+                $"seq={clientSeq} skips ahead: the next message must carry seq={sent.ExpectedSeq}. Resend the missing messages in order."),
+            _ => session.CloseReason is { } reason ? Problems.SessionGone(reason, routes.Path) : await GoneAsync(routes, id, context),
         };
     }
 
-    private static IResult Accepted(string text)
+    private static IResult Accepted(string text, HttpContext context)
     {
-        MessageMetering.Received(text); // counted once: a retried seq is not a new message
+        RequestMetering.Of(context).Received(text); // counted once: a retried seq is not a new message
         return TypedResults.Accepted((string?)null);
     }
 
-    /// <summary>Acknowledges the log up to the value of query parameter <paramref name="name"/>; false with the 400 that explains a bad one.</summary>
-    public static bool TryAcknowledge(MessageSession session, string name, string value, [NotNullWhen(false)] out IResult? problem)
+    // The 410 of a session that closed during the request (on another instance, say), with the reason it closed for.
+    private static async Task<IResult> GoneAsync(SessionRoutes routes, string id, HttpContext context) =>
+        (await FindAsync(routes, id, context)).Problem ?? Problems.SessionGone(null, routes.Path);
+
+    /// <summary>Acknowledges the log up to the value of query parameter <paramref name="name"/>; null, or the 400 that explains a bad one.</summary>
+    public static async ValueTask<IResult?> AcknowledgeAsync(IMessageSession session, string name, string value)
     {
-        problem = null;
         if (!QueryNumber.TryParse(value, out long upTo))
         {
-            problem = Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement",
+            return Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement",
                 $"{name}='{value}' is not a message number: give the id of the last event you processed (0 for none).");
-            return false;
         }
-        if (session.TryAcknowledge(upTo, out string? detail)) return true;
-        problem = Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement", $"{name}={detail}");
-        return false;
+        var (ok, detail) = await session.AcknowledgeAsync(upTo);
+        return ok ? null : Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement", $"{name}={detail}");
     }
 
     /// <summary><c>DELETE {path}/{id}</c>: ends the session; its reader is answered at once.</summary>
-    public static IResult Close(SessionRoutes routes, string id, HttpContext context)
+    public static async Task<IResult> CloseAsync(SessionRoutes routes, string id, HttpContext context)
     {
-        var store = context.RequestServices.GetRequiredService<SessionStore>();
-        if (!TryFind(routes, store, id, context, out var session, out var missing)) return missing;
-        session.Close($"The client closed the session (DELETE). Open a new session with POST {routes.Path}.");
+        var (session, missing) = await FindAsync(routes, id, context);
+        if (session is null) return missing!;
+        await session.CloseAsync($"The client closed the session (DELETE). Open a new session with POST {routes.Path}.");
         return TypedResults.NoContent();
     }
 
     /// <summary>
-    /// Finds an open session of these routes and counts the request to it; false with the 404 / 410 problem that
-    /// explains why there is none. A request for an id the server never issued counts as "other".
+    /// Finds an open session of these routes and counts the request to it; else the 404 / 410 problem that explains
+    /// why there is none. A request for an id the server never issued counts as "other".
     /// </summary>
-    public static bool TryFind(SessionRoutes routes, SessionStore store, string id, HttpContext context, [NotNullWhen(true)] out MessageSession? session,
-        [NotNullWhen(false)] out IResult? problem)
+    public static async Task<(IMessageSession? Session, IResult? Problem)> FindAsync(SessionRoutes routes, string id, HttpContext context)
     {
-        var found = store.Find(id);
-        session = null;
-        problem = null;
+        var store = context.RequestServices.GetRequiredService<ISessionStore>();
+        var found = await store.FindAsync(id);
         if (found.Session is { } known && routes.Serves(known))
         {
-            RequestMetering.Of(context).Attribute(known.Transport, known.StatsKey);
-            if (known.CloseReason is { } reason)
-            {
-                problem = Problems.SessionGone(reason, routes.Path);
-                return false;
-            }
-            session = known;
-            return true;
+            CountTo(context, store, known);
+            return known.CloseReason is { } reason ? (null, Problems.SessionGone(reason, routes.Path)) : (known, null);
         }
         if (found.Session is null && found.WasIssued)
         {
-            // Swept already: the figures (if still tracked) know which transport the session was.
-            RequestMetering.Of(context).Attribute(null, store.Ids.StatsKey(id));
-            problem = Problems.SessionGone(null, routes.Path);
-            return false;
+            // Gone already: the figures (if still tracked) know which transport the session was.
+            RequestMetering.Of(context).Attribute(null, found.StatsKey);
+            return (null, Problems.SessionGone(null, routes.Path));
         }
-        problem = Problems.Create(StatusCodes.Status404NotFound, "Unknown session",
-            $"No session has the id '{id}' under {routes.Path}: open one with POST {routes.Path} and use the id from its response.");
-        return false;
+        return (null, Problems.Create(StatusCodes.Status404NotFound, "Unknown session",
+            $"No session has the id '{id}' under {routes.Path}: open one with POST {routes.Path} and use the id from its response."));
     }
+
+    /// <summary>Counts the request to the session's figures; with a shared store they may start on this instance now (summed in /api/stats).</summary>
+    public static void CountTo(HttpContext context, ISessionStore store, IMessageSession session)
+    {
+        var metering = RequestMetering.Of(context);
+        // Another instance opened it: this instance's share of its figures begins here; the opener holds the open lease.
+        if (store.IsShared && metering.TryOpenSession(session.Transport, session.StatsKey, out var share)) share.Dispose();
+        else metering.Attribute(session.Transport, session.StatsKey);
+    }
+}
+
+/// <summary>Any session operation that finds the shared store unreachable answers 503 with Retry-After, never a 500.</summary>
+internal sealed partial class SessionStoreUnavailableHandler(ILogger<SessionStoreUnavailableHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not SessionStoreUnavailableException unavailable || httpContext.Response.HasStarted) return false;
+        StoreUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, unavailable.InnerException?.Message ?? unavailable.Message);
+        await Problems.SessionStoreUnavailable().ExecuteAsync(httpContext);
+        return true;
+    }
+
+    [LoggerMessage(EventId = 220, Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: the session store is unavailable ({Reason})")]
+    private static partial void StoreUnavailable(ILogger logger, string method, string path, string reason);
 }

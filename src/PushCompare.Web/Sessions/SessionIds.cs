@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 namespace PushCompare.Web.Sessions;
 
 /// <summary>
-/// Session ids: 128 random bits plus a 64-bit HMAC tag under a per-process key, base64url (32 characters).
+/// Session ids: 128 random bits plus a 64-bit HMAC tag under a per-process key (shared by every instance with Redis), base64url (32 characters).
 /// The tag lets the server tell an id it issued that has since expired (410) from one it never issued (404)
 /// without remembering every expired session. The id is the session's only credential, so its figures are listed
 /// under a stats key instead: a keyed hash of the id that cannot be turned back into it (and is not an id: 404).
@@ -15,7 +15,21 @@ internal sealed class SessionIds
     public const int Length = IdBytes / 3 * 4;
     private static ReadOnlySpan<byte> StatsLabel => "stats-key"u8; // domain separation: a stats key is never a tag
 
-    private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
+    public const int KeyBytes = 32;
+
+    private readonly byte[] _key;
+
+    /// <summary>Ids under a key of this process's own (the in-memory store: no other process can check them).</summary>
+    public SessionIds() : this(RandomNumberGenerator.GetBytes(KeyBytes))
+    {
+    }
+
+    /// <summary>Ids under a key shared by every instance (kept in Redis), so each can tell an expired id (410) from a made-up one (404).</summary>
+    public SessionIds(byte[] key)
+    {
+        if (key.Length != KeyBytes) throw new ArgumentException($"A session id key has {KeyBytes} bytes.", nameof(key));
+        _key = key;
+    }
 
     public string NewId()
     {

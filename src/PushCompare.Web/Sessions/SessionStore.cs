@@ -11,7 +11,7 @@ namespace PushCompare.Web.Sessions;
 internal readonly record struct SessionLookup(MessageSession? Session, bool WasIssued);
 
 /// <summary>All sessions of this process (long polling, short polling, SSE), bounded by <see cref="MessageSessionOptions.MaxSessions"/>.</summary>
-internal sealed class SessionStore(IOptions<MessageSessionOptions> options, SessionIds ids, TimeProvider time)
+internal sealed class SessionStore(IOptions<MessageSessionOptions> options, SessionIds ids, TimeProvider time) : ISessionStore
 {
     private readonly ConcurrentDictionary<string, MessageSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TransportDescriptor, StrongBox<int>> _openBy = new();
@@ -60,6 +60,22 @@ internal sealed class SessionStore(IOptions<MessageSessionOptions> options, Sess
 
     public SessionLookup Find(string id) =>
         _sessions.TryGetValue(id, out var session) ? new(session, true) : new(null, ids.WasIssued(id));
+
+    // ISessionStore: in memory every operation completes at once.
+    public bool IsShared => false;
+
+    public ValueTask<SessionOpening> OpenAsync(TransportDescriptor transport, EchoMode mode, TimeSpan defaultWait) =>
+        ValueTask.FromResult(TryOpen(transport, mode, defaultWait, out var session) ? new SessionOpening(session, OpenRefusal.None)
+            : new SessionOpening(null, IsDraining ? OpenRefusal.ShuttingDown : OpenRefusal.TooMany));
+
+    public ValueTask<SessionFound> FindAsync(string id)
+    {
+        var found = Find(id);
+        return ValueTask.FromResult(new SessionFound(found.Session, found.WasIssued, found.WasIssued ? found.Session?.StatsKey ?? ids.StatsKey(id) : null));
+    }
+
+    public ValueTask<bool> AppendAsync(string id, string text) =>
+        ValueTask.FromResult(_sessions.TryGetValue(id, out var session) && session.Enqueue(text));
 
     private readonly TaskCompletionSource _allClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

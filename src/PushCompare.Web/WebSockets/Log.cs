@@ -20,6 +20,10 @@ internal static partial class Log
         Message = "WebSocket send did not complete within {Timeout} (WebSockets:SendTimeout): the peer is not reading, so the connection is aborted without a close frame")]
     public static partial void SendTimedOut(ILogger logger, TimeSpan timeout);
 
+    [LoggerMessage(EventId = 106, Level = LogLevel.Information,
+        Message = "WebSocket fell more than {Limit} broadcasts behind (WebSockets:MaxQueuedBroadcasts): the connection is reset so its client reconnects")]
+    public static partial void FellBehind(ILogger logger, int limit);
+
     [LoggerMessage(EventId = 105, Level = LogLevel.Debug, Message = "WebSocket connection ended after the server's close frame: {Outcome}")]
     public static partial void EndedAfterClose(ILogger logger, CloseOutcome outcome);
 }

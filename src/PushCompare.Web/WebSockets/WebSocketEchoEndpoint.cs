@@ -5,6 +5,7 @@ using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Security;
+using PushCompare.Web.Topics;
 
 namespace PushCompare.Web.WebSockets;
 
@@ -23,6 +24,7 @@ public static class WebSocketEchoEndpoint
     {
         services.AddValidatedOptions<WebSocketEchoOptions, WebSocketEchoOptionsValidator>(configuration.GetSection(WebSocketEchoOptions.Section));
         services.AddSingleton<OpenSockets>();
+        services.AddSingleton<EchoHandler>();
         services.AddTransport(Transport, sp => sp.GetRequiredService<OpenSockets>().Read);
         return services;
     }
@@ -30,9 +32,13 @@ public static class WebSocketEchoEndpoint
     /// <summary>
     /// <c>GET /ws</c> (RFC 6455 over HTTP/1.1) and <c>CONNECT /ws</c> (RFC 8441, a WebSocket as one stream of an HTTP/2
     /// connection): the echo endpoint (<c>?echo=exact</c> for a reply without the prefix). Other methods get 405.
+    /// A plain request delegate, not a route handler: the handler's wrappers would stay alive as long as the socket.
     /// </summary>
-    public static IEndpointConventionBuilder MapWebSocketEcho(this WebApplication app) =>
-        app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Connect], HandleAsync).WithName("WebSocketEcho").GuardConnect();
+    public static IEndpointConventionBuilder MapWebSocketEcho(this WebApplication app)
+    {
+        var handler = app.Services.GetRequiredService<EchoHandler>();
+        return app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Connect], handler.Handle).WithName("WebSocketEcho").GuardConnect();
+    }
 
     /// <summary>
     /// The page's own key for its socket's figures (<c>?client=</c>, 1–64 URL-safe characters): true with null when
@@ -71,47 +77,41 @@ public static class WebSocketEchoEndpoint
         return next(context);
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext context, IOptions<WebSocketEchoOptions> options,
-        IOptions<MessagingOptions> messaging, TimeProvider time, ServiceShutdown shutdown, OpenSockets open, ILoggerFactory loggers)
+    /// <summary>Checks the upgrade request, then hands it to a <see cref="WebSocketEchoSession"/>; no await of its own.</summary>
+    private sealed class EchoHandler(IOptions<WebSocketEchoOptions> options, IOptions<MessagingOptions> messaging, ITopicBus topics, TimeProvider time,
+        ServiceShutdown shutdown, OpenSockets open, ILoggerFactory loggers)
     {
-        var metering = RequestMetering.Of(context);
-        metering.Attribute(Transport, null); // every request here is this transport's traffic, refused or not
-        if (!context.WebSockets.IsWebSocketRequest)
-        {
-            return Problems.Create(StatusCodes.Status400BadRequest, "WebSocket upgrade required",
-                $"{Path} is a WebSocket endpoint: open it with new WebSocket('ws://{context.Request.Host}{Path}') " +
-                "or send a GET with 'Connection: Upgrade' and 'Upgrade: websocket'. Browsers without WebSocket can use /poll.");
-        }
-        if (!ConnectOptions.TryParse(context.Request, messaging.Value, out var connect, out var invalid)) return invalid;
-        if (shutdown.Stopping.IsCancellationRequested) return Problems.ShuttingDown();
-        if (!TryParseClientKey(context.Request, out string? client))
-        {
-            return Problems.Create(StatusCodes.Status400BadRequest, "Invalid client key",
-                $"client='{context.Request.Query[ClientQuery]}' is not a key: give 1–64 characters A–Z, a–z, 0–9, '-' or '_' once (e.g. crypto.randomUUID()), or leave it out.");
-        }
-        // A key names one connection's figures: a second socket (or any other session) may not add to them.
-        if (!metering.TryOpenSession(Transport, client, out var figures))
-        {
-            return Problems.Create(StatusCodes.Status409Conflict, "Client key in use",
-                $"client='{client}' already names another connection's figures: pick a fresh key for every socket (e.g. crypto.randomUUID()).");
-        }
-        using var _ = figures;
+        private readonly ILogger _logger = loggers.CreateLogger("PushCompare.WebSockets");
 
-        var o = options.Value;
-        var logger = loggers.CreateLogger("PushCompare.WebSockets");
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        public Task Handle(HttpContext context)
         {
-            KeepAliveInterval = o.KeepAliveInterval,
-            KeepAliveTimeout = o.KeepAliveTimeout,
-        });
-        using var counted = open.Enter();
-        Log.Opened(logger, connect.Echo);
-        var connection = context.Features.Get<IHttpUpgradeFeature>() as UpgradedConnection;
-        await new WebSocketEchoSession(socket, connection, connection is null ? context.Abort : connection.Reset, connect,
-                messaging.Value.MaxMessageBytes, o, time, logger)
-            .RunAsync(context.RequestAborted, shutdown.Stopping);
-        Log.Closed(logger, socket.CloseStatus);
-        return Results.Empty;
+            var metering = RequestMetering.Of(context);
+            metering.Attribute(Transport, null); // every request here is this transport's traffic, refused or not
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, "WebSocket upgrade required",
+                    $"{Path} is a WebSocket endpoint: open it with new WebSocket('ws://{context.Request.Host}{Path}') " +
+                    "or send a GET with 'Connection: Upgrade' and 'Upgrade: websocket'. Browsers without WebSocket can use /poll.").ExecuteAsync(context);
+            }
+            if (!ConnectOptions.TryParse(context.Request, messaging.Value, out var connect, out var invalid)) return invalid.ExecuteAsync(context);
+            if (shutdown.Stopping.IsCancellationRequested) return Problems.ShuttingDown().ExecuteAsync(context);
+            if (!TryParseClientKey(context.Request, out string? client))
+            {
+                return Problems.Create(StatusCodes.Status400BadRequest, "Invalid client key",
+                    $"client='{context.Request.Query[ClientQuery]}' is not a key: give 1–64 characters A–Z, a–z, 0–9, '-' or '_' once (e.g. crypto.randomUUID()), or leave it out.").ExecuteAsync(context);
+            }
+            // A key names one connection's figures: a second socket (or any other session) may not add to them.
+            if (!metering.TryOpenSession(Transport, client, out var figures))
+            {
+                return Problems.Create(StatusCodes.Status409Conflict, "Client key in use",
+                    $"client='{client}' already names another connection's figures: pick a fresh key for every socket (e.g. crypto.randomUUID()).").ExecuteAsync(context);
+            }
+
+            var connection = context.Features.Get<IHttpUpgradeFeature>() as UpgradedConnection;
+            return new WebSocketEchoSession(metering, connection, connection is null ? context.Abort : connection.Reset, connect,
+                    messaging.Value.MaxMessageBytes, options.Value, topics, time, _logger)
+                .RunAsync(context, figures, open, shutdown.Stopping);
+        }
     }
 }
 

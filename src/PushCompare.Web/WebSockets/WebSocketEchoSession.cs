@@ -1,20 +1,24 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text;
+using System.Threading.Channels;
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Metering;
 using PushCompare.Web.Push;
+using PushCompare.Web.Topics;
 
 namespace PushCompare.Web.WebSockets;
 
 /// <summary>
 /// One accepted WebSocket: reassembles each message (up to the size limit), answers it with the shared echo rule,
-/// runs the optional push stream and completes the close handshake with the peer's own code. Framing, masking,
+/// runs the optional push stream, relays the broadcasts of the topic it subscribed to, and completes the close
+/// handshake with the peer's own code. Framing, masking,
 /// UTF-8 validation (1007) and pings are the framework's (ManagedWebSocket); nothing here touches frames.
 /// </summary>
-/// <param name="connection">The HTTP/1.1 connection under <paramref name="socket"/>; null when there is none to read (TestServer, HTTP/2).</param>
+/// <param name="connection">The HTTP/1.1 connection under the socket; null when there is none to read (TestServer, HTTP/2).</param>
 /// <param name="abortConnection">Resets the TCP connection: for a peer that no longer reads.</param>
-internal sealed class WebSocketEchoSession(WebSocket socket, UpgradedConnection? connection, Action abortConnection, ConnectOptions connect,
-    int maxMessageBytes, WebSocketEchoOptions options, TimeProvider time, ILogger logger)
+internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedConnection? connection, Action abortConnection, ConnectOptions connect,
+    int maxMessageBytes, WebSocketEchoOptions options, ITopicBus topics, TimeProvider time, ILogger logger) : ILiveSubscriber
 {
     // The message is received after this many free bytes so a prefixed reply is built in place, with no copy.
     private static readonly int Headroom = Echo.PrefixUtf8.Length;
@@ -22,6 +26,8 @@ internal sealed class WebSocketEchoSession(WebSocket socket, UpgradedConnection?
 
     private readonly TimeSpan _closeTimeout = options.CloseTimeout;
     private readonly TimeSpan _sendTimeout = options.SendTimeout;
+
+    private WebSocket socket = null!; // accepted by RunAsync
 
     // A WebSocket allows one send at a time; echo replies, push ticks and the shutdown close take turns.
     private readonly SemaphoreSlim _sendLock = new(1, 1);
@@ -34,39 +40,50 @@ internal sealed class WebSocketEchoSession(WebSocket socket, UpgradedConnection?
     private ITimer? _sendBound;
     private int _sendWaiting;
 
-    public async Task RunAsync(CancellationToken aborted, CancellationToken stopping)
+    // Broadcasts waiting for the send lock (only with ?topic=): bounded, so a publisher never waits on this peer.
+    private Channel<Broadcast>? _broadcasts;
+    private int _refusing; // 1 once the relay ended or the peer fell behind: offers are refused from then on
+
+    /// <summary>
+    /// Accepts the upgrade and serves the socket until it closes: the receive loop, the push stream and the shutdown
+    /// close. One async method on purpose, from the endpoint down: an idle socket keeps the state of every method
+    /// awaiting its receive alive, so each level would cost memory per connection (docs/benchmarks.md).
+    /// </summary>
+    /// <param name="figures">The socket's figures lease, ended with the socket.</param>
+    public async Task RunAsync(HttpContext context, IDisposable figures, OpenSockets open, CancellationToken stopping)
     {
-        using var ending = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        using var _ = figures;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            KeepAliveInterval = options.KeepAliveInterval,
+            KeepAliveTimeout = options.KeepAliveTimeout,
+            // Negotiated only when the client offered permessage-deflate; otherwise the 101 carries no extension.
+            DangerousEnableCompression = options.Compression.Enabled,
+            ServerMaxWindowBits = options.Compression.ServerMaxWindowBits,
+            DisableServerContextTakeover = options.Compression.DisableServerContextTakeover,
+        });
+        this.socket = socket;
+        using var counted = open.Enter();
+        Log.Opened(logger, connect.Echo);
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         _ending = ending;
         var onStopping = stopping.Register(static s => ((WebSocketEchoSession)s!).StartGoingAway(), this);
         Task? push = connect.PushInterval is { } interval ? TickStream.RunAsync(interval, time, SendTickAsync, ending.Token) : null;
-        try
+        IDisposable? subscription = null;
+        Task? relay = null;
+        if (connect.Topic is { } topic)
         {
-            await ReceiveLoopAsync(ending.Token);
+            _broadcasts = Channel.CreateBounded<Broadcast>(new BoundedChannelOptions(options.MaxQueuedBroadcasts) { SingleReader = true });
+            relay = RelayBroadcastsAsync(_broadcasts.Reader, ending.Token);
+            subscription = topics.SubscribeLive(topic, this);
         }
-        finally
-        {
-            // Stop everything that could still touch the socket before it is disposed: no new shutdown close can start once
-            // the registration is gone, and the cancel stops the push timer and a shutdown close still waiting for the peer.
-            await onStopping.DisposeAsync();
-            await ending.CancelAsync();
-            if (push is not null) await push;
-            if (_goAway is { } goAway) await goAway;
-            _sendBound?.Dispose();
-        }
-    }
-
-    private void StartGoingAway() => _goAway = GoAwayAsync();
-
-    private async Task ReceiveLoopAsync(CancellationToken ending)
-    {
         byte[]? buffer = null;
         try
         {
             while (true)
             {
                 // Wait for the next message with a zero-byte receive, holding no buffer: an idle connection costs no 4 KiB.
-                var result = await socket.ReceiveAsync(Memory<byte>.Empty, ending);
+                var result = await socket.ReceiveAsync(Memory<byte>.Empty, ending.Token);
                 int count = 0;
                 if (result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
                 {
@@ -74,13 +91,13 @@ internal sealed class WebSocketEchoSession(WebSocket socket, UpgradedConnection?
                     do
                     {
                         if (Headroom + count == buffer.Length) buffer = Grow(buffer, count);
-                        result = await socket.ReceiveAsync(buffer.AsMemory(Headroom + count), ending);
+                        result = await socket.ReceiveAsync(buffer.AsMemory(Headroom + count), ending.Token);
                         count += result.Count;
                         if (count > maxMessageBytes)
                         {
                             Log.MessageTooBig(logger, maxMessageBytes);
                             await CloseAndWaitForPeerAsync(WebSocketCloseStatus.MessageTooBig,
-                                $"Message exceeds the {maxMessageBytes}-byte limit; split it or raise Messaging:MaxMessageBytes.", ending);
+                                $"Message exceeds the {maxMessageBytes}-byte limit; split it or raise Messaging:MaxMessageBytes.", ending.Token);
                             return;
                         }
                     }
@@ -93,19 +110,19 @@ internal sealed class WebSocketEchoSession(WebSocket socket, UpgradedConnection?
                     // (shutdown), this is the peer's answer and the handshake is already complete.
                     if (socket.State == WebSocketState.CloseReceived)
                     {
-                        await CloseOutputLockedAsync(socket.CloseStatus ?? WebSocketCloseStatus.Empty, socket.CloseStatusDescription, ending);
+                        await CloseOutputLockedAsync(socket.CloseStatus ?? WebSocketCloseStatus.Empty, socket.CloseStatusDescription, ending.Token);
                     }
                     return;
                 }
 
-                long receivedAt = Metering.MessageMetering.Received(count);
+                long receivedAt = metering.MessageReceived(count);
                 bool isText = result.MessageType == WebSocketMessageType.Text;
                 int length = Echo.ReplyLength(count, isText, connect.Echo);
                 buffer ??= ArrayPool<byte>.Shared.Rent(Headroom); // an empty message: room for the prefix only
                 int start = Headroom + count - length;
                 Echo.WriteReply(buffer.AsSpan(Headroom, count), isText, connect.Echo, buffer.AsSpan(start, length));
-                if (await SendLockedAsync(buffer.AsMemory(start, length), result.MessageType, ending))
-                    Metering.MessageMetering.Delivered(length, receivedAt);
+                if (await SendLockedAsync(buffer.AsMemory(start, length), result.MessageType, ending.Token))
+                    metering.MessageDelivered(length, receivedAt);
                 ArrayPool<byte>.Shared.Return(buffer);
                 buffer = null;
             }
@@ -114,7 +131,7 @@ internal sealed class WebSocketEchoSession(WebSocket socket, UpgradedConnection?
         {
             // Peer vanished, sent invalid UTF-8 (the framework closes with 1007) or broke the protocol (1002).
             Log.ConnectionFailed(logger, ex.WebSocketErrorCode, ex.Message);
-            if (ex.WebSocketErrorCode != WebSocketError.ConnectionClosedPrematurely) await DrainAfterErrorAsync(ending);
+            if (ex.WebSocketErrorCode != WebSocketError.ConnectionClosedPrematurely) await DrainAfterErrorAsync(ending.Token);
         }
         catch (OperationCanceledException)
         {
@@ -124,8 +141,21 @@ internal sealed class WebSocketEchoSession(WebSocket socket, UpgradedConnection?
         finally
         {
             if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+            // Stop everything that could still touch the socket before it is disposed: no new shutdown close can start once
+            // the registration is gone, no broadcast arrives once unsubscribed, and the cancel stops the push timer, the
+            // relay and a shutdown close still waiting for the peer.
+            subscription?.Dispose();
+            await onStopping.DisposeAsync();
+            await ending.CancelAsync();
+            if (push is not null) await push;
+            if (relay is not null) await relay;
+            if (_goAway is { } goAway) await goAway;
+            _sendBound?.Dispose();
+            Log.Closed(logger, socket.CloseStatus);
         }
     }
+
+    private void StartGoingAway() => _goAway = GoAwayAsync();
 
     /// <summary>
     /// After a protocol or UTF-8 error the framework has sent its close frame (1002/1007) and given up on its WebSocket, but
@@ -220,19 +250,60 @@ internal sealed class WebSocketEchoSession(WebSocket socket, UpgradedConnection?
         }
     }
 
-    private async ValueTask<bool> SendTickAsync(string tick)
+    private ValueTask<bool> SendTickAsync(string tick) => SendServerMessageAsync(Encoding.UTF8.GetBytes(tick), MessageMetering.Now());
+
+    /// <summary>A message the server creates (a tick, a broadcast), created at <paramref name="createdAt"/>; false once the socket cannot send.</summary>
+    private async ValueTask<bool> SendServerMessageAsync(byte[] bytes, long createdAt)
     {
-        long createdAt = Metering.MessageMetering.Now();
-        byte[] bytes = Encoding.UTF8.GetBytes(tick);
         try
         {
             if (!await SendLockedAsync(bytes, WebSocketMessageType.Text, _ending.Token)) return false;
-            Metering.MessageMetering.Delivered(bytes.Length, createdAt);
+            metering.MessageDelivered(bytes.Length, createdAt);
             return true;
         }
         catch (WebSocketException)
         {
             return false; // the receive loop reports the failure
+        }
+    }
+
+    /// <summary>
+    /// Called by the publisher: queues the broadcast for <see cref="RelayBroadcastsAsync"/> and returns at once. A peer
+    /// more than <c>MaxQueuedBroadcasts</c> behind (each send bounded by SendTimeout) is not keeping up: its connection
+    /// is reset, once, so its client sees the loss (1006) and reconnects, rather than missing messages silently.
+    /// </summary>
+    public bool Offer(Broadcast message)
+    {
+        if (_broadcasts!.Writer.TryWrite(message)) return true;
+        // Refused: the queue is full, or was completed (the relay ended, or this peer fell behind already).
+        if (Interlocked.Exchange(ref _refusing, 1) == 1) return false;
+        Log.FellBehind(logger, options.MaxQueuedBroadcasts);
+        _broadcasts.Writer.TryComplete();
+        abortConnection();
+        return false;
+    }
+
+    // Sends queued broadcasts in order, taking turns with echo replies and ticks on the send lock.
+    private async Task RelayBroadcastsAsync(ChannelReader<Broadcast> queue, CancellationToken ending)
+    {
+        try
+        {
+            while (await queue.WaitToReadAsync(ending))
+            {
+                while (queue.TryRead(out var message))
+                {
+                    if (!await SendServerMessageAsync(message.Utf8, message.PublishedAt)) return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The session ended (or its send timed out and the connection was reset).
+        }
+        finally
+        {
+            Volatile.Write(ref _refusing, 1);
+            _broadcasts!.Writer.TryComplete(); // later offers are refused at once
         }
     }
 

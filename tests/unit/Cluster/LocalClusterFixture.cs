@@ -37,7 +37,7 @@ public sealed class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
     /// <summary>As the cluster command computes it: every failed probe in a row, each up to an interval plus a timeout apart, and one interval more.</summary>
     public static readonly TimeSpan DrainGrace = (ProbeInterval + ProbeTimeout) * FailuresBeforeRemoval + ProbeInterval;
 
-    private readonly RedisServer _redis = new();
+    private RedisServer _redis = null!;
     private readonly List<ClusterInstance> _instances = [];
     private ChildProcess? _gateway;
 
@@ -46,14 +46,14 @@ public sealed class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
     /// <summary>The gateway: every test request goes here.</summary>
     public Uri Gateway { get; private set; } = null!;
 
-    public string RedisAddress => _redis.Address;
+    public RedisServer Redis => _redis;
 
     public async Task InitializeAsync()
     {
-        await _redis.InitializeAsync();
+        _redis = await RedisServer.StartNewAsync();
         string web = BuiltDll("PushCompare.WebDll"), gateway = BuiltDll("PushCompare.GatewayDll");
         var started = await Task.WhenAll(Enumerable.Range(1, InstanceCount).Select(i => DotnetApp.StartAsync($"instance web{i}", web, [
-            $"Backplane:Redis={_redis.Address}",
+            $"Backplane:Redis={_redis.Configuration}",
             $"Health:DrainGrace={DrainGrace:c}",
             "LongPolling:PollTimeout=00:00:02",
             "ServerSentEvents:HeartbeatInterval=00:00:00.500",
@@ -130,6 +130,6 @@ public sealed class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
     {
         if (_gateway is not null) await _gateway.DisposeAsync();
         await Task.WhenAll(_instances.Select(i => i.Process.DisposeAsync().AsTask()));
-        await _redis.DisposeAsync();
+        if (_redis is not null) await _redis.DisposeAsync();
     }
 }

@@ -17,6 +17,9 @@ public sealed class OptionsValidationTests
     [InlineData("WebSockets:KeepAliveInterval", "00:00:00", "WebSocketEchoOptions", "KeepAliveInterval")]
     [InlineData("WebSockets:SendTimeout", "00:00:00", "WebSocketEchoOptions", "SendTimeout")]
     [InlineData("Health:DrainGrace", "00:06:00", "HealthOptions", "DrainGrace")]
+    [InlineData("WebSockets:Compression:ServerMaxWindowBits", "8", "WebSocketEchoOptions", "Compression.ServerMaxWindowBits")]
+    [InlineData("WebSockets:Compression:ServerMaxWindowBits", "16", "WebSocketEchoOptions", "Compression.ServerMaxWindowBits")]
+    [InlineData("HttpCompression:EnableForHttps", "true", "HttpCompressionOptions", "EnableForHttps")]
     public void Invalid_setting_fails_start_up_naming_the_field(string key, string value, string optionsType, string field)
     {
         using var app = new StartupFailureFactory((key, value));

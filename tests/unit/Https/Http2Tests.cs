@@ -17,7 +17,7 @@ public sealed class HttpsApp : AppFactory
 {
     private static readonly string Folder = Directory.CreateTempSubdirectory("pushcompare-https-").FullName;
 
-    public HttpsApp() : base((HttpsCertificates.PathSetting, Path.Combine(Folder, "localhost.pfx")), ("ServerLimits:TlsHandshakeTimeout", "00:00:01"))
+    public HttpsApp() : base((HttpsCertificates.PathSetting, Path.Combine(Folder, "localhost.pfx")), ("ServerLimits:TlsHandshakeTimeout", "00:00:03"))
     {
         UseKestrel(k =>
         {
@@ -127,7 +127,7 @@ public sealed class Http2Tests(HttpsApp app) : IClassFixture<HttpsApp>
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/")).StatusCode); // the rest are served meanwhile
 
         Assert.True(await garbage.IsClosedByServerAsync(), "the server should close a connection that did not start with TLS");
-        Assert.True(await silent.IsClosedByServerAsync(), "the handshake timeout (1 s here) should drop a silent client");
+        Assert.True(await silent.IsClosedByServerAsync(), "the handshake timeout (3 s here) should drop a silent client");
     }
 
     [Fact]

@@ -29,6 +29,9 @@ public sealed class EventStream : IAsyncDisposable
 
     public HttpResponseMessage Response => _response;
 
+    /// <summary>Reads events from <paramref name="body"/>, the (e.g. decompressed) body of an open stream's <paramref name="response"/>.</summary>
+    public static EventStream Over(HttpResponseMessage response, Stream body) => new(response, body);
+
     /// <summary>Opens the stream; <paramref name="lastEventId"/> is sent as EventSource's reconnect sends it. Asserts 200.</summary>
     public static async Task<EventStream> OpenAsync(HttpClient http, string id, string? lastEventId = null)
     {

@@ -35,14 +35,19 @@ public sealed class RawConnection : IAsyncDisposable
     }
 
     /// <summary>Opens a connection and upgrades it to a WebSocket on <paramref name="pathAndQuery"/>; asserts the 101.</summary>
-    public static async Task<RawConnection> OpenWebSocketAsync(Uri address, string pathAndQuery = "/ws", int? receiveBufferSize = null)
+    public static async Task<RawConnection> OpenWebSocketAsync(Uri address, string pathAndQuery = "/ws", int? receiveBufferSize = null) =>
+        (await OpenWebSocketWithHeadAsync(address, pathAndQuery, receiveBufferSize)).Connection;
+
+    /// <summary>As <see cref="OpenWebSocketAsync"/>, with extra request header lines (e.g. an extension offer), returning the 101's head too.</summary>
+    public static async Task<(RawConnection Connection, string Head)> OpenWebSocketWithHeadAsync(Uri address, string pathAndQuery = "/ws",
+        int? receiveBufferSize = null, string extraHeaders = "")
     {
         var raw = await OpenAsync(address, receiveBufferSize);
         await raw.WriteAsync($"GET {pathAndQuery} HTTP/1.1\r\nHost: {address.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-                             "Sec-WebSocket-Key: f7cb4ezEAl6C3wRaU6JORA==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+                             $"Sec-WebSocket-Key: f7cb4ezEAl6C3wRaU6JORA==\r\nSec-WebSocket-Version: 13\r\n{extraHeaders}\r\n");
         var head = await raw.ReadHttpHeadAsync();
         Assert.True(head.StartsWith("HTTP/1.1 101 ", StringComparison.Ordinal), $"expected a 101, got: {head}");
-        return raw;
+        return (raw, head);
     }
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes) => _stream.WriteAsync(bytes, _deadline.Token);
@@ -73,7 +78,7 @@ public sealed class RawConnection : IAsyncDisposable
         long length = header[1] & 0x7F;
         if (length == 126) length = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(await ReadExactlyAsync(2));
         else if (length == 127) length = (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(await ReadExactlyAsync(8));
-        return new ServerFrame((header[0] & 0x80) != 0, header[0] & 0x0F, await ReadExactlyAsync(checked((int)length)));
+        return new ServerFrame((header[0] & 0x80) != 0, header[0] & 0x0F, await ReadExactlyAsync(checked((int)length)), (header[0] & 0x40) != 0);
     }
 
     /// <summary>True when the server has closed the TCP connection (the next read returns end of stream).</summary>
@@ -124,7 +129,8 @@ public sealed class RawConnection : IAsyncDisposable
 }
 
 /// <summary>A frame as the server sent it.</summary>
-public sealed record ServerFrame(bool Fin, int Opcode, byte[] Payload)
+/// <param name="Rsv1">RSV1: the message is compressed (permessage-deflate, RFC 7692 §6).</param>
+public sealed record ServerFrame(bool Fin, int Opcode, byte[] Payload, bool Rsv1 = false)
 {
     public const int Text = 0x1, Binary = 0x2, Close = 0x8, Ping = 0x9, Pong = 0xA;
 
@@ -137,9 +143,10 @@ public static class ClientFrame
 {
     private static readonly byte[] Mask = [0x37, 0xFA, 0x21, 0x3D];
 
-    public static byte[] Build(int opcode, ReadOnlySpan<byte> payload, bool masked = true, bool fin = true)
+    /// <param name="rsv1">Marks the message compressed (RFC 7692 §6): only on its first frame.</param>
+    public static byte[] Build(int opcode, ReadOnlySpan<byte> payload, bool masked = true, bool fin = true, bool rsv1 = false)
     {
-        var frame = new List<byte> { (byte)((fin ? 0x80 : 0) | opcode) };
+        var frame = new List<byte> { (byte)((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode) };
         byte maskBit = masked ? (byte)0x80 : (byte)0;
         if (payload.Length < 126) frame.Add((byte)(maskBit | payload.Length));
         else if (payload.Length <= ushort.MaxValue) frame.AddRange([(byte)(maskBit | 126), (byte)(payload.Length >> 8), (byte)payload.Length]);

@@ -4,10 +4,14 @@ using Xunit.Abstractions;
 namespace PushCompare.UnitTests.Reliability;
 
 /// <summary>Real Kestrel (so aborted polls are real TCP aborts), rate limits out of the way of 50 sessions at once.</summary>
-public sealed class FaultInjectionApp : AppFactory
+public class FaultInjectionApp : AppFactory
 {
-    public FaultInjectionApp() : base(("LongPolling:PollTimeout", "00:00:02"), ("ServerSentEvents:HeartbeatInterval", "00:00:00.500"),
-        ("Sessions:MaxBacklogMessages", "100000"), ("Sessions:MaxBacklogBytes", "100000000"))
+    public FaultInjectionApp() : this([])
+    {
+    }
+
+    protected FaultInjectionApp((string Key, string Value)[] more) : base([("LongPolling:PollTimeout", "00:00:02"),
+        ("ServerSentEvents:HeartbeatInterval", "00:00:00.500"), ("Sessions:MaxBacklogMessages", "100000"), ("Sessions:MaxBacklogBytes", "100000000"), .. more])
     {
         StartOnKestrel();
     }
@@ -15,11 +19,22 @@ public sealed class FaultInjectionApp : AppFactory
     public HttpClient CreateWireClient() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 4 }) { BaseAddress = KestrelAddress };
 }
 
+/// <summary>The same, with the sessions on Redis (a redis-server of the tests' own).</summary>
+public sealed class RedisFaultInjectionApp() : FaultInjectionApp([("Backplane:Redis", RedisServer.SharedAsync().GetAwaiter().GetResult().Configuration),
+    ("Backplane:KeyPrefix", RedisServer.NewPrefix())]);
+
+/// <summary>Issues 3 and 9, in memory.</summary>
+public sealed class FaultInjectionTests(FaultInjectionApp app, ITestOutputHelper output) : FaultInjectionScenarios(app, output), IClassFixture<FaultInjectionApp>;
+
+/// <summary>Issue 11: the same faults with the sessions on Redis.</summary>
+public sealed class RedisFaultInjectionTests(RedisFaultInjectionApp app, ITestOutputHelper output) : FaultInjectionScenarios(app, output),
+    IClassFixture<RedisFaultInjectionApp>;
+
 /// <summary>
 /// Issues 3 and 9: long polling and SSE lose and duplicate nothing while polls die mid-response, streams are cut
 /// mid-event and sends are retried (10 % of each).
 /// </summary>
-public sealed class FaultInjectionTests(FaultInjectionApp app, ITestOutputHelper output) : IClassFixture<FaultInjectionApp>
+public abstract class FaultInjectionScenarios(FaultInjectionApp app, ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
 

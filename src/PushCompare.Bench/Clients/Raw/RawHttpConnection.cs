@@ -14,7 +14,9 @@ namespace PushCompare.Bench.Clients.Raw;
 /// HttpClient's connections are, so byte counts and source addresses stay comparable. One request at a time. A
 /// streamed response (an SSE stream) is read as it arrives and ends the connection's use for requests.
 /// </summary>
-internal sealed class RawHttpConnection(Uri baseUri, TrafficMeter traffic) : IAsyncDisposable
+/// <remarks>With <paramref name="tls"/> each connection is TLS (ALPN http/1.1) opened by <see cref="HttpStack.ConnectTlsAsync"/>:
+/// the same requests, counted above TLS as the HTTP layer and below it as the wire.</remarks>
+internal sealed class RawHttpConnection(Uri baseUri, TrafficMeter traffic, bool tls = false) : IAsyncDisposable
 {
     private const int InitialBuffer = 2048;
     private readonly byte[] _host = Encoding.ASCII.GetBytes(baseUri.Authority);
@@ -156,6 +158,11 @@ internal sealed class RawHttpConnection(Uri baseUri, TrafficMeter traffic) : IAs
         _start = _end = 0;
         _reconnect = false;
         _streaming = false;
+        if (tls)
+        {
+            _stream = await HttpStack.ConnectTlsAsync(baseUri, traffic, cancel).ConfigureAwait(false);
+            return;
+        }
         var endPoint = new DnsEndPoint(baseUri.IdnHost, baseUri.Port);
         var counted = new CountingStream(await SocketFactory.ConnectAsync(endPoint, cancel).ConfigureAwait(false));
         traffic.Add(counted);

@@ -46,16 +46,20 @@ public readonly record struct SseByteCounts(long ChunkFramingBytes, long Message
 /// be split anywhere, by reads or by chunks: a field, a line end or a chunk-size line cut in two is carried over.
 /// No allocation per event: fields are copied into pooled buffers and handed over as spans. Not thread-safe.
 /// </summary>
-internal sealed class SseStreamParser(SseEventHandler onEvent) : IDisposable
+/// <remarks>
+/// With <c>chunked: false</c> the body arrives already unframed (HTTP/2 DATA frames, which the HTTP client removes):
+/// every byte goes to the event stream, and the response ends when the caller says so (<see cref="EndOfBody"/>).
+/// </remarks>
+internal sealed class SseStreamParser(SseEventHandler onEvent, bool chunked = true) : IDisposable
 {
     private const int MaxField = 1 << 20; // larger than any message the server accepts (64 KB), so only garbage hits it
     private const int MaxChunkSizeDigits = 7;
 
     private enum Chunk { Size, SizeExtension, SizeLf, Data, DataCr, DataLf, Trailer, TrailerLf, Done }
 
-    private Chunk _chunk = Chunk.Size;
+    private Chunk _chunk = chunked ? Chunk.Size : Chunk.Data;
     private int _sizeDigits;
-    private long _chunkLeft;
+    private long _chunkLeft = chunked ? 0 : long.MaxValue;
     private int _trailerLine;
 
     private byte[] _line = [];
@@ -76,8 +80,15 @@ internal sealed class SseStreamParser(SseEventHandler onEvent) : IDisposable
 
     private long _chunkFraming, _messages, _payload, _messageFraming, _others, _otherBytes;
 
-    /// <summary>The last chunk and its trailers have arrived: the response is complete.</summary>
+    /// <summary>The last chunk and its trailers have arrived (or, unframed, <see cref="EndOfBody"/>): the response is complete.</summary>
     public bool Ended => _chunk == Chunk.Done;
+
+    /// <summary>An unframed body ended cleanly (HTTP/2: END_STREAM); the chunked form ends by its last chunk instead.</summary>
+    public void EndOfBody()
+    {
+        if (chunked) throw new InvalidOperationException("a chunked body ends with its last chunk");
+        _chunk = Chunk.Done;
+    }
 
     /// <summary>The reconnection time the stream announced with <c>retry:</c>, if any.</summary>
     public long? RetryMs { get; private set; }

@@ -10,8 +10,14 @@ using PushCompare.Bench.Running;
 namespace PushCompare.Bench.Clients.Sse;
 
 /// <summary>One stream connection's share of the byte accounting (a client has more than one only after a reconnect).</summary>
-internal sealed class SseStreamRecord(CountingStream connection, long bodyStart, int headBytes, SseStreamParser parser)
+internal sealed class SseStreamRecord(Func<long> bodyBytesRead, int headBytes, SseStreamParser parser)
 {
+    /// <summary>A stream on its own HTTP/1.1 connection: body bytes are what its counting stream read after the head.</summary>
+    public SseStreamRecord(CountingStream connection, long bodyStart, int headBytes, SseStreamParser parser)
+        : this(() => connection.BytesRead - bodyStart, headBytes, parser)
+    {
+    }
+
     /// <summary>The 200 response head (status line, headers, blank line).</summary>
     public int HeadBytes { get; } = headBytes;
 
@@ -21,7 +27,7 @@ internal sealed class SseStreamRecord(CountingStream connection, long bodyStart,
     public bool EndedCleanly { get; set; }
 
     /// <summary>Body bytes the counting stream saw on this connection (independently of what the parser was fed).</summary>
-    public long BodyBytesRead => connection.BytesRead - bodyStart;
+    public long BodyBytesRead => bodyBytesRead();
 }
 
 /// <summary>
@@ -32,6 +38,8 @@ internal sealed class SseStreamRecord(CountingStream connection, long bodyStart,
 /// every byte passes a <see cref="CountingStream"/>. Every message event's <c>id:</c> must be the next number; after
 /// a cut or an end the stream is opened again after the announced <c>retry:</c> with <c>Last-Event-ID</c>, as
 /// EventSource does. At the end the client DELETEs the session and reads its stream to the last chunk.
+/// Over HTTP/2 the same requests go through <see cref="SseHttp2"/> (the response head is HPACK there: "response head B"
+/// is 0, and the stream's bytes are counted with its connection's).
 /// </summary>
 internal abstract class SseClient(int index, RunContext context) : BenchClient(index, context)
 {
@@ -39,6 +47,7 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
     private readonly List<SseStreamRecord> _streams = [];
     private readonly Lock _requestGate = new();
     private RawHttpConnection? _stream;
+    private SseHttp2? _h2;
     private RawHttpConnection? _requests;
     private SseStreamParser? _parser;
     private byte[] _sessionId = [];
@@ -75,7 +84,12 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
     protected override async Task OpenAsync(CancellationToken cancel)
     {
         Heads = SseRequestHeads.For(Context.Spec.Headers, Context.BaseUri);
-        _stream = new RawHttpConnection(Context.BaseUri, Context.Traffic);
+        if (Context.Spec.Stack.IsHttp2)
+        {
+            await OpenHttp2Async(cancel);
+            return;
+        }
+        _stream = new RawHttpConnection(Context.BaseUri, Context.Traffic, Context.Spec.Stack.Tls);
         _stream.Begin("POST /sse?"u8).Append(Encoding.ASCII.GetBytes(OpenQuery)).EndRequestLine().Append(Heads.Post).Append("Content-Length: 0\r\n\r\n"u8);
         int status = await _stream.SendPreparedAsync(cancel);
         Interlocked.Increment(ref Counters.Requests);
@@ -83,19 +97,47 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
         {
             throw new InvalidOperationException($"POST /sse?{OpenQuery} answered {status}: {Shorten(_stream.Body)}");
         }
-        var info = JsonSerializer.Deserialize(_stream.Body, PollJson.Default.SseSessionInfo)
-            ?? throw new InvalidOperationException("POST /sse answered 201 without a session");
-        SessionId = info.Id;
-        _sessionId = Encoding.ASCII.GetBytes(info.Id);
-        if (info.ReconnectMs > 0) _reconnectMs = info.ReconnectMs;
+        SetSession(JsonSerializer.Deserialize(_stream.Body, PollJson.Default.SseSessionInfo));
         // The stream reuses the POST's connection, as a browser's EventSource would take the idle one from its pool.
         status = await OpenStreamAsync(resume: false, cancel);
         if (status != (int)HttpStatusCode.OK) throw new InvalidOperationException($"GET /sse/{{id}} answered {status}: {Shorten(_stream.Body)}");
     }
 
+    private async Task OpenHttp2Async(CancellationToken cancel)
+    {
+        _h2 = new SseHttp2(Context.Http!, Index, Context.Spec.Headers);
+        var (status, body) = await _h2.SendAsync(_h2.Post($"/sse?{OpenQuery}", null), cancel);
+        Interlocked.Increment(ref Counters.Requests);
+        if (status != (int)HttpStatusCode.Created) throw new InvalidOperationException($"POST /sse?{OpenQuery} answered {status}: {Shorten(body)}");
+        SetSession(JsonSerializer.Deserialize(body, PollJson.Default.SseSessionInfo));
+        status = await OpenStreamAsync(resume: false, cancel);
+        if (status != (int)HttpStatusCode.OK) throw new InvalidOperationException($"GET /sse/{{id}} answered {status}: {Shorten(_lastBody)}");
+    }
+
+    private byte[] _lastBody = [];
+
+    private void SetSession(SseSessionInfo? session)
+    {
+        var info = session ?? throw new InvalidOperationException("POST /sse answered 201 without a session");
+        SessionId = info.Id;
+        _sessionId = Encoding.ASCII.GetBytes(info.Id);
+        if (info.ReconnectMs > 0) _reconnectMs = info.ReconnectMs;
+    }
+
     /// <summary>GETs the stream; 200 leaves it open for <see cref="ReadLoopAsync"/>, any other status is returned with its body read.</summary>
     private async Task<int> OpenStreamAsync(bool resume, CancellationToken cancel)
     {
+        if (_h2 is { } h2)
+        {
+            var (status, eventStream, body) = await h2.OpenStreamAsync($"/sse/{SessionId}", resume ? LastEventId : null, cancel);
+            Interlocked.Increment(ref Counters.Requests);
+            _lastBody = body;
+            if (status != (int)HttpStatusCode.OK) return status;
+            if (!eventStream) throw new InvalidDataException("GET /sse/{id} answered 200 without Content-Type: text/event-stream");
+            _parser = new SseStreamParser(OnEvent, chunked: false);
+            _streams.Add(new SseStreamRecord(() => h2.StreamBytesRead, 0, _parser));
+            return status;
+        }
         var c = _stream!;
         c.Begin("GET /sse/"u8).Append(_sessionId).EndRequestLine().Append(Heads.StreamBeforeLastEventId);
         if (resume) c.Append("Last-Event-ID: "u8).Append(LastEventId).Append("\r\n"u8);
@@ -137,7 +179,7 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
                 {
                     ended = await PumpAsync();
                 }
-                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or HttpRequestException)
                 {
                     ended = false;
                 }
@@ -170,8 +212,14 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
     {
         while (true)
         {
-            var data = await _stream!.ReadStreamAsync(Context.Abort);
-            if (data.IsEmpty) return false;
+            var data = _h2 is { } h2 ? await h2.ReadAsync(Context.Abort) : await _stream!.ReadStreamAsync(Context.Abort);
+            if (data.IsEmpty)
+            {
+                // HTTP/1.1: the connection closed before the last chunk (a cut). HTTP/2: END_STREAM, the response's clean end.
+                if (_h2 is null) return false;
+                _parser!.EndOfBody();
+                return true;
+            }
             _parser!.Feed(data.Span);
             if (_parser.Ended) return true;
             if (_superseded) return false;
@@ -187,13 +235,13 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
             await Task.Delay(TimeSpan.FromMilliseconds(_parser?.RetryMs ?? _reconnectMs), Context.Stop);
             int status = await OpenStreamAsync(resume: true, Context.Stop);
             if (status == (int)HttpStatusCode.OK) return true;
-            Error($"the stream ended during the run and its reconnect (Last-Event-ID: {LastEventId}) answered {status}: {Shorten(_stream!.Body)}");
+            Error($"the stream ended during the run and its reconnect (Last-Event-ID: {LastEventId}) answered {status}: {Shorten(_h2 is null ? _stream!.Body : _lastBody)}");
         }
         catch (OperationCanceledException) when (Context.Stop.IsCancellationRequested)
         {
             // The window ended while the stream was down; the DELETE follows.
         }
-        catch (Exception ex) when (ex is IOException or SocketException)
+        catch (Exception ex) when (ex is IOException or SocketException or HttpRequestException)
         {
             Error($"the stream ended during the run and could not be opened again: {ex.Message}");
         }
@@ -223,11 +271,18 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
     }
 
     /// <summary>The connection for sends, acks and the DELETE; opened on first use.</summary>
-    private RawHttpConnection Requests => _requests ??= new RawHttpConnection(Context.BaseUri, Context.Traffic);
+    private RawHttpConnection Requests => _requests ??= new RawHttpConnection(Context.BaseUri, Context.Traffic, Context.Spec.Stack.Tls);
 
     /// <summary><c>POST /sse/{id}?seq=N&amp;ack=M</c> with a text body; the status (202 when accepted).</summary>
     protected async ValueTask<int> SendMessageAsync(long seq, ReadOnlyMemory<byte> body, CancellationToken cancel)
     {
+        if (_h2 is { } h2)
+        {
+            var (code, answer) = await h2.SendAsync(h2.Post($"/sse/{SessionId}?seq={seq}&ack={LastEventId}", body), cancel);
+            Interlocked.Increment(ref Counters.Requests);
+            if (code != (int)HttpStatusCode.Accepted) Error($"POST /sse/{{id}}?seq= answered {code}: {Shorten(answer)}");
+            return code;
+        }
         var c = Requests;
         c.Begin("POST /sse/"u8).Append(_sessionId).Append("?seq="u8).Append(seq).Append("&ack="u8).Append(LastEventId).EndRequestLine()
             .Append(Heads.Post).Append("Content-Length: "u8).Append(body.Length).Append("\r\n"u8).Append(Heads.TextContentType).Append("\r\n"u8)
@@ -255,6 +310,13 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
     {
         try
         {
+            if (_h2 is { } h2)
+            {
+                var (code, answer) = await h2.SendAsync(h2.Post($"/sse/{SessionId}/ack?lastEventId={upTo}", null), Context.Abort);
+                Interlocked.Increment(ref Counters.Requests);
+                if (code != (int)HttpStatusCode.NoContent) Error($"POST /sse/{{id}}/ack answered {code}: {Shorten(answer)}");
+                return;
+            }
             var c = Requests;
             c.Begin("POST /sse/"u8).Append(_sessionId).Append("/ack?lastEventId="u8).Append(upTo).EndRequestLine()
                 .Append(Heads.Post).Append("Content-Length: 0\r\n\r\n"u8);
@@ -265,7 +327,7 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
             // the connection before the next anyway, so it is closed now rather than held (same bytes, half the sockets).
             await c.CloseConnectionAsync();
         }
-        catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or OperationCanceledException or HttpRequestException)
         {
             Error($"POST /sse/{{id}}/ack failed: {ex.Message}");
         }
@@ -288,6 +350,14 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
             gated = true;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Context.Abort);
             timeout.CancelAfter(CloseTimeout);
+            if (_h2 is { } h2)
+            {
+                var (code, answer) = await h2.SendAsync(h2.Delete($"/sse/{SessionId}"), timeout.Token);
+                Interlocked.Increment(ref Counters.Requests);
+                if (code == (int)HttpStatusCode.NoContent || reading.IsCompleted) return;
+                Error($"DELETE /sse/{{id}} answered {code}: {Shorten(answer)}");
+                return;
+            }
             var c = Requests;
             c.Begin("DELETE /sse/"u8).Append(_sessionId).EndRequestLine().Append(Heads.Post).Append("\r\n"u8);
             int status = await c.SendPreparedAsync(timeout.Token);
@@ -296,7 +366,7 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
             if (status == (int)HttpStatusCode.NoContent || reading.IsCompleted) return;
             Error($"DELETE /sse/{{id}} answered {status}: {Shorten(c.Body)}");
         }
-        catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or OperationCanceledException or HttpRequestException)
         {
             if (reading.IsCompleted) return;
             Error($"DELETE /sse/{{id}} failed: {ex.Message}");
@@ -305,14 +375,16 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
         {
             if (gated) Context.CloseGate.Release();
         }
-        // The stream will not end by itself now: closing its socket ends the read loop.
+        // The stream will not end by itself now: closing its socket (or resetting its HTTP/2 stream) ends the read loop.
         _stream?.Abort();
+        _h2?.Abort();
     }
 
     protected override async Task CloseAsync()
     {
         if (_requests is not null) await _requests.DisposeAsync();
         if (_stream is not null) await _stream.DisposeAsync();
+        _h2?.Abort();
         // The parsers' counts stay readable for the accounting; only their buffers go back to the pool.
         foreach (var s in _streams) s.Parser.Dispose();
     }

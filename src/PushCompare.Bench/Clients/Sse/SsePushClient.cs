@@ -18,7 +18,7 @@ internal sealed class SsePushClient(int index, RunContext context, int? pushInte
     // any length sees the steady share of ack requests (one per AckEvery messages), not none.
     private int _untilAck = Random.Shared.Next(1, AckEvery + 1);
 
-    protected override string OpenQuery => pushIntervalMs is { } ms ? $"push={ms}" : "echo=exact";
+    protected override string OpenQuery => pushIntervalMs is null ? "echo=exact" : Context.Settings.PushQuery;
 
     protected override Task SendLoopAsync(Task reading) => Task.WhenAny(reading, Task.Delay(Timeout.Infinite, Context.Stop));
 

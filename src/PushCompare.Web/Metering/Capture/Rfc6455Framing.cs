@@ -9,6 +9,9 @@ public static class Rfc6455Framing
     /// <summary>Payloads up to this length use the 16-bit extended length.</summary>
     public const int MaxMediumPayload = 65_535;
 
+    /// <summary>The first header byte's RSV1 bit: set by permessage-deflate on a compressed message's first frame (RFC 7692 §6).</summary>
+    public const byte Rsv1 = 0x40;
+
     /// <summary>The masking key every client-to-server frame carries (§5.3).</summary>
     public const int MaskKeyLength = 4;
 

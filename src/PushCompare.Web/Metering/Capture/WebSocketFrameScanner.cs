@@ -2,12 +2,17 @@ using System.Buffers;
 
 namespace PushCompare.Web.Metering;
 
-/// <summary>What a scan of wire bytes found: complete frame headers, how many were control frames, and header bytes seen.</summary>
+/// <summary>
+/// What a scan of wire bytes found: complete frame headers, how many were control frames, header bytes seen, data-frame
+/// payload bytes skipped (as on the wire: compressed when the message is), and messages marked compressed (RSV1).
+/// </summary>
 internal struct FrameCounts
 {
     public long Frames;
     public long ControlFrames;
     public long HeaderBytes;
+    public long DataPayloadBytes;
+    public long CompressedMessages;
 }
 
 /// <summary>
@@ -21,7 +26,8 @@ internal struct WebSocketFrameScanner
     private int _headerSeen;     // header bytes of the next frame seen so far
     private int _headerLength;   // its full header length, known once the second byte is seen
     private int _extendedBytes;  // extended payload length bytes in that header (0, 2 or 8)
-    private byte _first;         // FIN/opcode byte
+    private byte _first;         // FIN/RSV/opcode byte
+    private bool _inData;        // the payload being skipped is a data frame's
     private long _length;        // payload length, assembled from the 7-bit field and the extended bytes
 
     public void Scan(ReadOnlySpan<byte> data, ref FrameCounts counts)
@@ -32,6 +38,7 @@ internal struct WebSocketFrameScanner
             {
                 int skip = (int)Math.Min(_payloadLeft, data.Length);
                 _payloadLeft -= skip;
+                if (_inData) counts.DataPayloadBytes += skip;
                 data = data[skip..];
                 continue;
             }
@@ -74,7 +81,11 @@ internal struct WebSocketFrameScanner
         if (_headerSeen == _headerLength)
         {
             counts.Frames++;
-            if ((_first & 0x08) != 0) counts.ControlFrames++; // opcodes 0x8–0xF are control frames (§5.5)
+            _inData = (_first & 0x08) == 0; // opcodes 0x8–0xF are control frames (§5.5)
+            if (!_inData) counts.ControlFrames++;
+            // RSV1 on a data frame marks its message compressed (RFC 7692 §6): only the first frame carries it, so this
+            // counts messages. The framework refuses RSV1 when nothing was negotiated; the scanner only observes.
+            else if ((_first & Rfc6455Framing.Rsv1) != 0) counts.CompressedMessages++;
             _payloadLeft = _length;
             _headerSeen = 0;
         }

@@ -17,6 +17,10 @@ internal enum Figure
     ControlFramesOut,
     FrameHeaderBytesIn,
     FrameHeaderBytesOut,
+    FramePayloadBytesIn,
+    FramePayloadBytesOut,
+    CompressedMessagesIn,
+    CompressedMessagesOut,
     LatencyCount,
     LatencySumMicroseconds,
 }

@@ -37,6 +37,7 @@ public abstract class WireFigures
     public long MessagesIn { get; private set; }
     public long MessagesOut { get; private set; }
     public long MessagesResent { get; private set; }
+    /// <summary>Application payload of the messages (UTF-8 or binary bytes as sent and received, before compression).</summary>
     public long PayloadBytesIn { get; private set; }
     public long PayloadBytesOut { get; private set; }
     public long FramesIn { get; private set; }
@@ -45,6 +46,14 @@ public abstract class WireFigures
     public long ControlFramesOut { get; private set; }
     public long FrameHeaderBytesIn { get; private set; }
     public long FrameHeaderBytesOut { get; private set; }
+
+    /// <summary>Payload bytes of data frames as they crossed the wire: compressed when permessage-deflate is on (<see cref="PayloadBytesIn"/> is the application's).</summary>
+    public long FramePayloadBytesIn { get; private set; }
+    public long FramePayloadBytesOut { get; private set; }
+
+    /// <summary>Messages whose first frame carried RSV1, i.e. were sent compressed (RFC 7692 §6).</summary>
+    public long CompressedMessagesIn { get; private set; }
+    public long CompressedMessagesOut { get; private set; }
 
     /// <summary>Wire bytes both ways per message delivered to the client (null before the first delivery).</summary>
     public double? BytesPerMessage => MessagesOut == 0 ? null : Math.Round((double)(BytesIn + BytesOut) / MessagesOut, 2);
@@ -71,6 +80,10 @@ public abstract class WireFigures
         ControlFramesOut = f[(int)Figure.ControlFramesOut];
         FrameHeaderBytesIn = f[(int)Figure.FrameHeaderBytesIn];
         FrameHeaderBytesOut = f[(int)Figure.FrameHeaderBytesOut];
+        FramePayloadBytesIn = f[(int)Figure.FramePayloadBytesIn];
+        FramePayloadBytesOut = f[(int)Figure.FramePayloadBytesOut];
+        CompressedMessagesIn = f[(int)Figure.CompressedMessagesIn];
+        CompressedMessagesOut = f[(int)Figure.CompressedMessagesOut];
     }
 }
 

@@ -15,7 +15,14 @@ public static class StatsEndpoints
         return group;
     }
 
-    private static IResult GetStats(string? session, WireMeter meter) => TypedResults.Ok(meter.Snapshot(session));
+    private static async Task<IResult> GetStats(string? session, WireMeter meter, HttpContext context)
+    {
+        var snapshot = meter.Snapshot(session);
+        // Sessions shared between instances: one session's figures are the sum of every instance's share.
+        if (session is not null && context.RequestServices.GetService<ISharedSessionFigures>() is { } shared && await shared.SumAsync(session) is { } summed)
+            snapshot = snapshot with { Sessions = [summed] };
+        return TypedResults.Ok(snapshot);
+    }
 
     private static IResult Reset(WireMeter meter)
     {

@@ -45,6 +45,9 @@ internal sealed partial class WireMeter
 
     public SessionMeter? FindSession(string key) => _sessions.GetValueOrDefault(key);
 
+    /// <summary>Every session tracked now (for a backplane that adds each one's figures to a shared sum).</summary>
+    public ICollection<SessionMeter> TrackedSessions => _sessions.Values;
+
     /// <summary>
     /// Starts tracking a session under <paramref name="key"/>. False when the key already names a session (of any
     /// transport, open or closed): a key is one session's, so nobody can add figures to another's. True with a null

@@ -3,7 +3,7 @@
 import { transports, createSocket, CONNECTING, OPEN, CLOSING, CLOSED, DEFAULT_INTERVAL_MS } from './transports/index.js';
 import { createLog } from './log.js';
 import { createLivePanel } from './live-panel.js';
-import { runComparison } from './compare.js';
+import { runProtocols } from './compare.js';
 import { showComparison } from './compare-view.js';
 import { pageProtocol } from './protocol.js';
 import { shouldReconnect, reconnectDelayMs } from './reconnect.js';
@@ -25,6 +25,10 @@ const ui = {
   count: byTestId('log-count'),
   clear: byTestId('clear-log'),
   interval: byTestId('poll-interval'),
+  topic: byTestId('topic'),
+  publish: byTestId('publish'),
+  publishMessage: byTestId('publish-message'),
+  publishSend: byTestId('publish-send'),
   compareForm: byTestId('comparison-form'),
   echoes: byTestId('compare-echoes'),
   pushSeconds: byTestId('compare-push-seconds'),
@@ -56,6 +60,14 @@ ui.interval.addEventListener('change', () => {
   // A transport that polls on a timer takes the new interval by reconnecting; the others are not disturbed.
   if (ui.interval.checkValidity() && transport.settings.includes('intervalMs') && socket?.readyState !== CLOSED) connect();
 });
+ui.topic.addEventListener('change', () => {
+  // Every transport subscribes when it connects, so a new topic takes effect by reconnecting.
+  render();
+  if (ui.topic.checkValidity() && socket?.readyState !== CLOSED) connect();
+});
+ui.topic.addEventListener('input', render);
+ui.publishMessage.addEventListener('input', render);
+ui.publish.addEventListener('submit', (e) => { e.preventDefault(); publish(); });
 ui.compareForm.addEventListener('submit', (e) => { e.preventDefault(); compare(); });
 // Closing on pagehide frees a polling session at once instead of leaving it to expire on the server.
 addEventListener('pagehide', () => socket?.readyState === OPEN && socket.close(1000, 'Page closed'));
@@ -157,7 +169,39 @@ function reconnectLater(via, code) {
 
 // Options every transport is opened with; each uses what applies to it (see `settings` in the transports list).
 function connectOptions() {
+  return { ...runOptions(), topic: topic() };
+}
+
+// What a comparison run's sockets get too: no topic, so a broadcast cannot disturb the run's figures.
+function runOptions() {
   return { intervalMs: ui.interval.checkValidity() ? ui.interval.valueAsNumber : DEFAULT_INTERVAL_MS };
+}
+
+/** The topic field's name when it is one (the same rule as the server's), else undefined: no subscription. */
+function topic() {
+  return ui.topic.value !== '' && ui.topic.checkValidity() ? ui.topic.value : undefined;
+}
+
+// POST /topics/{name}: the broadcast comes back through the socket's onmessage like any other message, on every
+// transport subscribed to the topic (this page's included, when it is).
+async function publish() {
+  const name = topic();
+  const text = ui.publishMessage.value;
+  if (!name || text === '') return;
+  try {
+    const response = await fetch(`topics/${encodeURIComponent(name)}`, {
+      method: 'POST', headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: text,
+    });
+    const body = await response.json().catch(() => null);
+    if (response.status === 202) {
+      const n = body?.subscribers ?? 0;
+      log.event(`published “${text}” to topic ${name} — ${n === 1 ? '1 subscriber' : `${n} subscribers`}`, 'Topics');
+    } else {
+      log.event(`publish refused (${response.status}) — ${body?.detail ?? response.statusText}`, 'Topics', 'error');
+    }
+  } catch (err) {
+    log.event(`publish failed — ${err.message}`, 'Topics', 'error');
+  }
 }
 
 async function compare() {
@@ -166,22 +210,25 @@ async function compare() {
   const started = performance.now();
   const workload = `${ui.echoes.valueAsNumber} echoes, then ${ui.pushSeconds.valueAsNumber} s of push every ${ui.pushInterval.valueAsNumber} ms`;
   log.event(`comparison run started: ${workload}`, 'Comparison');
+  let leg = null;
   try {
-    const results = await runComparison({
+    const sets = await runProtocols({
+      onLeg: (next) => { leg = next; },
       transports,
       createSocket,
       echoes: ui.echoes.valueAsNumber,
       pushSeconds: ui.pushSeconds.valueAsNumber,
       pushIntervalMs: ui.pushInterval.valueAsNumber,
-      connect: connectOptions(),
+      connect: runOptions(),
       onProgress: ({ transport: t, phase, done, total }) => {
-        ui.runStatus.textContent = phase === 'done' ? `${t.label}: done`
-          : `${t.label}: ${phase === 'echo' ? `echo ${done + 1} of ${total}` : `push tick ${done + 1} of ${total}`}`;
+        const step = phase === 'done' ? 'done' : phase === 'echo' ? `echo ${done + 1} of ${total}` : `push tick ${done + 1} of ${total}`;
+        ui.runStatus.textContent = `${leg.protocol.text} · ${t.label}: ${step}`;
       },
     });
-    showComparison(ui.compared, results);
+    showComparison(ui.compared, sets);
     const seconds = Math.round((performance.now() - started) / 1000);
-    ui.runStatus.textContent = `Done in ${seconds} s: ${workload}, over ${transports.map((t) => t.label).join(', ')}.`;
+    const over = sets.filter((s) => s.results).map((s) => s.protocol.text).join(' and ');
+    ui.runStatus.textContent = `Done in ${seconds} s: ${workload}, over ${transports.map((t) => t.label).join(', ')}, on ${over}.`;
     ui.runStatus.dataset.state = 'done';
     log.event(`comparison run finished in ${seconds} s`, 'Comparison');
   } catch (err) {
@@ -229,6 +276,7 @@ function render() {
   ui.connect.disabled = state !== CLOSED;
   ui.disconnect.disabled = state !== CONNECTING && state !== OPEN;
   ui.send.disabled = state !== OPEN || ui.message.value === '';
+  ui.publishSend.disabled = !topic() || ui.publishMessage.value === '';
   ui.hint.textContent = transport.hint;
 
   // Keyboard users keep their place: Disconnect hands focus to Connect once it is enabled, and back.

@@ -4,15 +4,18 @@
 // every byte (handshake, polls, close) is in them.
 import { CLOSED } from './transports/index.js';
 import { fetchSessionStats, sumStats } from './stats.js';
+import { pageProtocol, serverProtocol } from './protocol.js';
 
+/** What a figure the server does not count over a protocol yet says, instead of 0. */
+export const UNMETERED = 'not metered on this protocol yet';
 const MESSAGE_SLACK_MS = 30_000; // beyond the push and poll periods: a message later than this means the run failed
 
-/** What the table and the charts show, in order; `get` reads one transport's result. */
+/** What the table and the charts show, in order; `get` reads one transport's result; `server`: the server's byte figures. */
 export const metrics = [
-  { id: 'requests', label: 'Requests', get: (r) => r.figures.requests },
-  { id: 'bytesUp', label: 'Bytes up (page → server)', get: (r) => r.figures.bytesIn },
-  { id: 'bytesDown', label: 'Bytes down (server → page)', get: (r) => r.figures.bytesOut },
-  { id: 'bytesPerMessage', label: 'Bytes per delivered message', get: (r) => r.figures.bytesPerMessage },
+  { id: 'requests', server: true, label: 'Requests', get: (r) => r.figures?.requests ?? null },
+  { id: 'bytesUp', server: true, label: 'Bytes up (page → server)', get: (r) => r.figures?.bytesIn ?? null },
+  { id: 'bytesDown', server: true, label: 'Bytes down (server → page)', get: (r) => r.figures?.bytesOut ?? null },
+  { id: 'bytesPerMessage', server: true, label: 'Bytes per delivered message', get: (r) => r.figures?.bytesPerMessage ?? null },
   { id: 'latencyP50', label: 'Median latency', ms: true, get: (r) => r.latency.p50 },
   { id: 'latencyP99', label: 'p99 latency', ms: true, get: (r) => r.latency.p99 },
 ];
@@ -28,7 +31,9 @@ export const metrics = [
  * @param {(progress: {transport: object, phase: string, done: number, total: number}) => void} run.onProgress
  * @param {number} [run.messageSlackMs] how much later than the push and poll periods a message may come before the
  *   run fails (tests shorten it)
- * @returns {Promise<{id: string, label: string, figures: object, latency: object, sessions: string[]}[]>}
+ * @returns {Promise<{id: string, label: string, figures: object|null, delivered: number, latency: object, sessions: string[]}[]>}
+ *   figures is null where the server has no byte figures for the sessions (over a protocol it does not meter yet,
+ *   or with metering off): the view says so rather than showing zeros
  */
 export async function runComparison({
   transports, createSocket, base = location.href, echoes, pushSeconds, pushIntervalMs, connect = {}, onProgress = () => {},
@@ -73,11 +78,91 @@ export async function runComparison({
 
     const sessions = [echo.socket.sessionKey, push.socket.sessionKey];
     const stats = await Promise.all(sessions.map((key) => fetchSessionStats(key, base)));
-    if (stats.some((s) => !s)) throw new Error('The server has no figures for this run’s sessions (is metering off?).');
-    results.push({ id: transport.id, label: transport.label, figures: sumStats(stats), latency: summarize(samples), sessions });
+    const figures = stats.every(Boolean) ? sumStats(stats) : null;
+    // Sessions the server saw but whose bytes it could not attribute (TLS, HTTP/2 before metering covers them) have 0.
+    const metered = figures !== null && figures.bytesIn + figures.bytesOut > 0;
+    results.push({
+      id: transport.id, label: transport.label, figures: metered ? figures : null, delivered: echoes + ticks,
+      latency: summarize(samples), sessions,
+    });
     onProgress({ transport, phase: 'done', done: 1, total: 1 });
   }
   return results;
+}
+
+/**
+ * The comparison over both of the app's protocols: the page's own origin, and the app's origin on the other scheme
+ * (http://localhost:5080 ↔ https://localhost:5081, under the page's host name). Each leg is runComparison with that
+ * origin as base. The other origin is probed first (GET /api/origins, which also says its protocol), so a leg the
+ * browser cannot reach — a certificate not accepted yet, or mixed content from an https page — is a sentence, not a
+ * failed run; the page's own leg runs either way.
+ * @returns {Promise<{protocol: object, base: string, results: object[]|null, problem: object|null}[]>} plain first
+ */
+export async function runProtocols({ here = location, onLeg = () => {}, ...run }) {
+  const legs = [{ protocol: pageProtocol(), base: here.href, problem: null }];
+  const other = await findOtherOrigin(here);
+  if (other) legs.push(other);
+  for (const leg of legs) {
+    if (leg.problem) continue;
+    onLeg(leg);
+    try {
+      if (leg !== legs[0]) await warmUp(leg.base);
+      leg.results = await runComparison({ ...run, base: leg.base });
+    } catch (err) {
+      // The own leg failing fails the run, as before; the other leg's failure is shown beside the own leg's figures.
+      if (leg === legs[0]) throw err;
+      leg.problem = { kind: 'failed', message: err.message };
+    }
+  }
+  for (const leg of legs) leg.results ??= null;
+  return legs.sort((a, b) => Number(a.protocol.tls) - Number(b.protocol.tls));
+}
+
+/**
+ * Opens the browser's credentialed connection to the other origin, as a page loaded there has (its navigation).
+ * Chromium keeps connections for requests with and without credentials apart, and sends a WebSocket over HTTP/2
+ * (RFC 8441) only on an HTTP/2 connection it already has: the page's cross-origin fetches carry no credentials, so
+ * without this the WebSocket would open a connection of its own and ride HTTP/1.1. A no-cors request may carry
+ * credentials without the server allowing them (its answer stays opaque, and is not read); there are no cookies anyway.
+ */
+async function warmUp(base) {
+  await fetch(new URL('api/origins', base), { mode: 'no-cors', credentials: 'include', cache: 'no-store' }).catch(() => {});
+}
+
+/** The app's origins (GET /api/origins at `base`) and the protocol the request came over. */
+export async function fetchOrigins(base) {
+  const response = await fetch(new URL('api/origins', base), { cache: 'no-store' });
+  if (!response.ok) throw new Error(`GET ${new URL('api/origins', base).href} answered ${response.status}`);
+  return response.json();
+}
+
+/** The origin on the other scheme among `origins`, under `here`'s host name when listed (the certificate names both). */
+export function otherOrigin(origins, here = location) {
+  const scheme = here.protocol === 'https:' ? 'http:' : 'https:';
+  const candidates = origins.map((o) => new URL(o)).filter((u) => u.protocol === scheme);
+  const url = candidates.find((u) => u.hostname === here.hostname) ?? candidates[0];
+  return url ? `${url.origin}/` : null;
+}
+
+// The second leg, or null when the app listens on one scheme only (or is too old to say): reachable, or why not.
+async function findOtherOrigin(here) {
+  let base;
+  try {
+    base = otherOrigin((await fetchOrigins(here.href)).origins, here);
+  } catch {
+    return null;
+  }
+  if (!base) return null;
+  const tls = base.startsWith('https:');
+  try {
+    return { protocol: serverProtocol(await fetchOrigins(base)), base, problem: null };
+  } catch (err) {
+    // fetch says only "TypeError: Failed to fetch": the reason follows from the direction.
+    const kind = !(err instanceof TypeError) ? 'failed' : tls ? 'certificate' : 'mixed-content';
+    // Its protocol is unknown (nothing got through): the heading names the scheme only.
+    const protocol = { alpn: null, tls, text: tls ? 'HTTPS' : 'plain HTTP', short: tls ? 'TLS' : 'plain', id: tls ? 'tls' : 'plain' };
+    return { protocol, base, problem: { kind, message: err.message } };
+  }
 }
 
 /** Count, median and p99 (nearest rank) of latency samples in ms. */

@@ -2,6 +2,7 @@
 // /api/stats?session=KEY) and what the browser itself could see. The browser's figures cost nothing on the wire and
 // update live; the server's are read only when the person asks (Refresh, auto-refresh), when the connection closes and
 // after a comparison run, so devtools' Network tab shows the transport's own requests and nothing of the page's.
+import { pageProtocol } from './protocol.js';
 import { CLOSED, OPEN } from './transports/index.js';
 import { fetchSessionStats } from './stats.js';
 import { formatMs, formatNumber } from './format.js';
@@ -169,7 +170,8 @@ function buildTable(root, transports) {
   const cells = new Map(transports.map((t) => [t.id, { server: new Map(), browser: new Map() }]));
   const table = el('table', { className: 'figures' });
   table.dataset.testid = 'live-table';
-  const headRow = el('tr', {}, el('th', { scope: 'col', className: 'figure-name' }, 'This page'));
+  const headRow = el('tr', {}, el('th', { scope: 'col', className: 'figure-name' }, 'This page',
+    el('span', { className: 'protocol-tag', title: 'The protocol every figure below rode' }, pageProtocol().text)));
   for (const t of transports) {
     const state = el('span', { className: 'state' });
     state.dataset.testid = `live-${t.id}-state`;

@@ -18,35 +18,37 @@ export const transports = Object.freeze([
     label: 'WebSocket',
     hint: 'One GET /ws upgrades to WebSocket (101); every message after that is a frame on the same connection.',
     settings: [],
-    create: (base, { push, client = newClientKey() } = {}) =>
-      new WebSocketTransport(websocketUrl(endpoint(base, 'ws', { client, push }))),
+    create: (base, { push, topic, client = newClientKey() } = {}) =>
+      new WebSocketTransport(websocketUrl(endpoint(base, 'ws', { client, push, topic }))),
   },
   {
     id: 'longpoll',
     label: 'Long polling',
     hint: 'POST /poll opens a session; each message is a POST of its own, and replies come back on a GET the server holds open.',
     settings: [],
-    create: (base, { push } = {}) => new LongPollSocket(endpoint(base, 'poll', { push })),
+    create: (base, { push, topic } = {}) => new LongPollSocket(endpoint(base, 'poll', { push, topic })),
   },
   {
     id: 'shortpoll',
     label: 'Short polling',
     hint: 'POST /poll?wait=0 opens a session whose polls answer at once; the page asks for news on a timer, mostly hearing “nothing” (204).',
     settings: ['intervalMs'],
-    create: (base, { push, intervalMs = DEFAULT_INTERVAL_MS } = {}) => new ShortPollSocket(endpoint(base, 'poll', { push }), { intervalMs }),
+    create: (base, { push, topic, intervalMs = DEFAULT_INTERVAL_MS } = {}) =>
+      new ShortPollSocket(endpoint(base, 'poll', { push, topic }), { intervalMs }),
   },
   {
     id: 'sse',
     label: 'Server-Sent Events',
     hint: 'POST /sse opens a session; replies arrive as events on one GET the server keeps open (EventSource), and each message is a POST of its own.',
     settings: [],
-    create: (base, { push } = {}) => new EventSourceSocket(endpoint(base, 'sse', { push })),
+    create: (base, { push, topic } = {}) => new EventSourceSocket(endpoint(base, 'sse', { push, topic })),
   },
 ]);
 
 /**
  * Opens a socket for `transport` ('websocket', 'longpoll', 'shortpoll' or 'sse') against the app at `baseUrl`.
- * @param {{push?: number, intervalMs?: number, client?: string}} [options] push: server ticks every N ms;
+ * @param {{push?: number, topic?: string, intervalMs?: number, client?: string}} [options] push: server ticks every N ms;
+ *   topic: the broadcast topic to subscribe to (its messages arrive through onmessage like any other);
  *   intervalMs: short-polling period; client: the WebSocket's key in /api/stats (random when absent)
  * @returns {import('./socket.js').SocketBase} WebSocket-shaped: onopen, onmessage, onerror, onclose, send, close,
  *   readyState, plus sessionKey (its /api/stats key) and traffic() (what the browser itself saw)

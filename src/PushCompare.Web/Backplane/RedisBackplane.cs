@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using PushCompare.Web.Messaging;
+using PushCompare.Web.Metering;
+using PushCompare.Web.Sessions;
+using StackExchange.Redis;
+
+namespace PushCompare.Web.Backplane;
+
+/// <summary>
+/// Sessions on Redis when <c>Backplane:Redis</c> is set (docs/protocol.md, "Redis"): the store, its upkeep, the summed
+/// per-session figures and the "redis" readiness check. Without the setting nothing here is registered.
+/// </summary>
+internal static class RedisBackplane
+{
+    /// <summary>True when Redis was configured and the sessions now live there.</summary>
+    public static bool AddRedisSessions(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(BackplaneOptions.Section);
+        if (string.IsNullOrWhiteSpace(section[nameof(BackplaneOptions.Redis)])) return false;
+        services.AddValidatedOptions<BackplaneOptions, BackplaneOptionsValidator>(section);
+        services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<BackplaneOptions>>().Value.Redis!));
+        services.AddSingleton<RedisSessionStore>();
+        services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<RedisSessionStore>());
+        services.AddHostedService<RedisSessionUpkeep>();
+        services.AddSingleton<RedisFigures>();
+        services.AddSingleton<ISharedSessionFigures>(sp => sp.GetRequiredService<RedisFigures>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisFigures>());
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+        return true;
+    }
+
+    // Starts even when Redis is down (AbortOnConnectFail off: it keeps reconnecting by itself), and fails a command at
+    // once while disconnected (FailFast) instead of queueing it: the client gets 503 + Retry-After, not a stalled request.
+    private static ConnectionMultiplexer Connect(string configuration)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false;
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        options.ClientName ??= "pushcompare";
+        return ConnectionMultiplexer.Connect(options);
+    }
+}
+
+/// <summary>Ready only while Redis answers a PING: an instance that cannot reach the sessions should get no traffic.</summary>
+internal sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var rtt = await redis.GetDatabase().PingAsync();
+            return HealthCheckResult.Healthy($"Redis answered in {rtt.TotalMilliseconds:0.0} ms.");
+        }
+        catch (Exception ex) when (RedisSessionStore.IsOutage(ex))
+        {
+            return HealthCheckResult.Unhealthy("Redis (the session store) is unreachable: sessions answer 503 until it is back.", ex);
+        }
+    }
+}

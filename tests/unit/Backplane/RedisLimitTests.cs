@@ -1,0 +1,102 @@
+using System.Net;
+using PushCompare.UnitTests.Infrastructure;
+
+namespace PushCompare.UnitTests.Backplane;
+
+/// <summary>Two instances sharing sessions with small limits: 1 s idle timeout, 2 sessions, 3 unacknowledged messages.</summary>
+public sealed class LimitedInstances : IAsyncLifetime
+{
+    public RedisApp A { get; private set; } = null!;
+    public RedisApp B { get; private set; } = null!;
+    public HttpClient HttpA { get; private set; } = null!;
+    public HttpClient HttpB { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var redis = await RedisServer.SharedAsync();
+        string prefix = RedisServer.NewPrefix();
+        (string, string)[] settings = [("Sessions:IdleTimeout", "00:00:01"), ("LongPolling:PollTimeout", "00:00:10"),
+            ("Sessions:MaxSessions", "2"), ("Sessions:MaxBacklogMessages", "3")];
+        A = new RedisApp(redis, prefix, settings).Start();
+        B = new RedisApp(redis, prefix, settings).Start();
+        HttpA = A.CreateWireClient();
+        HttpB = B.CreateWireClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        HttpA.Dispose();
+        HttpB.Dispose();
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+    }
+}
+
+/// <summary>Issue 11: expiry and limits hold for the deployment as a whole, whichever instance a request lands on.</summary>
+[Collection(RedisLimitsCollection.Name)]
+public sealed class RedisLimitTests(LimitedInstances apps) : IClassFixture<LimitedInstances>
+{
+    private readonly HttpClient _a = apps.HttpA, _b = apps.HttpB;
+
+    [Fact]
+    public async Task An_unpolled_session_expires_while_one_with_a_poll_held_on_another_instance_survives()
+    {
+        var held = await _a.OpenSessionAsync();
+        var heldPoll = _a.PollAsync(held.Id, 0);
+        await apps.A.WaitUntilReadAsync(held.Id);
+        var idle = await _b.OpenSessionAsync();
+
+        // Probed in Redis itself (any request would be activity, or fill the 3-message backlog): its TTL runs out.
+        await Eventually.AssertAsync(async () => await apps.A.Redis.CommandAsync($"EXISTS {apps.A.Prefix}s:{idle.Id}") == ":0",
+            "the unpolled session expires");
+        var gone = await ProblemAssert.IsProblemAsync(await _a.PollAsync(idle.Id, 0), HttpStatusCode.Gone);
+        Assert.Contains("expired", ProblemAssert.Detail(gone));
+
+        // Instance A refreshed the held session's expiry in Redis: it outlived the idle one.
+        Assert.False(heldPoll.IsCompleted, "the held poll ended early");
+        await _b.SendAcceptedAsync(held.Id, "still here");
+        Assert.Equal(["Received: still here"], (await PollingClient.ReadBatchAsync(await heldPoll.Within("the held poll answers"))).Messages);
+        await _a.DeleteSessionAsync(held.Id);
+    }
+
+    [Fact]
+    public async Task MaxSessions_counts_the_sessions_of_every_instance()
+    {
+        var first = await _a.OpenSessionAsync();
+        var second = await _b.OpenStreamSessionAsync();
+
+        var refused = await _a.PostAsync("/poll", null);
+        await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.ServiceUnavailable);
+        Assert.True(refused.Headers.Contains("Retry-After"));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _a.DeleteAsync($"/sse/{second.Id}")).StatusCode);
+        var third = await _b.OpenSessionAsync(); // room again, on the other instance
+        await _a.DeleteSessionAsync(first.Id);
+        await _b.DeleteSessionAsync(third.Id);
+    }
+
+    [Fact]
+    public async Task A_full_backlog_closes_the_session_and_every_instance_says_why()
+    {
+        var session = await _a.OpenSessionAsync();
+        var poll = _b.PollAsync(session.Id, 0);
+        await apps.A.WaitUntilReadAsync(session.Id);
+        // The held poll takes the first message; unacknowledged, it still counts: three fit, the fourth does not.
+        await _a.SendAcceptedAsync(session.Id, "1");
+        Assert.Equal(["Received: 1"], (await PollingClient.ReadBatchAsync(await poll.Within("the held poll answers"))).Messages);
+        await _b.SendAcceptedAsync(session.Id, "2");
+        await _a.SendAcceptedAsync(session.Id, "3");
+
+        var full = await ProblemAssert.IsProblemAsync(await _b.SendAsync(session.Id, "4"), HttpStatusCode.Gone);
+        Assert.Contains("backlog passed its limit (3 messages", ProblemAssert.Detail(full));
+        var later = await ProblemAssert.IsProblemAsync(await _a.PollAsync(session.Id, 0), HttpStatusCode.Gone);
+        Assert.Equal(ProblemAssert.Detail(full), ProblemAssert.Detail(later));
+    }
+}
+
+/// <summary>The limit tests share two sessions of room: one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RedisLimitsCollection
+{
+    public const string Name = "Redis limits";
+}
