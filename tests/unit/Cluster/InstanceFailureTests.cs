@@ -37,6 +37,7 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
         var runs = RunSessionsAsync(cluster, cancel.Token);
         await Eventually.AssertAsync(async () => await MessagesOutAsync(victim) >= 200, $"{victim.Name} has delivered some of the run",
             TimeSpan.FromSeconds(60));
+        Assert.False(runs.IsCompleted, "the run ended before the kill"); // mid-run, or the test proves nothing
         victim.Process.Kill();
         output.WriteLine($"killed {victim.Name} (pid {victim.Process.Pid}) mid-run");
 
@@ -69,13 +70,13 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
             {
                 try
                 {
-                    using var response = await http.GetAsync("/index.html", cancel.Token);
+                    using var response = await http.GetAsync("/api/stats", cancel.Token);
                     if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref pages);
-                    else lock (failures) failures.Add($"GET /index.html answered {(int)response.StatusCode}");
+                    else lock (failures) failures.Add($"GET /api/stats answered {(int)response.StatusCode}");
                 }
                 catch (Exception ex) when (!cancel.IsCancellationRequested)
                 {
-                    lock (failures) failures.Add($"GET /index.html failed: {ex.Message}");
+                    lock (failures) failures.Add($"GET /api/stats failed: {ex.Message}");
                 }
             }
         }
@@ -106,6 +107,7 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
         var runs = RunSessionsAsync(cluster, cancel.Token, faults: 0);
         await Eventually.AssertAsync(async () => await MessagesOutAsync(victim) >= 200, $"{victim.Name} has delivered some of the run",
             TimeSpan.FromSeconds(60));
+        Assert.False(runs.IsCompleted, "the run ended before the drain");
         Assert.True(victim.Process.Terminate(), "SIGTERM could not be sent");
         output.WriteLine($"SIGTERM to {victim.Name}; its drain grace is {LocalClusterFixture.DrainGrace}");
         await victim.Process.WaitForExitAsync(cancel.Token).Within("the drained instance exits", LocalClusterFixture.DrainGrace + TimeSpan.FromSeconds(30));
