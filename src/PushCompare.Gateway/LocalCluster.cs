@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using PushCompare.Hosting;
 
 namespace PushCompare.Gateway;
@@ -28,7 +29,9 @@ internal static class LocalCluster
         var grace = (health.HealthCheckInterval + health.HealthCheckTimeout) * health.FailuresBeforeRemoval + health.HealthCheckInterval;
 
         using var stop = new CancellationTokenSource();
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
+        // SIGTERM, and SIGHUP (the terminal closed): stop what it started, rather than die and leave the instances running.
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => { ctx.Cancel = true; stop.Cancel(); });
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
 
         RedisProcess? ownRedis = null;
