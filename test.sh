@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test of PushCompare (unit, integration and real-browser end-to-end).
-# On Debian it first installs what is missing (Chromium, Node.js, npm); PUSHCOMPARE_CHROMIUM=/path/to/chrome points
+# On Debian it first installs what is missing (Chromium, Node.js, npm, redis-server); PUSHCOMPARE_CHROMIUM=/path/to/chrome points
 # the browser tests at another Chromium build instead.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests need: Chromium for the browser tests, Node.js and npm for the benchmark's Node `ws` peer,
-# redis-server for the Redis session tests (they start their own on a free port, never the system's).
+# redis-server for the Redis session and cluster tests (each starts its own on a free port, never the system's).
 missing=()
 browser="${PUSHCOMPARE_CHROMIUM:-/usr/bin/chromium}"
 [ -x "$browser" ] || missing+=(chromium)

@@ -1,3 +1,4 @@
+using PushCompare.Web.Health;
 using PushCompare.Web.Http;
 using PushCompare.Web.LongPolling;
 using PushCompare.Web.Messaging;
@@ -22,6 +23,7 @@ builder.Services.AddServerSentEvents(builder.Configuration);
 builder.Services.AddTopics();
 builder.Services.AddConnectionGuards(builder.Configuration);
 builder.Services.AddHttpCompression(builder.Configuration);
+builder.Services.AddHealth(builder.Configuration);
 builder.AddWireMetering();
 
 var app = builder.Build();
@@ -42,6 +44,8 @@ app.MapTopics();
 app.DrainSessionsOnShutdown();
 app.MapStats();
 app.MapOrigins();
+app.MapHealth(); // /healthz live, /readyz ready (every check tagged "ready", and not draining)
+app.FailReadinessBeforeDraining(); // SIGTERM: /readyz fails for Health:DrainGrace, then the drains above run
 
 app.Run();
 

@@ -33,7 +33,7 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
             foreach (var target in targets) await target.DiscoverAsync(cancel);
             settings = ResolveTransports(requested, targets);
         }
-        catch (BenchSetupException ex)
+        catch (Hosting.ProcessSetupException ex) // the bench's own, and a child process that did not start
         {
             console.MarkupLine($"[red]Error:[/] {Markup.Escape(ex.Message)}");
             return 1;

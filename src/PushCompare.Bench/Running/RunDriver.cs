@@ -29,7 +29,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         {
             instance = await target.StartAsync(cancel);
         }
-        catch (BenchSetupException ex)
+        catch (Hosting.ProcessSetupException ex) // the bench's own, and a child process that did not start
         {
             result.Problems.Add(ex.Message);
             return result;

@@ -16,6 +16,7 @@ public sealed class OptionsValidationTests
     [InlineData("Messaging:MaxMessageBytes", "0", "MessagingOptions", "MaxMessageBytes")]
     [InlineData("WebSockets:KeepAliveInterval", "00:00:00", "WebSocketEchoOptions", "KeepAliveInterval")]
     [InlineData("WebSockets:SendTimeout", "00:00:00", "WebSocketEchoOptions", "SendTimeout")]
+    [InlineData("Health:DrainGrace", "00:06:00", "HealthOptions", "DrainGrace")]
     [InlineData("WebSockets:Compression:ServerMaxWindowBits", "8", "WebSocketEchoOptions", "Compression.ServerMaxWindowBits")]
     [InlineData("WebSockets:Compression:ServerMaxWindowBits", "16", "WebSocketEchoOptions", "Compression.ServerMaxWindowBits")]
     [InlineData("HttpCompression:EnableForHttps", "true", "HttpCompressionOptions", "EnableForHttps")]

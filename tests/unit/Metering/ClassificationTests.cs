@@ -39,6 +39,8 @@ public sealed class ClassificationTests : IClassFixture<ClassificationTests.App>
     [InlineData("/api/stats")]
     [InlineData("/index.html")]
     [InlineData("/nothing-here")]
+    [InlineData("/healthz")]
+    [InlineData("/readyz")]
     public async Task A_request_no_transport_claims_counts_as_other(string url)
     {
         using var client = new HttpClient { BaseAddress = _app.BaseAddress };

@@ -6,13 +6,32 @@ namespace PushCompare.UnitTests.Reliability;
 
 /// <summary>
 /// Counts of what a fault-injecting client did and saw. A read is a poll or a stream; a cut read is a poll abandoned
-/// mid-response or a stream cut mid-event.
+/// mid-response or a stream cut mid-event. <see cref="Failures"/> counts requests that failed on the server's side
+/// (502/503/504 from a gateway whose instance died, a connection reset, a response cut short) and were tried again.
 /// </summary>
-public sealed record FaultRun(int Sent, int SendsRepeated, int Reads, int ReadsCut, int Received, int Duplicated, int OutOfOrder)
+public sealed record FaultRun(int Sent, int SendsRepeated, int Reads, int ReadsCut, int Received, int Duplicated, int OutOfOrder, int Failures = 0)
 {
     public static FaultRun Sum(IEnumerable<FaultRun> runs) => runs.Aggregate(new FaultRun(0, 0, 0, 0, 0, 0, 0), (a, r) => new(
         a.Sent + r.Sent, a.SendsRepeated + r.SendsRepeated, a.Reads + r.Reads, a.ReadsCut + r.ReadsCut, a.Received + r.Received,
-        a.Duplicated + r.Duplicated, a.OutOfOrder + r.OutOfOrder));
+        a.Duplicated + r.Duplicated, a.OutOfOrder + r.OutOfOrder, a.Failures + r.Failures));
+}
+
+/// <summary>
+/// What the fault-injecting clients do when the server side fails them (not when they cut a read themselves): a client
+/// behind a load balancer whose instance died sees 502/503/504 or a reset connection, and tries again. Sends carry
+/// their sequence number, so repeating one is safe.
+/// </summary>
+public static class ServerFailure
+{
+    public static bool IsRetryable(HttpStatusCode status) =>
+        status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
+
+    /// <summary>A failed exchange (no answer, or an answer cut short), as opposed to the test's own cancellation.</summary>
+    public static bool IsRetryable(Exception ex, CancellationToken cancel) =>
+        !cancel.IsCancellationRequested && ex is HttpRequestException or IOException or TaskCanceledException;
+
+    /// <summary>A client's pause before it tries again, so a retry loop does not spin while the gateway notices the death.</summary>
+    public static Task PauseAsync(CancellationToken cancel) => Task.Delay(50, cancel);
 }
 
 /// <summary>A client that misbehaves on purpose and checks every reply arrived exactly once and in order.</summary>
@@ -58,8 +77,25 @@ public sealed class FaultInjectingPollClient(HttpClient http, Random random, dou
             while (received < messages)
             {
                 polls++;
-                using var response = await http.GetAsync($"/poll/{id}?cursor={cursor}", HttpCompletionOption.ResponseHeadersRead, cancel);
+                HttpResponseMessage response;
+                try
+                {
+                    response = await http.GetAsync($"/poll/{id}?cursor={cursor}", HttpCompletionOption.ResponseHeadersRead, cancel);
+                }
+                catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel))
+                {
+                    Interlocked.Increment(ref _failures);
+                    await ServerFailure.PauseAsync(cancel);
+                    continue;
+                }
+                using var owned = response;
                 if (response.StatusCode == HttpStatusCode.NoContent) continue;
+                if (ServerFailure.IsRetryable(response.StatusCode))
+                {
+                    Interlocked.Increment(ref _failures);
+                    await ServerFailure.PauseAsync(cancel);
+                    continue;
+                }
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 if (Next() < abortPollRate)
                 {
@@ -69,7 +105,16 @@ public sealed class FaultInjectingPollClient(HttpClient http, Random random, dou
                     aborted++;
                     continue;
                 }
-                var batch = JsonSerializer.Deserialize<Batch>(await response.Content.ReadAsStringAsync(cancel), Web)!;
+                Batch batch;
+                try
+                {
+                    batch = JsonSerializer.Deserialize<Batch>(await response.Content.ReadAsStringAsync(cancel), Web)!;
+                }
+                catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel) || ex is JsonException)
+                {
+                    Interlocked.Increment(ref _failures); // the answer was cut short: the same cursor is polled again
+                    continue;
+                }
                 foreach (var text in batch.Messages)
                 {
                     int n = int.Parse(text.AsSpan(1));
@@ -90,15 +135,33 @@ public sealed class FaultInjectingPollClient(HttpClient http, Random random, dou
                 duplicated += JsonSerializer.Deserialize<Batch>(await after.Content.ReadAsStringAsync(cancel), Web)!.Messages.Length;
         }
         await http.DeleteAsync($"/poll/{id}", cancel);
-        return new FaultRun(messages, repeated, polls, aborted, received, duplicated, outOfOrder);
+        return new FaultRun(messages, repeated, polls, aborted, received, duplicated, outOfOrder, _failures);
     }
+
+    private int _failures;
 
     private async Task SendAsync(string id, int seq, CancellationToken cancel)
     {
-        using var content = new StringContent($"m{seq}", Encoding.UTF8, "text/plain");
-        using var response = await http.PostAsync($"/poll/{id}?seq={seq}", content, cancel);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted,
-            $"send seq={seq} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
+        while (true)
+        {
+            try
+            {
+                using var content = new StringContent($"m{seq}", Encoding.UTF8, "text/plain");
+                using var response = await http.PostAsync($"/poll/{id}?seq={seq}", content, cancel);
+                if (!ServerFailure.IsRetryable(response.StatusCode))
+                {
+                    Assert.True(response.StatusCode == HttpStatusCode.Accepted,
+                        $"send seq={seq} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
+                    return;
+                }
+            }
+            catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel))
+            {
+                // No answer: it may or may not have been accepted; the same seq again is echoed once either way.
+            }
+            Interlocked.Increment(ref _failures);
+            await ServerFailure.PauseAsync(cancel);
+        }
     }
 
     // Random is not thread-safe and the send and receive loops run concurrently.

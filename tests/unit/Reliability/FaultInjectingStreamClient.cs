@@ -42,11 +42,28 @@ public sealed class FaultInjectingStreamClient(HttpClient http, Random random, d
                 streams++;
                 using var request = new HttpRequestMessage(HttpMethod.Get, $"/sse/{id}");
                 if (lastProcessed > 0) request.Headers.TryAddWithoutValidation("Last-Event-ID", lastProcessed.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
+                HttpResponseMessage response;
+                try
+                {
+                    response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
+                }
+                catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel))
+                {
+                    Interlocked.Increment(ref _failures);
+                    await ServerFailure.PauseAsync(cancel);
+                    continue;
+                }
+                using var owned = response;
+                if (ServerFailure.IsRetryable(response.StatusCode))
+                {
+                    Interlocked.Increment(ref _failures);
+                    await ServerFailure.PauseAsync(cancel);
+                    continue;
+                }
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancel), new UTF8Encoding(false));
                 string? data = null, eventId = null, type = null;
-                while (received < messages && await reader.ReadLineAsync(cancel) is { } line)
+                while (received < messages && await ReadLineOrNullAsync(reader, cancel) is { } line)
                 {
                     if (line.Length == 0)
                     {
@@ -96,15 +113,47 @@ public sealed class FaultInjectingStreamClient(HttpClient http, Random random, d
             }
         }
         await http.DeleteAsync($"/sse/{id}", cancel);
-        return new FaultRun(messages, repeated, streams, cut, received, duplicated, outOfOrder);
+        return new FaultRun(messages, repeated, streams, cut, received, duplicated, outOfOrder, _failures);
+    }
+
+    private int _failures;
+
+    // A stream that ends by a reset (its instance died) ends like one the server closed: EventSource reconnects either way.
+    private async Task<string?> ReadLineOrNullAsync(StreamReader reader, CancellationToken cancel)
+    {
+        try
+        {
+            return await reader.ReadLineAsync(cancel);
+        }
+        catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel))
+        {
+            Interlocked.Increment(ref _failures);
+            return null;
+        }
     }
 
     private async Task SendAsync(string id, int seq, long ack, CancellationToken cancel)
     {
-        using var content = new StringContent($"m{seq}", Encoding.UTF8, "text/plain");
-        using var response = await http.PostAsync($"/sse/{id}?seq={seq}&ack={ack}", content, cancel);
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted,
-            $"send seq={seq} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
+        while (true)
+        {
+            try
+            {
+                using var content = new StringContent($"m{seq}", Encoding.UTF8, "text/plain");
+                using var response = await http.PostAsync($"/sse/{id}?seq={seq}&ack={ack}", content, cancel);
+                if (!ServerFailure.IsRetryable(response.StatusCode))
+                {
+                    Assert.True(response.StatusCode == HttpStatusCode.Accepted,
+                        $"send seq={seq} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
+                    return;
+                }
+            }
+            catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel))
+            {
+                // No answer: it may or may not have been accepted; the same seq again is echoed once either way.
+            }
+            Interlocked.Increment(ref _failures);
+            await ServerFailure.PauseAsync(cancel);
+        }
     }
 
     // Random is not thread-safe and the send and receive loops run concurrently.

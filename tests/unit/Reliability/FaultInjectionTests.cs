@@ -74,8 +74,10 @@ public abstract class FaultInjectionScenarios(FaultInjectionApp app, ITestOutput
         foreach (var run in runs) AssertExactlyOnce(run, 200);
     }
 
-    private static void AssertExactlyOnce(FaultRun run, int messages)
+    /// <summary>Every message once, in order, and the injected faults really happened; <paramref name="serverFailures"/>: whether the server side may fail requests too (an instance killed behind a gateway).</summary>
+    internal static void AssertExactlyOnce(FaultRun run, int messages, bool serverFailures = false)
     {
+        if (!serverFailures) Assert.True(run.Failures == 0, $"the server failed requests: {run}");
         Assert.Equal(messages, run.Received);
         Assert.Equal(0, run.Duplicated);
         Assert.Equal(0, run.OutOfOrder);

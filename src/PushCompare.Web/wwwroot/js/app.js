@@ -6,6 +6,7 @@ import { createLivePanel } from './live-panel.js';
 import { runProtocols } from './compare.js';
 import { showComparison } from './compare-view.js';
 import { pageProtocol } from './protocol.js';
+import { shouldReconnect, reconnectDelayMs } from './reconnect.js';
 
 const STATES = ['connecting', 'open', 'closing', 'closed'];
 const CLOSE_WAIT_MS = 5000; // a switch waits this long at most for the old socket's close before opening the new one
@@ -46,6 +47,7 @@ const live = createLivePanel(byTestId('live-figures'), transports, {
 let transport = transportFromUrl();
 let socket = null;
 let generation = 0; // bumped by every connect or switch; a superseded one gives up after its await
+let lostInARow = 0; // connections lost (or reconnects failed) since the last one that opened
 
 showProtocol();
 buildSwitch();
@@ -110,6 +112,7 @@ async function switchTo(next) {
   url.searchParams.set('transport', next.id);
   history.replaceState(null, '', url);
   const mine = ++generation;
+  lostInARow = 0; // the person acted: a later open is theirs, not a reconnect
   log.event(`switching to ${next.label}`, next.label);
   await closeSocket(`Switching to ${next.label}`);
   if (mine === generation) open();
@@ -117,26 +120,36 @@ async function switchTo(next) {
 
 async function connect() {
   const mine = ++generation;
+  lostInARow = 0; // the person acted: a later open is theirs, not a reconnect
   await closeSocket('Reconnecting');
   if (mine === generation) open();
 }
 
 async function disconnect(reason) {
   ++generation;
+  lostInARow = 0;
   await closeSocket(reason);
 }
 
 function open() {
   const via = transport.label;
+  const mine = generation;
   log.event(`connecting via ${via}`, via);
   const s = createSocket(transport.id, location.href, connectOptions());
-  s.onopen = () => { log.event(`open — connected to ${s.url}`, via); render(); };
+  s.onopen = () => {
+    log.event(`open — connected to ${s.url}`, via);
+    if (lostInARow > 0) log.event('reconnected', via);
+    lostInARow = 0;
+    render();
+  };
   s.onmessage = (e) => log.received(e.data, via);
   s.onerror = (e) => { log.event(`error${e.message ? ` — ${e.message}` : ''}`, via, 'error'); render(); };
   s.onclose = (e) => {
     const reason = e.reason ? ` “${e.reason}”` : '';
     log.event(`close — code ${e.code}${reason}, ${e.wasClean ? 'clean' : 'not clean'}`, via, e.wasClean ? undefined : 'error');
     render();
+    // Only a drop nobody asked for: a Disconnect, switch or reconnect bumped the generation before closing.
+    if (mine === generation && shouldReconnect(e.code)) reconnectLater(via, e.code);
   };
   s.addEventListener('retry', (e) => {
     log.event(`retry — ${e.operation} attempt ${e.attempt} failed (${e.reason}); trying again in ${e.delayMs} ms`, via, 'warning');
@@ -144,6 +157,14 @@ function open() {
   socket = s;
   live.track(transport.id, s);
   render();
+}
+
+// The page's own reconnect, the same for every transport: after a short backoff, unless the person acted meanwhile.
+function reconnectLater(via, code) {
+  const mine = generation;
+  const delayMs = reconnectDelayMs(++lostInARow);
+  log.event(`connection lost (code ${code}) — reconnecting in ${delayMs / 1000} s`, via, 'warning');
+  setTimeout(() => { if (mine === generation) open(); }, delayMs);
 }
 
 // Options every transport is opened with; each uses what applies to it (see `settings` in the transports list).

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace PushCompare.Bench.Targets;
+namespace PushCompare.Hosting;
 
 /// <summary>The two libc calls .NET has no API for: a graceful SIGTERM to a child, and the /proc clock-tick rate.</summary>
-internal static class Native
+public static class Native
 {
     public const int SigTerm = 15;
     private const int ScClkTck = 2; // _SC_CLK_TCK on Linux

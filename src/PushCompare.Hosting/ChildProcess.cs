@@ -2,13 +2,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace PushCompare.Bench.Targets;
+namespace PushCompare.Hosting;
 
 /// <summary>
-/// A process the bench started (the app or a peer): waits for its "ready" line, keeps the tail of its output for
-/// error messages, and on dispose stops it with SIGTERM (then SIGKILL after a grace period).
+/// A process started for a local set-up (the app, a peer, redis-server, the gateway): waits for its "ready" line, keeps the tail of its output for
+/// error messages, and on dispose stops it with SIGTERM (then SIGKILL after <see cref="StopTimeout"/>).
 /// </summary>
-internal sealed class ChildProcess : IAsyncDisposable
+public sealed class ChildProcess : IAsyncDisposable
 {
     private const int TailLines = 40;
     private readonly Process _process;
@@ -22,6 +22,9 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>How long dispose waits after SIGTERM before it kills the process (a draining app needs its grace and drain).</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     public int Pid => _process.Id;
 
     public bool HasExited => _process.HasExited;
@@ -29,34 +32,40 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// <summary>The last lines the process printed (stdout and stderr interleaved).</summary>
     public string Tail => string.Join(Environment.NewLine, _tail);
 
+    /// <param name="onLine">told every line the process prints (stdout and stderr), e.g. to show it prefixed</param>
+    /// <param name="stopTimeout">see <see cref="StopTimeout"/>; 5 s when null</param>
     public static async Task<(ChildProcess Child, Match Ready)> StartAsync(string name, ProcessStartInfo start, Regex ready,
-        TimeSpan timeout, CancellationToken cancel)
+        TimeSpan timeout, CancellationToken cancel, Action<string>? onLine = null, TimeSpan? stopTimeout = null)
     {
         start.UseShellExecute = false;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.RedirectStandardInput = true; // the child must not read the bench's terminal
-        var child = new ChildProcess(name, new Process { StartInfo = start, EnableRaisingEvents = true });
+        var child = new ChildProcess(name, new Process { StartInfo = start, EnableRaisingEvents = true })
+        {
+            StopTimeout = stopTimeout ?? TimeSpan.FromSeconds(5),
+        };
         var readySignal = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         void OnLine(object? sender, DataReceivedEventArgs e)
         {
             if (e.Data is null) return;
             child.Remember(e.Data);
+            onLine?.Invoke(e.Data);
             if (!readySignal.Task.IsCompleted && ready.Match(e.Data) is { Success: true } match) readySignal.TrySetResult(match);
         }
 
         child._process.OutputDataReceived += OnLine;
         child._process.ErrorDataReceived += OnLine;
-        child._process.Exited += (_, _) => readySignal.TrySetException(new BenchSetupException(
+        child._process.Exited += (_, _) => readySignal.TrySetException(new ProcessSetupException(
             $"{name} exited (code {child._process.ExitCode}) before it was ready. Its last output:{Environment.NewLine}{child.Tail}"));
         try
         {
-            if (!child._process.Start()) throw new BenchSetupException($"{name} could not be started ({start.FileName}).");
+            if (!child._process.Start()) throw new ProcessSetupException($"{name} could not be started ({start.FileName}).");
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new BenchSetupException($"{name} could not be started: '{start.FileName}' was not found or is not executable ({ex.Message}).", ex);
+            throw new ProcessSetupException($"{name} could not be started: '{start.FileName}' was not found or is not executable ({ex.Message}).", ex);
         }
         child._process.BeginOutputReadLine();
         child._process.BeginErrorReadLine();
@@ -68,7 +77,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         catch (TimeoutException)
         {
             await child.DisposeAsync();
-            throw new BenchSetupException($"{name} did not print its ready line within {timeout.TotalSeconds:0} s. Its last output:{Environment.NewLine}{child.Tail}");
+            throw new ProcessSetupException($"{name} did not print its ready line within {timeout.TotalSeconds:0} s. Its last output:{Environment.NewLine}{child.Tail}");
         }
         catch
         {
@@ -83,6 +92,17 @@ internal sealed class ChildProcess : IAsyncDisposable
         while (_tail.Count > TailLines) _tail.TryDequeue(out _);
     }
 
+    /// <summary>SIGKILL (<c>kill -9</c>) without waiting: the process dies at once, closing nothing gracefully.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>SIGTERM without waiting: the process shuts down as in production.</summary>
+    public bool Terminate() => Native.Terminate(_process.Id);
+
+    /// <summary>Completes when the process has exited.</summary>
+    public Task WaitForExitAsync(CancellationToken cancel = default) => _process.WaitForExitAsync(cancel);
+
+    public int ExitCode => _process.ExitCode;
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -93,7 +113,7 @@ internal sealed class ChildProcess : IAsyncDisposable
                 Native.Terminate(_process.Id);
                 try
                 {
-                    await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
+                    await _process.WaitForExitAsync().WaitAsync(StopTimeout);
                 }
                 catch (TimeoutException)
                 {

@@ -1,0 +1,192 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json;
+using PushCompare.UnitTests.Infrastructure;
+using PushCompare.UnitTests.Reliability;
+using Xunit.Abstractions;
+
+namespace PushCompare.UnitTests.Cluster;
+
+/// <summary>
+/// Issue 11: an instance dies (<c>kill -9</c>) or is drained (SIGTERM, as a rolling restart does) under load. Each test
+/// has a cluster of its own, since it takes an instance away.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class InstanceFailureTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
+    private const int Sessions = 10, Messages = 300;
+
+    [Fact]
+    public async Task Killing_an_instance_mid_run_loses_and_duplicates_nothing_on_polling_and_SSE_and_fails_its_WebSockets()
+    {
+        await using var cluster = await StartClusterAsync();
+        var victim = cluster.Instances[1];
+        var sockets = await OpenWebSocketsAsync(cluster, 2 * LocalClusterFixture.InstanceCount);
+        var onVictim = new List<ClientWebSocket>();
+        var elsewhere = new List<(string Key, ClientWebSocket Socket)>();
+        foreach (var (key, socket) in sockets)
+        {
+            if ((await cluster.InstanceOfAsync(key)).Name == victim.Name) onVictim.Add(socket);
+            else elsewhere.Add((key, socket));
+        }
+        Assert.NotEmpty(onVictim);
+        var victimEnds = onVictim.Select(ReceiveEndAsync).ToArray(); // pending reads, ended by the kill
+
+        using var cancel = new CancellationTokenSource(Bound);
+        var runs = RunSessionsAsync(cluster, cancel.Token);
+        await Eventually.AssertAsync(async () => await MessagesOutAsync(victim) >= 200, $"{victim.Name} has delivered some of the run",
+            TimeSpan.FromSeconds(60));
+        Assert.False(runs.IsCompleted, "the run ended before the kill"); // mid-run, or the test proves nothing
+        victim.Process.Kill();
+        output.WriteLine($"killed {victim.Name} (pid {victim.Process.Pid}) mid-run");
+
+        foreach (var end in victimEnds) await end.Within("a WebSocket of the killed instance ends with an error or a close");
+        foreach (var (key, socket) in elsewhere) Assert.Equal($"Received: after {key}", await socket.EchoTextAsync($"after {key}"));
+
+        var results = await runs;
+        var total = FaultRun.Sum(results);
+        output.WriteLine($"polling and SSE: {total}");
+        foreach (var run in results) FaultInjectionTests.AssertExactlyOnce(run, Messages, serverFailures: true);
+        Assert.True(total.Failures > 0, $"the kill failed no request, so it proved nothing: {total}");
+        foreach (var (_, socket) in sockets) socket.Dispose();
+    }
+
+    [Fact]
+    public async Task Draining_an_instance_under_load_fails_no_request()
+    {
+        await using var cluster = await StartClusterAsync();
+        var victim = cluster.Instances[0];
+        using var cancel = new CancellationTokenSource(Bound);
+        using var stopLoad = new CancellationTokenSource();
+        var failures = new List<string>();
+        int pages = 0, echoes = 0, goingAway = 0;
+
+        // Stateless requests and short WebSockets, round-robin over the instances, until the drained one is gone.
+        async Task PageLoopAsync()
+        {
+            using var http = cluster.CreateClient();
+            while (!stopLoad.IsCancellationRequested)
+            {
+                try
+                {
+                    using var response = await http.GetAsync("/api/stats", cancel.Token);
+                    if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref pages);
+                    else lock (failures) failures.Add($"GET /api/stats answered {(int)response.StatusCode}");
+                }
+                catch (Exception ex) when (!cancel.IsCancellationRequested)
+                {
+                    lock (failures) failures.Add($"GET /api/stats failed: {ex.Message}");
+                }
+            }
+        }
+        async Task WebSocketLoopAsync(int worker)
+        {
+            for (int i = 0; !stopLoad.IsCancellationRequested; i++)
+            {
+                string key = $"drain-{worker}-{i}-{Guid.NewGuid():N}";
+                try
+                {
+                    using var socket = await cluster.ConnectWebSocketAsync(key);
+                    await socket.SendTextAsync(key);
+                    var reply = await socket.ReceiveMessageAsync();
+                    if (reply.Type == WebSocketMessageType.Close && reply.CloseStatus == WebSocketCloseStatus.EndpointUnavailable)
+                        Interlocked.Increment(ref goingAway); // the drained instance's goodbye (1001): a close, not a failure
+                    else if (reply.Text == $"Received: {key}") Interlocked.Increment(ref echoes);
+                    else lock (failures) failures.Add($"WebSocket echo answered {reply.Type} {reply.CloseStatus} '{reply.Text}'");
+                    if (socket.State == WebSocketState.Open) await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, cancel.Token);
+                }
+                catch (Exception ex) when (!cancel.IsCancellationRequested)
+                {
+                    lock (failures) failures.Add($"WebSocket {key} failed: {ex.Message}");
+                }
+            }
+        }
+
+        var load = Task.WhenAll(Enumerable.Range(0, 3).Select(_ => PageLoopAsync()).Concat(Enumerable.Range(0, 2).Select(WebSocketLoopAsync)));
+        var runs = RunSessionsAsync(cluster, cancel.Token, faults: 0);
+        await Eventually.AssertAsync(async () => await MessagesOutAsync(victim) >= 200, $"{victim.Name} has delivered some of the run",
+            TimeSpan.FromSeconds(60));
+        Assert.False(runs.IsCompleted, "the run ended before the drain");
+        Assert.True(victim.Process.Terminate(), "SIGTERM could not be sent");
+        output.WriteLine($"SIGTERM to {victim.Name}; its drain grace is {LocalClusterFixture.DrainGrace}");
+        await victim.Process.WaitForExitAsync(cancel.Token).Within("the drained instance exits", LocalClusterFixture.DrainGrace + TimeSpan.FromSeconds(30));
+        Assert.Equal(0, victim.Process.ExitCode);
+        // Load goes on until the polling and SSE runs end, well after the instance left.
+        var results = await runs;
+        await stopLoad.CancelAsync();
+        await load;
+
+        output.WriteLine($"pages {pages}, echoes {echoes}, WebSockets closed 1001 by the drain {goingAway}, failures {failures.Count}");
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Take(20)));
+        Assert.True(pages > 0 && echoes > 0, "the load never ran");
+        var total = FaultRun.Sum(results);
+        output.WriteLine($"polling and SSE: {total}");
+        foreach (var run in results)
+        {
+            Assert.Equal(Messages, run.Received);
+            Assert.Equal(0, run.Duplicated);
+            Assert.Equal(0, run.OutOfOrder);
+        }
+        Assert.True(total.Failures == 0, $"a polling or SSE request failed during the drain: {total}");
+    }
+
+    private static async Task<LocalClusterFixture> StartClusterAsync()
+    {
+        var cluster = new LocalClusterFixture();
+        try
+        {
+            await cluster.InitializeAsync();
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    // Sessions of both kinds, each on its own connections, all through the gateway.
+    private static Task<FaultRun[]> RunSessionsAsync(LocalClusterFixture cluster, CancellationToken cancel, double faults = 0.10) =>
+        Task.WhenAll(new[] { "longpoll", "sse" }.SelectMany(transport => Enumerable.Range(0, Sessions).Select(async i =>
+        {
+            using var http = cluster.CreateClient();
+            return await ClusterFaultTests.Client(transport, http, i, faults).RunAsync(Messages, cancel);
+        })));
+
+    private static async Task<List<(string Key, ClientWebSocket Socket)>> OpenWebSocketsAsync(LocalClusterFixture cluster, int count)
+    {
+        var sockets = new List<(string, ClientWebSocket)>();
+        for (int i = 0; i < count; i++)
+        {
+            string key = $"ws-{i}-{Guid.NewGuid():N}";
+            var socket = await cluster.ConnectWebSocketAsync(key);
+            Assert.Equal($"Received: {key}", await socket.EchoTextAsync(key));
+            sockets.Add((key, socket));
+        }
+        return sockets;
+    }
+
+    // Completes when the socket ends: an error (the TCP connection reset) or a close frame both count.
+    private static async Task ReceiveEndAsync(ClientWebSocket socket)
+    {
+        try
+        {
+            var buffer = new byte[256];
+            while ((await socket.ReceiveAsync(buffer, CancellationToken.None)).MessageType != WebSocketMessageType.Close) { }
+        }
+        catch (WebSocketException)
+        {
+            // The connection died under it: what a client of a dead instance should see.
+        }
+    }
+
+    // Messages the instance delivered on the HTTP transports (polls and streams), read from it directly.
+    private static async Task<long> MessagesOutAsync(ClusterInstance instance)
+    {
+        using var http = new HttpClient();
+        using var stats = JsonDocument.Parse(await http.GetStringAsync(new Uri(instance.Address, "/api/stats")));
+        var transports = stats.RootElement.GetProperty("transports");
+        return new[] { "longpoll", "sse" }.Sum(id => transports.GetProperty(id).GetProperty("messagesOut").GetInt64());
+    }
+}
