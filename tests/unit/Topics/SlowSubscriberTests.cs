@@ -12,7 +12,10 @@ namespace PushCompare.UnitTests.Topics;
 /// </summary>
 public sealed class SlowSubscriberApp : AppFactory
 {
-    public SlowSubscriberApp() : base(("WebSockets:SendTimeout", "00:00:00.500"), ("WebSockets:MaxQueuedBroadcasts", "5"))
+    // The polling subscriber may read behind the publisher: its backlog holds all 300 messages (1.2 MB), so only the
+    // stalled WebSocket is ever dropped.
+    public SlowSubscriberApp() : base(("WebSockets:SendTimeout", "00:00:00.500"), ("WebSockets:MaxQueuedBroadcasts", "5"),
+        ("Sessions:MaxBacklogBytes", "4194304"))
     {
         StartOnKestrel();
     }
