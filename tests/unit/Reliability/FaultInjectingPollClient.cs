@@ -32,6 +32,33 @@ public static class ServerFailure
 
     /// <summary>A client's pause before it tries again, so a retry loop does not spin while the gateway notices the death.</summary>
     public static Task PauseAsync(CancellationToken cancel) => Task.Delay(50, cancel);
+
+    /// <summary>
+    /// Sends message <c>m{seq}</c> to <paramref name="pathAndQuery"/> until the server answers other than a retryable
+    /// failure; that answer must be 202. Returns how many tries the server failed.
+    /// </summary>
+    public static async Task<int> SendUntilAnsweredAsync(HttpClient http, string pathAndQuery, int seq, CancellationToken cancel)
+    {
+        for (int failures = 0; ; failures++)
+        {
+            try
+            {
+                using var content = new StringContent($"m{seq}", Encoding.UTF8, "text/plain");
+                using var response = await http.PostAsync(pathAndQuery, content, cancel);
+                if (!IsRetryable(response.StatusCode))
+                {
+                    Assert.True(response.StatusCode == HttpStatusCode.Accepted,
+                        $"send seq={seq} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
+                    return failures;
+                }
+            }
+            catch (Exception ex) when (IsRetryable(ex, cancel))
+            {
+                // No answer: it may or may not have been accepted; the same seq again is echoed once either way.
+            }
+            await PauseAsync(cancel);
+        }
+    }
 }
 
 /// <summary>A client that misbehaves on purpose and checks every reply arrived exactly once and in order.</summary>
@@ -140,29 +167,8 @@ public sealed class FaultInjectingPollClient(HttpClient http, Random random, dou
 
     private int _failures;
 
-    private async Task SendAsync(string id, int seq, CancellationToken cancel)
-    {
-        while (true)
-        {
-            try
-            {
-                using var content = new StringContent($"m{seq}", Encoding.UTF8, "text/plain");
-                using var response = await http.PostAsync($"/poll/{id}?seq={seq}", content, cancel);
-                if (!ServerFailure.IsRetryable(response.StatusCode))
-                {
-                    Assert.True(response.StatusCode == HttpStatusCode.Accepted,
-                        $"send seq={seq} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
-                    return;
-                }
-            }
-            catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel))
-            {
-                // No answer: it may or may not have been accepted; the same seq again is echoed once either way.
-            }
-            Interlocked.Increment(ref _failures);
-            await ServerFailure.PauseAsync(cancel);
-        }
-    }
+    private async Task SendAsync(string id, int seq, CancellationToken cancel) =>
+        Interlocked.Add(ref _failures, await ServerFailure.SendUntilAnsweredAsync(http, $"/poll/{id}?seq={seq}", seq, cancel));
 
     // Random is not thread-safe and the send and receive loops run concurrently.
     private double Next()

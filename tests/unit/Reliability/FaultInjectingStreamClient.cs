@@ -132,29 +132,8 @@ public sealed class FaultInjectingStreamClient(HttpClient http, Random random, d
         }
     }
 
-    private async Task SendAsync(string id, int seq, long ack, CancellationToken cancel)
-    {
-        while (true)
-        {
-            try
-            {
-                using var content = new StringContent($"m{seq}", Encoding.UTF8, "text/plain");
-                using var response = await http.PostAsync($"/sse/{id}?seq={seq}&ack={ack}", content, cancel);
-                if (!ServerFailure.IsRetryable(response.StatusCode))
-                {
-                    Assert.True(response.StatusCode == HttpStatusCode.Accepted,
-                        $"send seq={seq} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
-                    return;
-                }
-            }
-            catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel))
-            {
-                // No answer: it may or may not have been accepted; the same seq again is echoed once either way.
-            }
-            Interlocked.Increment(ref _failures);
-            await ServerFailure.PauseAsync(cancel);
-        }
-    }
+    private async Task SendAsync(string id, int seq, long ack, CancellationToken cancel) =>
+        Interlocked.Add(ref _failures, await ServerFailure.SendUntilAnsweredAsync(http, $"/sse/{id}?seq={seq}&ack={ack}", seq, cancel));
 
     // Random is not thread-safe and the send and receive loops run concurrently.
     private double Next()
