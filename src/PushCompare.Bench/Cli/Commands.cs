@@ -73,13 +73,19 @@ internal static class Commands
                 $"/topics/{BenchSettings.BroadcastTopic} every --interval ms (one message to every client) instead of each client's own push=",
         };
         var compression = new Option<bool>("--compression") { Description = "Start the app with WebSocket permessage-deflate and HTTP compression on; the clients negotiate both" };
+        var client = new Option<string>("--client")
+        {
+            Description = "Echo, closed-loop WebSocket: the load client, dotnet (the bench's own) or node (the Node ws client in bench/peers/node-ws-echo, one process)",
+            DefaultValueFactory = _ => "dotnet",
+        };
+        client.AcceptOnlyFromAmong("dotnet", "node");
         var connectConcurrency = new Option<int>("--connect-concurrency") { Description = "Connections opened at once while clients connect", DefaultValueFactory = _ => 64 };
 
         var command = new Command(d.Name, d.Description)
         {
             transport, clients, duration, warmup, size, interval, pollInterval, rate, p99, allSteps, outDir, url, serverPid, serverDll,
             serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient, broadcast,
-            protocol, tls, clientsPerConnection, compression,
+            protocol, tls, clientsPerConnection, compression, client,
         };
         command.SetAction(async (parsed, cancel) =>
         {
@@ -117,7 +123,9 @@ internal static class Commands
                     ClientsPerConnection = Positive(parsed.GetValue(clientsPerConnection), "--clients-per-connection"),
                     Broadcast = parsed.GetValue(broadcast),
                     Compression = parsed.GetValue(compression),
+                    EchoClient = parsed.GetValue(client) == "node" ? EchoClientKind.Node : EchoClientKind.DotNet,
                 };
+                CheckNodeClient(settings);
                 CheckStacks(settings);
                 if (settings.Broadcast && d.Name is not ("push" or "lubbers")) throw new FormatException("--broadcast applies to the push and lubbers scenarios only.");
                 if (settings.Broadcast && settings.NodePeer) throw new FormatException("--broadcast needs the app's /topics: the Node peer has none.");
@@ -192,6 +200,18 @@ internal static class Commands
             }
         }
         return [.. stacks.Distinct()];
+    }
+
+    /// <summary>The Node load client does one thing: closed-loop WebSocket echo over plain HTTP/1.1.</summary>
+    private static void CheckNodeClient(BenchSettings s)
+    {
+        if (s.EchoClient != EchoClientKind.Node) return;
+        if (s.Scenario != "echo") throw new FormatException("--client node applies to the echo scenario only.");
+        if (s.Rates.Count > 0) throw new FormatException("--client node runs closed loop only: drop --rate (the open loop needs the bench's own paced client).");
+        if (s.RequestedTransports is not ["websocket"]) throw new FormatException("--client node speaks WebSocket only: pass --transport websocket.");
+        if (s.Stacks is not [{ Tls: false, IsHttp2: false }]) throw new FormatException("--client node connects over plain ws:// (HTTP/1.1): drop --tls and --protocol.");
+        if (s.ChromiumHeaders) throw new FormatException("--chromium-headers needs the bench's own client: the Node client sends the ws package's handshake.");
+        if (s.Compression) throw new FormatException("--compression needs the bench's own client: the Node client does not offer permessage-deflate.");
     }
 
     /// <summary>Combinations of the stacks with other options that cannot run, each refused with what to change.</summary>

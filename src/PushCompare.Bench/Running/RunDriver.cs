@@ -42,6 +42,12 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                 result.Problems.Add($"{target.Name} has no endpoint for {spec.Stack.Label}");
                 return result;
             }
+            if (settings.EchoClient == EchoClientKind.Node)
+            {
+                await NodeEchoRun.MeasureAsync(spec, settings, baseUri, instance, result, cancel);
+                if (instance.Exited) result.Problems.Add($"the server exited during the run. Its last output:{Environment.NewLine}{instance.OutputTail}");
+                return result;
+            }
             using var context = new RunContext(spec, settings, baseUri);
             // The HttpClient polling client and the HTTP/2 SSE client need the shared handlers; raw polling, HTTP/1.1 SSE
             // and WebSocket clients open their own connections.
@@ -192,15 +198,20 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         result.ClientCpuSeconds = endSelf.CpuSeconds - startSelf.CpuSeconds;
         result.ClientCpuPercent = seconds > 0 ? 100 * result.ClientCpuSeconds / seconds : 0;
         result.ClientAllocatedBytesPerMessage = result.Window.Received > 0 ? (double)allocated / result.Window.Received : null;
-        if (startServer is { } s0 && endServer is { } s1)
-        {
-            double cpu = s1.CpuSeconds - s0.CpuSeconds;
-            long messages = result.Window.Received;
-            double? perConnection = rssBaseline is { } b && result.ClientsConnected > 0 ? (double)(s1.RssBytes - b) / result.ClientsConnected : null;
-            result.Server = new ServerStats(instance.Pid!.Value, cpu, seconds > 0 ? 100 * cpu / seconds : 0, messages > 0 ? cpu * 1e6 / messages : null,
-                s0.RssBytes, s1.RssBytes, rssBaseline, perConnection);
-        }
+        result.Server = ServerOverWindow(instance, startServer, endServer, result, rssBaseline);
         ResultChecks.Complete(result, spec, settings, clients, context.Errors);
+    }
+
+    /// <summary>The server's CPU and memory between two samples at the window's edges (null when it cannot be seen).</summary>
+    internal static ServerStats? ServerOverWindow(TargetInstance instance, ProcessSample? start, ProcessSample? end, RunResult result, long? rssBaseline)
+    {
+        if (start is not { } s0 || end is not { } s1) return null;
+        double cpu = s1.CpuSeconds - s0.CpuSeconds;
+        double seconds = result.WindowSeconds;
+        long messages = result.Window.Received;
+        double? perConnection = rssBaseline is { } b && result.ClientsConnected > 0 ? (double)(s1.RssBytes - b) / result.ClientsConnected : null;
+        return new ServerStats(instance.Pid!.Value, cpu, seconds > 0 ? 100 * cpu / seconds : 0, messages > 0 ? cpu * 1e6 / messages : null,
+            s0.RssBytes, s1.RssBytes, rssBaseline, perConnection);
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a > TimeSpan.Zero ? a : TimeSpan.Zero) : (b > TimeSpan.Zero ? b : TimeSpan.Zero);
@@ -235,11 +246,13 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
     private static bool Offers(Target target, Transport transport) => target.Offered?.Any(o => o.Id == transport.Id()) ?? false;
 
     /// <summary>
-    /// The request-head profile a result is labelled with: the SSE client and the raw polling client write their own
-    /// minimal heads (Host, and Content-Length/Content-Type on a POST), so they are "raw"; Chromium's is "chromium".
+    /// The request-head profile a result is labelled with: the Node load client sends the ws package's handshake ("node");
+    /// the SSE client and the raw polling client write their own minimal heads (Host, and Content-Length/Content-Type on
+    /// a POST), so they are "raw"; Chromium's is "chromium".
     /// </summary>
     private string HeadersLabel(RunSpec spec) =>
-        spec.Headers == HeaderProfile.Chromium ? "chromium"
+        settings.EchoClient == EchoClientKind.Node ? "node"
+        : spec.Headers == HeaderProfile.Chromium ? "chromium"
         : UsesRawPollClient(spec) || (spec.Transport == Transport.Sse && !spec.Stack.IsHttp2) ? "raw"
         : spec.Headers.ToString().ToLowerInvariant();
 
