@@ -60,6 +60,7 @@ public sealed class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
             "Sessions:MaxBacklogMessages=100000",
             "Sessions:MaxBacklogBytes=100000000",
             "Security:ConnectBurst=1000000",
+            "Security:TrustedProxies:0=127.0.0.1", // the gateway, as the cluster command trusts it
         ], [], CancellationToken.None, stopTimeout: DrainGrace + TimeSpan.FromSeconds(20))));
         for (int i = 0; i < started.Length; i++) _instances.Add(new ClusterInstance($"web{i + 1}", started[i].Child, started[i].Address));
 
