@@ -57,6 +57,7 @@ internal static class LocalCluster
                 var (child, address) = await DotnetApp.StartAsync($"instance {name}", webDll ?? "", [
                     $"--Backplane:Redis={redisAddress}",
                     $"--Health:DrainGrace={grace:c}",
+                    "--Security:TrustedProxies:0=127.0.0.1", // the gateway: its X-Forwarded-For names the client
                     $"--webroot={webRoot}",
                 ], [], stop.Token, onLine: line => Console.WriteLine($"[{name}] {line}"), stopTimeout: grace + TimeSpan.FromSeconds(15));
                 instances.Add(child);
