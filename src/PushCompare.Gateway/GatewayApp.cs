@@ -13,9 +13,16 @@ public static class GatewayApp
         builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         builder.Services.AddSingleton<IProxyConfigProvider, GatewayConfig>();
-        builder.Services.AddReverseProxy();
+        var proxy = builder.Services.AddReverseProxy();
+        bool metering = GatewayMetering.IsEnabled(builder.Configuration);
+        if (metering) builder.AddGatewayMetering(proxy); // the browser's connection ends here: it is metered here
 
         var app = builder.Build();
+        if (metering)
+        {
+            app.UseGatewayMetering(); // first, so every request's bytes are bound to it
+            app.MapGatewayStats(); // the gateway's own figures, merged with the instances'
+        }
         app.MapReverseProxy(); // WebSocket upgrades included: YARP proxies them as opaque streams
         return app;
     }

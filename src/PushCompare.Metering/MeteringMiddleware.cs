@@ -22,7 +22,12 @@ internal sealed class MeteringMiddleware(RequestDelegate next, WireMeter meter)
             Http2ConnectionMeter http2 when context.Features.Get<IHttp2StreamIdFeature>() is { } stream => Http2(context, http2, stream.StreamId),
             _ => null, // not on a metered Kestrel connection (TestServer), or an HTTP/2 request on a plaintext connection
         };
-        if (request is not null) context.Features.Set<IRequestMetering>(request);
+        if (request is not null)
+        {
+            context.Features.Set<IRequestMetering>(request);
+            // Forwarded by a gateway, which meters the client's own connection: tell it what this request was.
+            if (context.Request.Headers.ContainsKey(GatewayAttribution.RequestHeader)) GatewayAttribution.DeclareOnStarting(context);
+        }
         return next(context);
     }
 

@@ -93,6 +93,28 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
         return true;
     }
 
+    /// <summary>
+    /// What this request was, for a gateway in front (<see cref="GatewayAttribution"/>): the transport that claimed it
+    /// and the session it counts to; null while no transport has claimed it, or when it is "other".
+    /// </summary>
+    internal Declaration? Declaration => Volatile.Read(ref _transport) is { } claimed && !ReferenceEquals(claimed, meter.Other)
+        ? new Declaration(claimed.Descriptor.Id, claimed.Descriptor.Keying, claimed.Descriptor.Framing, Session?.Key)
+        : null;
+
+    /// <summary>
+    /// On a gateway: counts this request as its instance declared it, to the declared transport and to the session listed
+    /// under the declared key (whose figures start with its first request through the gateway). Returns the session's
+    /// lease, which keeps it open while the request lasts: a gateway cannot know when a session ends, and a full table
+    /// forgets first the sessions with no request in flight.
+    /// </summary>
+    internal IDisposable? Declare(Declaration declaration)
+    {
+        if (meter.Declared(declaration.Transport, declaration.Keying, declaration.Framing) is not { } transport) return null;
+        var session = declaration.SessionKey is { } key ? meter.FindOrAddSession(key, transport) : null;
+        Claim(transport, session);
+        return session is not null && ReferenceEquals(Session, session) ? session.Open() : null;
+    }
+
     /// <summary>The response starts, or is complete: a request no transport claimed counts as "other".</summary>
     public void Complete()
     {

@@ -65,6 +65,9 @@ public sealed class TransportRegistry
     public int IndexOf(TransportDescriptor transport) =>
         _index.TryGetValue(transport, out int i) ? i : throw new ArgumentException($"Transport '{transport.Id}' is not registered.", nameof(transport));
 
+    /// <summary>Whether this process serves <paramref name="transport"/> (it is registered here, or is "other").</summary>
+    public bool Serves(TransportDescriptor transport) => _index.ContainsKey(transport);
+
     /// <summary>Sessions of a transport open now, as the transport itself counts them (exact, whatever the metering tracks).</summary>
     public int OpenSessions(TransportDescriptor transport) => _openSessions[IndexOf(transport)].Value();
 }

@@ -27,6 +27,33 @@ public sealed record StatsSnapshot(
 
     /// <summary>Open TLS connections (the 100 most recent; none when one session is asked for), each with its own figures since it opened.</summary>
     public TlsConnectionStats[] TlsConnections { get; init; } = [];
+
+    /// <summary>
+    /// Set when a gateway answered: its figures are the browser's connections', and every transport and session also
+    /// carries its instances' own figures as <see cref="WireFigures.Upstream"/>. Null (absent) in an instance's answer.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public GatewayStatsInfo? Gateway { get; init; }
+}
+
+/// <summary>How a gateway's answer was made: the instances it asked for their figures, and how many answered.</summary>
+public sealed record GatewayStatsInfo(int Instances, int Answered);
+
+/// <summary>
+/// What the same traffic cost between a gateway and its instances, as the instances metered it (summed over every
+/// instance): the scale-out cost beside the browser's own figures. Only in a gateway's answer.
+/// </summary>
+public sealed class UpstreamFigures
+{
+    public long Requests { get; init; }
+    public long BytesIn { get; init; }
+    public long BytesOut { get; init; }
+    public long WireBytesIn { get; init; }
+    public long WireBytesOut { get; init; }
+
+    /// <summary>A transport's open gateway-to-instance connections (the gateway's pool); absent for a session.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Connections { get; init; }
 }
 
 /// <summary>
@@ -63,40 +90,40 @@ public sealed record LatencyStats(long Count, double? MeanMs, double? P50Ms, dou
 /// <summary>The additive figures shared by transports and sessions (docs/measuring.md says how each is counted).</summary>
 public abstract class WireFigures
 {
-    public long Requests { get; private set; }
-    public long BytesIn { get; private set; }
-    public long BytesOut { get; private set; }
-    public long MessagesIn { get; private set; }
-    public long MessagesOut { get; private set; }
-    public long MessagesResent { get; private set; }
+    [JsonInclude] public long Requests { get; internal set; }
+    [JsonInclude] public long BytesIn { get; internal set; }
+    [JsonInclude] public long BytesOut { get; internal set; }
+    [JsonInclude] public long MessagesIn { get; internal set; }
+    [JsonInclude] public long MessagesOut { get; internal set; }
+    [JsonInclude] public long MessagesResent { get; internal set; }
     /// <summary>Application payload of the messages (UTF-8 or binary bytes as sent and received, before compression).</summary>
-    public long PayloadBytesIn { get; private set; }
-    public long PayloadBytesOut { get; private set; }
-    public long FramesIn { get; private set; }
-    public long FramesOut { get; private set; }
-    public long ControlFramesIn { get; private set; }
-    public long ControlFramesOut { get; private set; }
-    public long FrameHeaderBytesIn { get; private set; }
-    public long FrameHeaderBytesOut { get; private set; }
+    [JsonInclude] public long PayloadBytesIn { get; internal set; }
+    [JsonInclude] public long PayloadBytesOut { get; internal set; }
+    [JsonInclude] public long FramesIn { get; internal set; }
+    [JsonInclude] public long FramesOut { get; internal set; }
+    [JsonInclude] public long ControlFramesIn { get; internal set; }
+    [JsonInclude] public long ControlFramesOut { get; internal set; }
+    [JsonInclude] public long FrameHeaderBytesIn { get; internal set; }
+    [JsonInclude] public long FrameHeaderBytesOut { get; internal set; }
 
     /// <summary>Payload bytes of data frames as they crossed the wire: compressed when permessage-deflate is on (<see cref="PayloadBytesIn"/> is the application's).</summary>
-    public long FramePayloadBytesIn { get; private set; }
-    public long FramePayloadBytesOut { get; private set; }
+    [JsonInclude] public long FramePayloadBytesIn { get; internal set; }
+    [JsonInclude] public long FramePayloadBytesOut { get; internal set; }
 
     /// <summary>Messages whose first frame carried RSV1, i.e. were sent compressed (RFC 7692 §6).</summary>
-    public long CompressedMessagesIn { get; private set; }
-    public long CompressedMessagesOut { get; private set; }
+    [JsonInclude] public long CompressedMessagesIn { get; internal set; }
+    [JsonInclude] public long CompressedMessagesOut { get; internal set; }
 
     /// <summary>TLS record overhead (header, AEAD tag, inner content type) carried by these bytes; 0 on plaintext.</summary>
-    public long TlsRecordBytesIn { get; private set; }
-    public long TlsRecordBytesOut { get; private set; }
+    [JsonInclude] public long TlsRecordBytesIn { get; internal set; }
+    [JsonInclude] public long TlsRecordBytesOut { get; internal set; }
 
     /// <summary>
     /// The wire layer (TCP payload): for a session its requests' bytes with their record overhead; for a transport
     /// also the handshakes and HTTP/2 connection frames of the connections it owns. Equal to the HTTP layer on plaintext.
     /// </summary>
-    public long WireBytesIn { get; private set; }
-    public long WireBytesOut { get; private set; }
+    [JsonInclude] public long WireBytesIn { get; internal set; }
+    [JsonInclude] public long WireBytesOut { get; internal set; }
 
     /// <summary>HTTP-layer bytes both ways per message delivered to the client (null before the first delivery).</summary>
     public double? BytesPerMessage => PerMessage(BytesIn + BytesOut);
@@ -110,6 +137,37 @@ public abstract class WireFigures
     private double? PerMessage(long bytes) => MessagesOut == 0 ? null : Math.Round((double)bytes / MessagesOut, 2);
 
     public LatencyStats Latency { get; init; } = LatencyStats.Empty;
+
+    /// <summary>The instances' own figures for the same traffic; only in a gateway's answer (<see cref="StatsSnapshot.Gateway"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public UpstreamFigures? Upstream { get; init; }
+
+    /// <summary>The counters these figures were filled from: the inverse of <see cref="Fill"/> (latency is an object of its own).</summary>
+    internal long[] ToCounters()
+    {
+        var f = new long[WireCounters.Count];
+        f[(int)Figure.Requests] = Requests;
+        f[(int)Figure.BytesIn] = BytesIn;
+        f[(int)Figure.BytesOut] = BytesOut;
+        f[(int)Figure.MessagesIn] = MessagesIn;
+        f[(int)Figure.MessagesOut] = MessagesOut;
+        f[(int)Figure.MessagesResent] = MessagesResent;
+        f[(int)Figure.PayloadBytesIn] = PayloadBytesIn;
+        f[(int)Figure.PayloadBytesOut] = PayloadBytesOut;
+        f[(int)Figure.FramesIn] = FramesIn;
+        f[(int)Figure.FramesOut] = FramesOut;
+        f[(int)Figure.ControlFramesIn] = ControlFramesIn;
+        f[(int)Figure.ControlFramesOut] = ControlFramesOut;
+        f[(int)Figure.FrameHeaderBytesIn] = FrameHeaderBytesIn;
+        f[(int)Figure.FrameHeaderBytesOut] = FrameHeaderBytesOut;
+        f[(int)Figure.FramePayloadBytesIn] = FramePayloadBytesIn;
+        f[(int)Figure.FramePayloadBytesOut] = FramePayloadBytesOut;
+        f[(int)Figure.CompressedMessagesIn] = CompressedMessagesIn;
+        f[(int)Figure.CompressedMessagesOut] = CompressedMessagesOut;
+        f[(int)Figure.TlsRecordBytesIn] = TlsRecordBytesIn;
+        f[(int)Figure.TlsRecordBytesOut] = TlsRecordBytesOut;
+        return f;
+    }
 
     /// <summary>Copies the counters (indexed by <see cref="Figure"/>) into the properties.</summary>
     internal void Fill(long[] f)
@@ -180,3 +238,13 @@ public sealed class SessionStats : WireFigures
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(StatsSnapshot))]
 internal sealed partial class MeteringJson : JsonSerializerContext;
+
+/// <summary>Where the figures are published: by every instance, and by a gateway for the browsers behind it.</summary>
+public static class StatsRoutes
+{
+    /// <summary><c>GET /api/stats[?session=KEY]</c>.</summary>
+    public const string Path = "/api/stats";
+
+    /// <summary><c>POST /api/stats/reset</c>.</summary>
+    public const string ResetPath = Path + "/reset";
+}

@@ -6,6 +6,9 @@ internal sealed class TransportMeter(TransportDescriptor descriptor, bool carrie
     private int _connections;
 
     public TransportDescriptor Descriptor { get; } = descriptor;
+
+    /// <summary>The instruments' <c>transport</c> tag.</summary>
+    public KeyValuePair<string, object?> Tag { get; } = new("transport", descriptor.Id);
     public WireCounters Counters { get; } = new(Environment.ProcessorCount);
 
     /// <summary>Figures of the connections this transport owns (<see cref="ConnectionFigure"/>).</summary>

@@ -11,14 +11,10 @@ internal sealed class WireInstruments
 {
     public const string MeterName = "PushCompare";
 
-    private readonly KeyValuePair<string, object?>[] _tags; // one "transport" tag per registry entry, by index
-    private readonly TransportRegistry _registry;
     private readonly Histogram<double> _delivery;
 
     public WireInstruments(IMeterFactory factory, WireMeter meter)
     {
-        _registry = meter.Registry;
-        _tags = [.. _registry.All.Select(t => new KeyValuePair<string, object?>("transport", t.Id))];
         var m = factory.Create(MeterName);
         m.CreateObservableCounter("pushcompare.requests", () => PerTransport(meter, Figure.Requests), "{request}",
             "HTTP requests served, by transport (an upgraded connection counts its one upgrade request).");
@@ -42,49 +38,48 @@ internal sealed class WireInstruments
             "From a message's creation on the server (its reply queued) to its delivery being written to the connection.");
     }
 
-    public void RecordDelivery(TransportDescriptor transport, double milliseconds) =>
-        _delivery.Record(milliseconds, _tags[_registry.IndexOf(transport)]);
+    public void RecordDelivery(TransportMeter transport, double milliseconds) => _delivery.Record(milliseconds, transport.Tag);
 
-    private IEnumerable<Measurement<long>> PerTransport(WireMeter meter, Figure figure) =>
-        meter.Transports.Select((t, i) => new Measurement<long>(t.Counters.Lifetime(figure), _tags[i]));
+    private static IEnumerable<Measurement<long>> PerTransport(WireMeter meter, Figure figure) =>
+        meter.Transports.Select(t => new Measurement<long>(t.Counters.Lifetime(figure), t.Tag));
 
-    private IEnumerable<Measurement<long>> InOut(WireMeter meter, Figure inbound, Figure outbound) =>
-        meter.Transports.SelectMany((t, i) => new[]
+    private static IEnumerable<Measurement<long>> InOut(WireMeter meter, Figure inbound, Figure outbound) =>
+        meter.Transports.SelectMany(t => new[]
         {
-            new Measurement<long>(t.Counters.Lifetime(inbound), _tags[i], new("direction", "in")),
-            new Measurement<long>(t.Counters.Lifetime(outbound), _tags[i], new("direction", "out")),
+            new Measurement<long>(t.Counters.Lifetime(inbound), t.Tag, new("direction", "in")),
+            new Measurement<long>(t.Counters.Lifetime(outbound), t.Tag, new("direction", "out")),
         });
 
-    private IEnumerable<Measurement<long>> Wire(WireMeter meter) =>
-        meter.Transports.SelectMany((t, i) => new[]
+    private static IEnumerable<Measurement<long>> Wire(WireMeter meter) =>
+        meter.Transports.SelectMany(t => new[]
         {
             new Measurement<long>(t.Counters.Lifetime(Figure.BytesIn) + t.Counters.Lifetime(Figure.TlsRecordBytesIn)
                 + t.Connection.Lifetime((Figure)(int)ConnectionFigure.TlsHandshakeBytesIn) + t.Connection.Lifetime((Figure)(int)ConnectionFigure.Http2ConnectionBytesIn),
-                _tags[i], new("direction", "in")),
+                t.Tag, new("direction", "in")),
             new Measurement<long>(t.Counters.Lifetime(Figure.BytesOut) + t.Counters.Lifetime(Figure.TlsRecordBytesOut)
                 + t.Connection.Lifetime((Figure)(int)ConnectionFigure.TlsHandshakeBytesOut) + t.Connection.Lifetime((Figure)(int)ConnectionFigure.Http2ConnectionBytesOut),
-                _tags[i], new("direction", "out")),
+                t.Tag, new("direction", "out")),
         });
 
-    private IEnumerable<Measurement<long>> Frames(WireMeter meter)
+    private static IEnumerable<Measurement<long>> Frames(WireMeter meter)
     {
-        for (int i = 0; i < meter.Transports.Count; i++)
+        foreach (var t in meter.Transports)
         {
-            var t = meter.Transports[i];
             if (t.Descriptor.Framing == WireFraming.None) continue;
             var c = t.Counters;
             long framesIn = c.Lifetime(Figure.FramesIn), framesOut = c.Lifetime(Figure.FramesOut);
             long controlIn = c.Lifetime(Figure.ControlFramesIn), controlOut = c.Lifetime(Figure.ControlFramesOut);
-            yield return new(framesIn - controlIn, _tags[i], new("direction", "in"), new("kind", "data"));
-            yield return new(controlIn, _tags[i], new("direction", "in"), new("kind", "control"));
-            yield return new(framesOut - controlOut, _tags[i], new("direction", "out"), new("kind", "data"));
-            yield return new(controlOut, _tags[i], new("direction", "out"), new("kind", "control"));
+            yield return new(framesIn - controlIn, t.Tag, new("direction", "in"), new("kind", "data"));
+            yield return new(controlIn, t.Tag, new("direction", "in"), new("kind", "control"));
+            yield return new(framesOut - controlOut, t.Tag, new("direction", "out"), new("kind", "data"));
+            yield return new(controlOut, t.Tag, new("direction", "out"), new("kind", "control"));
         }
     }
 
-    private IEnumerable<Measurement<int>> Connections(WireMeter meter) =>
-        meter.Transports.Select((t, i) => new Measurement<int>(t.Connections, _tags[i]));
+    private static IEnumerable<Measurement<int>> Connections(WireMeter meter) =>
+        meter.Transports.Select(t => new Measurement<int>(t.Connections, t.Tag));
 
-    private IEnumerable<Measurement<int>> Sessions(WireMeter meter) =>
-        meter.Registry.Transports.Select((t, i) => new Measurement<int>(meter.OpenSessions(t), _tags[i]));
+    private static IEnumerable<Measurement<int>> Sessions(WireMeter meter) =>
+        // Only the transports this process serves count sessions (a gateway's declared ones are counted by its instances).
+        meter.Registry.Transports.Select(t => new Measurement<int>(meter.OpenSessions(t), meter.Transport(t).Tag));
 }

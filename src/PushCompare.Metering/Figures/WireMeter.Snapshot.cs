@@ -15,7 +15,7 @@ internal sealed partial class WireMeter
     public StatsSnapshot Snapshot(string? sessionKey)
     {
         var transports = new Dictionary<string, TransportStats>(StringComparer.Ordinal);
-        foreach (var transport in _transports) transports.Add(transport.Descriptor.Id, Stats(transport));
+        foreach (var transport in Transports) transports.Add(transport.Descriptor.Id, Stats(transport));
 
         IEnumerable<SessionMeter> listed = sessionKey is not null
             ? _sessions.TryGetValue(sessionKey, out var one) ? [one] : []

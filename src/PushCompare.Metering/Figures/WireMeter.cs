@@ -9,7 +9,8 @@ internal sealed partial class WireMeter
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
 
-    private readonly TransportMeter[] _transports;
+    private TransportMeter[] _transports; // the registry's, then (on a gateway) the declared ones, then "other"; copied on write
+    private readonly Lock _declaring = new();
     private readonly ConcurrentDictionary<string, SessionMeter> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TlsRecordMeter, byte> _tlsConnections = new(ReferenceEqualityComparer.Instance);
     private readonly MeteringOptions _options;
@@ -40,9 +41,48 @@ internal sealed partial class WireMeter
     /// <summary>The figures of bytes no transport claimed.</summary>
     public TransportMeter Other { get; }
 
-    public IReadOnlyList<TransportMeter> Transports => _transports;
+    /// <summary>Every transport's figures, in listing order: the registry's, the declared ones (a gateway's), "other".</summary>
+    public IReadOnlyList<TransportMeter> Transports => Volatile.Read(ref _transports);
 
-    public TransportMeter Transport(TransportDescriptor transport) => _transports[Registry.IndexOf(transport)];
+    /// <summary>The figures of a transport this process serves (the registry's), or of "other".</summary>
+    public TransportMeter Transport(TransportDescriptor transport) =>
+        ReferenceEquals(transport, TransportRegistry.Other) ? Other : Volatile.Read(ref _transports)[Registry.IndexOf(transport)];
+
+    /// <summary>The most transports a gateway keeps figures for from its instances' declarations; more count as "other".</summary>
+    public const int MaxDeclaredTransports = 16;
+
+    /// <summary>
+    /// A gateway's figures of a transport one of its instances declared (<see cref="GatewayAttribution"/>): a gateway
+    /// serves no transport, so its registry is empty, and it keeps one bucket per transport id it has been told, listed
+    /// before "other". The first declaration of an id fixes its keying and framing. Null for "other" itself, and past
+    /// <see cref="MaxDeclaredTransports"/>: such requests stay "other".
+    /// </summary>
+    public TransportMeter? Declared(string id, SessionKeying keying, WireFraming framing)
+    {
+        if (Find(Volatile.Read(ref _transports), id, out var known)) return known;
+        lock (_declaring)
+        {
+            var current = _transports;
+            if (Find(current, id, out known)) return known;
+            if (current.Length - Registry.All.Count >= MaxDeclaredTransports) return null;
+            // "Other" is not a transport: a declaration in its name counts as other. Messages are the instances' to count.
+            var declared = new TransportMeter(new TransportDescriptor(id, id, keying, framing), carriesMessages: false);
+            Volatile.Write(ref _transports, [.. current[..^1], declared, Other]);
+            return declared;
+        }
+
+        static bool Find(TransportMeter[] transports, string id, out TransportMeter? found)
+        {
+            found = null;
+            foreach (var t in transports) // a handful: a scan beats hashing the id
+            {
+                if (!string.Equals(t.Descriptor.Id, id, StringComparison.Ordinal)) continue;
+                found = ReferenceEquals(t, transports[^1]) ? null : t;
+                return true;
+            }
+            return false;
+        }
+    }
 
     public SessionMeter? FindSession(string key) => _sessions.GetValueOrDefault(key);
 
@@ -61,7 +101,11 @@ internal sealed partial class WireMeter
     /// transport, open or closed): a key is one session's, so nobody can add figures to another's. True with a null
     /// <paramref name="session"/> when the table is full (the session counts in its transport's totals only).
     /// </summary>
-    public bool TryAddSession(string key, TransportDescriptor transport, out SessionMeter? session)
+    public bool TryAddSession(string key, TransportDescriptor transport, out SessionMeter? session) =>
+        TryAddSession(key, Transport(transport), out session);
+
+    /// <summary>As <see cref="TryAddSession(string, TransportDescriptor, out SessionMeter?)"/>, for any transport's figures (a gateway's declared ones too).</summary>
+    public bool TryAddSession(string key, TransportMeter transport, out SessionMeter? session)
     {
         session = null;
         if (_sessions.ContainsKey(key)) return false;
@@ -70,11 +114,23 @@ internal sealed partial class WireMeter
             if (Interlocked.Increment(ref _untracked) == 1) SessionLimitReached(_logger, _options.MaxTrackedSessions);
             return true;
         }
-        var fresh = new SessionMeter(key, Transport(transport), _time.GetUtcNow());
+        var fresh = new SessionMeter(key, transport, _time.GetUtcNow());
         if (!_sessions.TryAdd(key, fresh)) return false; // another connection took the key at the same moment
         Interlocked.Increment(ref _tracked);
         session = fresh;
         return true;
+    }
+
+    /// <summary>
+    /// The session listed as <paramref name="key"/>, started now if no request has named it yet (a gateway learns its
+    /// sessions from its instances' declarations); null when the table is full or the key names another transport's.
+    /// </summary>
+    public SessionMeter? FindOrAddSession(string key, TransportMeter transport)
+    {
+        var session = FindSession(key);
+        if (session is null && TryAddSession(key, transport, out var added)) session = added;
+        session ??= FindSession(key); // another request of the session added it first
+        return session is not null && ReferenceEquals(session.TransportMeter, transport) ? session : null;
     }
 
     public void RecordLatency(TransportMeter transport, SessionMeter? session, TimeSpan elapsed)
@@ -82,17 +138,17 @@ internal sealed partial class WireMeter
         long microseconds = Math.Max(0, elapsed.Ticks / TimeSpan.TicksPerMicrosecond);
         transport.Latency?.Record(microseconds);
         session?.RecordLatency(microseconds);
-        _instruments?.RecordDelivery(transport.Descriptor, elapsed.TotalMilliseconds);
+        _instruments?.RecordDelivery(transport, elapsed.TotalMilliseconds);
     }
 
     /// <summary>Open sessions of a transport, as the transport counts them (exact, tracked or not).</summary>
-    public int OpenSessions(TransportDescriptor transport) => Registry.OpenSessions(transport);
+    public int OpenSessions(TransportDescriptor transport) => Registry.Serves(transport) ? Registry.OpenSessions(transport) : 0;
 
     /// <summary>Starts every figure afresh (the instruments keep their lifetime totals); closed sessions are forgotten.</summary>
     public void Reset()
     {
         _since = _time.GetUtcNow();
-        foreach (var transport in _transports)
+        foreach (var transport in Transports)
         {
             transport.Counters.Reset();
             transport.Connection.Reset();

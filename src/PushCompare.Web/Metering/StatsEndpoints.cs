@@ -6,7 +6,7 @@ namespace PushCompare.Web.Metering;
 /// <summary><c>GET /api/stats[?session=key]</c> and <c>POST /api/stats/reset</c>; their own bytes count as "other".</summary>
 public static class StatsEndpoints
 {
-    public const string Path = "/api/stats";
+    public const string Path = StatsRoutes.Path;
 
     public static RouteGroupBuilder MapStats(this IEndpointRouteBuilder app)
     {
