@@ -73,7 +73,7 @@ internal static class GatewayStats
                 [WireMeter.Protocol.Http11] = 0, [WireMeter.Protocol.Http11Tls] = 0, [WireMeter.Protocol.Http2Tls] = 0,
             },
             Latency = Latency(theirs.Select(t => t.Latency)),
-            Upstream = Upstream(theirs, theirs.Sum(t => t.Connections)),
+            Upstream = theirs.Count == 0 ? null : Upstream(theirs, theirs.Sum(t => t.Connections)),
         };
         stats.Fill(figures);
         stats.AddConnectionWire(stats.TlsHandshakeBytesIn + stats.Http2ConnectionBytesIn, stats.TlsHandshakeBytesOut + stats.Http2ConnectionBytesOut);
