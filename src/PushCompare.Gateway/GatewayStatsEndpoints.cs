@@ -17,20 +17,20 @@ internal static class GatewayStatsEndpoints
 
     private static async Task<IResult> GetAsync(string? session, HttpContext context, WireMeter meter, InstanceStats instances)
     {
+        context.Response.Headers.CacheControl = "no-store"; // as the instances answer, refusals included
         var asked = await instances.AskAsync(context, HttpMethod.Get, StatsRoutes.Path + context.Request.QueryString);
         if (asked.Refusal is { } refusal) return refusal;
         // Its own figures after the instances': at least as recent as theirs.
         var merged = GatewayStats.Merge(meter.Snapshot(session), asked.Figures, asked.Asked, session, GatewayMetering.Keying(meter));
-        context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(merged);
     }
 
     private static async Task<IResult> ResetAsync(HttpContext context, WireMeter meter, InstanceStats instances)
     {
+        context.Response.Headers.CacheControl = "no-store";
         var asked = await instances.AskAsync(context, HttpMethod.Post, StatsRoutes.ResetPath);
         if (asked.Refusal is { } refusal) return refusal;
         meter.Reset();
-        context.Response.Headers.CacheControl = "no-store";
         return TypedResults.NoContent();
     }
 }

@@ -95,6 +95,27 @@ public sealed class GatewayMeteringTests(GatewayInFront cluster) : IClassFixture
         Assert.Equal([GatewayAttribution.RequestValue], cluster.Instance.Seen.Single(s => s.Path == "/ws" && s.Query.Contains(key, StringComparison.Ordinal)).Asks);
     }
 
+    [Fact]
+    public async Task A_foreign_page_gets_the_instances_403_from_the_gateways_stats_and_resets_nothing()
+    {
+        using var http = new HttpClient { BaseAddress = cluster.Gateway };
+        var since = (await http.GetFromJsonAsync<JsonNode>("/api/stats"))!["since"]!.GetValue<DateTimeOffset>();
+        var instanceSince = (await cluster.InstanceStatsAsync("none"))["since"]!.GetValue<DateTimeOffset>();
+
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/api/stats"), (HttpMethod.Post, "/api/stats/reset") })
+        {
+            using var request = new HttpRequestMessage(method, path);
+            request.Headers.Add("Origin", "http://evil.example");
+            using var refused = await http.SendAsync(request);
+            var problem = await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.Forbidden);
+            Assert.Contains("http://evil.example", ProblemAssert.Detail(problem)); // the instance's own sentence, passed on
+            Assert.Equal("no-store", refused.Headers.CacheControl?.ToString());
+        }
+
+        Assert.Equal(since, (await http.GetFromJsonAsync<JsonNode>("/api/stats"))!["since"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(instanceSince, (await cluster.InstanceStatsAsync("none"))["since"]!.GetValue<DateTimeOffset>());
+    }
+
     private static long Long(JsonNode node, string name) => node[name]!.GetValue<long>();
 }
 
