@@ -2,6 +2,7 @@ using PushCompare.Web.Health;
 using PushCompare.Web.Http;
 using PushCompare.Web.LongPolling;
 using PushCompare.Web.Messaging;
+using PushCompare.Metering;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Security;
 using PushCompare.Web.ServerSentEvents;

@@ -59,7 +59,7 @@ public sealed class CompressionTests(BrowserFixture browser, ITestOutputHelper o
         // The wire after the 101 is exactly headers + compressed payloads + the close frames, with the 101 as CDP saw it.
         long closePayload = Long(server, "bytesOut") - System.Text.Encoding.ASCII.GetByteCount(socket.ResponseHeadersText!)
             - Long(server, "frameHeaderBytesOut") - Long(server, "framePayloadBytesOut");
-        Assert.Equal(2 + Utf8("Disconnect clicked"), closePayload);
+        Assert.Equal(2 + Utf8(EchoPage.DisconnectReason), closePayload);
     }
 
     [Fact]
@@ -80,20 +80,7 @@ public sealed class CompressionTests(BrowserFixture browser, ITestOutputHelper o
         Assert.Equal(cdp, new WireCount((int)Long(server, "requests"), Long(server, "bytesIn"), Long(server, "bytesOut")));
     }
 
-    // Opens the page on the transport and echoes the workload, one message after the other's reply; answers the session key.
-    private async Task<string> EchoWorkloadAsync(string transport)
-    {
-        await _echo.OpenAsync(transport);
-        for (int i = 0; i < Workload.Length; i++)
-        {
-            await _echo.SendAsync(Workload[i]);
-            await Expect(_echo.Received).ToHaveCountAsync(i + 1);
-        }
-        await Expect(_echo.Received.Locator(".text")).ToHaveTextAsync(Workload.Select(t => "Received: " + t).ToArray());
-        var cell = _echo.Page.GetByTestId($"live-{transport}-session");
-        await Expect(cell).Not.ToHaveAttributeAsync("data-value", "");
-        return (await cell.GetAttributeAsync("data-value"))!;
-    }
+    private Task<string> EchoWorkloadAsync(string transport) => _echo.EchoEachAsync(transport, Workload);
 
     private async Task<JsonNode> SessionAsync(string key)
     {

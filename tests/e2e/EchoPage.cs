@@ -52,6 +52,38 @@ public sealed class EchoPage(IPage page)
         await Send.ClickAsync();
     }
 
+    /// <summary>The reason the page's Disconnect closes with (code 1000); the server echoes both.</summary>
+    public const string DisconnectReason = "Disconnect clicked";
+
+    /// <summary>
+    /// Loads the page on <paramref name="transport"/> and echoes each message once the previous reply is in; answers
+    /// the key of the session's figures that the live panel shows.
+    /// </summary>
+    public async Task<string> EchoEachAsync(string transport, IReadOnlyList<string> messages)
+    {
+        await OpenAsync(transport);
+        for (int i = 0; i < messages.Count; i++)
+        {
+            await SendAsync(messages[i]);
+            await Expect(Received).ToHaveCountAsync(i + 1);
+        }
+        await Expect(Received.Locator(".text")).ToHaveTextAsync(messages.Select(t => "Received: " + t).ToArray());
+        var cell = Page.GetByTestId($"live-{transport}-session");
+        await Expect(cell).Not.ToHaveAttributeAsync("data-value", "");
+        return (await cell.GetAttributeAsync("data-value"))!;
+    }
+
+    /// <summary>Clicks Disconnect and waits for the clean close (1000, <see cref="DisconnectReason"/>).</summary>
+    public async Task DisconnectAsync()
+    {
+        await Disconnect.ClickAsync();
+        await Expect(EventsWith($"close — code 1000 “{DisconnectReason}”, clean")).ToHaveCountAsync(1);
+    }
+
+    /// <summary>Waits until the element's <c>data-value</c> (a live-panel figure, say) is <paramref name="value"/>.</summary>
+    public Task ExpectFigureAsync(string testId, long value) =>
+        Expect(Page.GetByTestId(testId)).ToHaveAttributeAsync("data-value", value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>Saves a screenshot under the test output folder (bin/…/TestResults/screenshots), never into the repo.</summary>
     public async Task<string> ScreenshotAsync(string name)
     {

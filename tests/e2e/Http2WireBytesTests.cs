@@ -16,7 +16,6 @@ namespace PushCompare.E2ETests;
 [Collection(BrowserCollection.Name)]
 public sealed class Http2WireBytesTests(BrowserFixture browser, ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string CloseReason = "Disconnect clicked";
     private static readonly TimeSpan EventWait = TimeSpan.FromSeconds(15);
     private static readonly string[] Workload = ["Hello, world!", "héllo wörld ✓", new string('x', 200)];
 
@@ -75,7 +74,7 @@ public sealed class Http2WireBytesTests(BrowserFixture browser, ITestOutputHelpe
         await _cdp.WebSocketClosedAsync(key, EventWait);
         var socket = _cdp.WebSocket(key);
         Assert.Equal(Workload.Select(t => "Received: " + t).Select(Utf8), socket.Received);
-        int close = 2 + Utf8(CloseReason);
+        int close = 2 + Utf8(EchoPage.DisconnectReason);
 
         var session = await SessionAsync("websocket", key);
         output.WriteLine($"websocket over h2, session {key}: CDP received {string.Join(", ", socket.Received)}; server {session.ToJsonString()}");
@@ -92,17 +91,8 @@ public sealed class Http2WireBytesTests(BrowserFixture browser, ITestOutputHelpe
 
     private async Task<string> RunWorkloadAsync(string transport)
     {
-        await _echo.OpenAsync(transport);
-        for (int i = 0; i < Workload.Length; i++)
-        {
-            await _echo.SendAsync(Workload[i]);
-            await Expect(_echo.Received).ToHaveCountAsync(i + 1);
-        }
-        var cell = _echo.Page.GetByTestId($"live-{transport}-session");
-        await Expect(cell).Not.ToHaveAttributeAsync("data-value", "");
-        string key = (await cell.GetAttributeAsync("data-value"))!;
-        await _echo.Disconnect.ClickAsync();
-        await Expect(_echo.EventsWith($"close — code 1000 “{CloseReason}”, clean")).ToHaveCountAsync(1);
+        string key = await _echo.EchoEachAsync(transport, Workload);
+        await _echo.DisconnectAsync();
         return key;
     }
 

@@ -14,7 +14,6 @@ namespace PushCompare.E2ETests;
 [Collection(BrowserCollection.Name)]
 public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string CloseReason = "Disconnect clicked"; // the page closes with 1000 and this reason; the server echoes both
     private static readonly TimeSpan EventWait = TimeSpan.FromSeconds(15);
 
     // ASCII, multi-byte UTF-8, and one long enough (≥ 126 bytes) for the 16-bit extended length of RFC 6455 §5.2.
@@ -41,7 +40,7 @@ public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper out
         var socket = _cdp.WebSocket(key);
         Assert.Equal(Workload.Select(Utf8), socket.Sent);
         Assert.Equal(Workload.Select(t => Utf8("Received: " + t)), socket.Received);
-        var cdp = socket.Count(closePayload: 2 + Utf8(CloseReason));
+        var cdp = socket.Count(closePayload: 2 + Utf8(EchoPage.DisconnectReason));
 
         await ExpectPageAndServerShowAsync("websocket", key, cdp);
         // What the page itself counted: the data frames with their headers (it cannot see the handshake or the close).
@@ -135,26 +134,9 @@ public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper out
         return key;
     }
 
-    // Opens the page on the transport and echoes the workload, one message after the other's reply; answers the session key.
-    private async Task<string> EchoWorkloadAsync(string transport)
-    {
-        await _echo.OpenAsync(transport);
-        for (int i = 0; i < Workload.Length; i++)
-        {
-            await _echo.SendAsync(Workload[i]);
-            await Expect(_echo.Received).ToHaveCountAsync(i + 1);
-        }
-        await Expect(_echo.Received.Locator(".text")).ToHaveTextAsync(Workload.Select(t => "Received: " + t).ToArray());
-        var cell = _echo.Page.GetByTestId($"live-{transport}-session");
-        await Expect(cell).Not.ToHaveAttributeAsync("data-value", "");
-        return (await cell.GetAttributeAsync("data-value"))!;
-    }
+    private Task<string> EchoWorkloadAsync(string transport) => _echo.EchoEachAsync(transport, Workload);
 
-    private async Task DisconnectAsync()
-    {
-        await _echo.Disconnect.ClickAsync();
-        await Expect(_echo.EventsWith($"close — code 1000 “{CloseReason}”, clean")).ToHaveCountAsync(1);
-    }
+    private Task DisconnectAsync() => _echo.DisconnectAsync();
 
     private async Task ExpectPageAndServerShowAsync(string transport, string key, WireCount cdp, int? messagesOut = null)
     {
@@ -192,8 +174,7 @@ public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper out
 
     private static bool IsSend(HttpExchange x) => x.Method == "POST" && x.Url!.AbsolutePath.Count(c => c == '/') == 2;
 
-    private Task ExpectFigureAsync(string testId, long value) =>
-        Expect(_echo.Page.GetByTestId(testId)).ToHaveAttributeAsync("data-value", value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    private Task ExpectFigureAsync(string testId, long value) => _echo.ExpectFigureAsync(testId, value);
 
     private static int Utf8(string text) => System.Text.Encoding.UTF8.GetByteCount(text);
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
+using PushCompare.Metering;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Sessions;
 using PushCompare.Web.Topics;

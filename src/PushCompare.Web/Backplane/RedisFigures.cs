@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
+using PushCompare.Metering;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Sessions;
 using StackExchange.Redis;

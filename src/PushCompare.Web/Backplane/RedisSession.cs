@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using PushCompare.Web.Messaging;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 using PushCompare.Web.Sessions;
 using StackExchange.Redis;
 

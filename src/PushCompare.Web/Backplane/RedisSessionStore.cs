@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 using PushCompare.Web.Sessions;
 using StackExchange.Redis;
 

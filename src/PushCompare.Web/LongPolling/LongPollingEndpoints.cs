@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 using PushCompare.Web.Security;
 using PushCompare.Web.Sessions;
 

@@ -1,4 +1,4 @@
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 
 namespace PushCompare.Web.LongPolling;
 

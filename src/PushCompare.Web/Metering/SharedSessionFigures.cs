@@ -1,3 +1,4 @@
+using PushCompare.Metering;
 namespace PushCompare.Web.Metering;
 
 /// <summary>

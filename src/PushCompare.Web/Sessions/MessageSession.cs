@@ -1,5 +1,5 @@
 using PushCompare.Web.Messaging;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 
 namespace PushCompare.Web.Sessions;
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using PushCompare.Web.Backplane;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 using PushCompare.Web.Push;
 using PushCompare.Web.Topics;
 

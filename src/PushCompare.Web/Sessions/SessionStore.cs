@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 
 namespace PushCompare.Web.Sessions;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 using PushCompare.Web.Sessions;
 
 namespace PushCompare.Web.Topics;

@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Threading.Channels;
 using PushCompare.Web.Messaging;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 using PushCompare.Web.Push;
 using PushCompare.Web.Topics;
 

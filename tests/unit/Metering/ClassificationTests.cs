@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using PushCompare.UnitTests.Infrastructure;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 using PushCompare.Web.WebSockets;
 
 namespace PushCompare.UnitTests.Metering;

@@ -5,7 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 
 namespace PushCompare.UnitTests.Metering;
 

@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 
 namespace PushCompare.UnitTests.Metering;
 

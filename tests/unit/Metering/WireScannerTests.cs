@@ -1,5 +1,5 @@
 using System.Text;
-using PushCompare.Web.Metering;
+using PushCompare.Metering;
 
 namespace PushCompare.UnitTests.Metering;
 
