@@ -98,6 +98,12 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>SIGTERM without waiting: the process shuts down as in production.</summary>
     public bool Terminate() => Native.Terminate(_process.Id);
 
+    /// <summary>SIGSTOP: the process hangs with its connections open (what a frozen server looks like to its clients) until <see cref="Thaw"/>.</summary>
+    public bool Freeze() => Native.Freeze(_process.Id);
+
+    /// <summary>SIGCONT after <see cref="Freeze"/>.</summary>
+    public bool Thaw() => Native.Thaw(_process.Id);
+
     /// <summary>Completes when the process has exited.</summary>
     public Task WaitForExitAsync(CancellationToken cancel = default) => _process.WaitForExitAsync(cancel);
 

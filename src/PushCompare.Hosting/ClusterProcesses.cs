@@ -81,6 +81,7 @@ public sealed class ClusterProcesses : IAsyncDisposable
         [
             $"--Backplane:Redis={redisAddress}",
             $"--Health:DrainGrace={spec.DrainGrace:c}",
+            "--Security:TrustedProxies:0=127.0.0.1", // the gateway, on this machine: its X-Forwarded-For names the client
             .. spec.WebRoot is { } root ? [$"--webroot={root}"] : Array.Empty<string>(),
             .. spec.InstanceArgs,
         ];

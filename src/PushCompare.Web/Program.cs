@@ -29,6 +29,7 @@ builder.AddWireMetering();
 var app = builder.Build();
 
 app.UseWireMetering(); // first, so every request's bytes are bound to it
+app.UseTrustedProxies(); // the client named by a trusted proxy's X-Forwarded-For/-Proto, before anything asks who the client is
 app.UseProblemResponses(); // exceptions and empty 404/405 answers become ProblemDetails (not for upgrades: see there)
 app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path, SecurityExtensions.OriginsPath);
 app.UseHttpCompression(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path); // after the metering, which counts the compressed bytes

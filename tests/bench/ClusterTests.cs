@@ -25,6 +25,7 @@ public sealed class ClusterTests
     [InlineData("--cluster --variant a --variant b=X=1", "it cannot be combined with --variant")]
     [InlineData("--cluster --tls", "the gateway listens on plain http:// only")]
     [InlineData("--cluster 2 --protocol h2", "the gateway listens on plain http:// only")]
+    [InlineData("--cluster -t websocket --client node", "--cluster needs the bench's own client")]
     [InlineData("--gateways 2", "--gateways applies to --cluster only")]
     [InlineData("--cluster --gateways 0", "--gateways must be at least 1, not 0")]
     public async Task Bad_cluster_combinations_are_refused_before_anything_starts(string options, string message)

@@ -26,6 +26,27 @@ public sealed class TargetsTests
     }
 
     [Fact]
+    public async Task Node_load_client_measures_both_servers_with_the_same_client()
+    {
+        var bench = (await BenchRun.StartAsync("echo", "--client", "node", "-c", "3", "-d", "1", "--warmup", "0.5", "--peer", "node")).Passed();
+
+        foreach (var run in new[] { bench.Run("websocket", headers: "node"), bench.Run("websocket", target: "node-ws", headers: "node") })
+        {
+            Assert.Equal(3, run.ClientsConnected);
+            Assert.True(run.Window.Received > 0);
+            Assert.Equal(run.Totals.Sent, run.Totals.Received); // every message answered before the client closed
+            Assert.Equal(run.Window.Received, run.Latency!.Count);
+            // The client's socket bytes over the window: a 32-byte text message is 32 + 6 B up (masked) and 32 + 2 B down,
+            // give or take the one message per connection in flight at each edge of the window.
+            Assert.InRange(run.WindowTraffic.Up, 38 * (run.Window.Sent - 3), 38 * (run.Window.Sent + 3));
+            Assert.InRange(run.WindowTraffic.Down, 34 * (run.Window.Received - 3), 34 * (run.Window.Received + 3));
+            Assert.NotNull(run.Server);
+            Assert.True(run.ClientCpuSeconds > 0);
+        }
+        Assert.Contains(bench.Table("Server CPU time per 1,000 round trips").Rows, r => r[0] == "pushcompare" && r[^1].EndsWith('×'));
+    }
+
+    [Fact]
     public async Task Node_peer_is_skipped_for_polling_not_failed()
     {
         var bench = (await BenchRun.StartAsync("echo", "-t", "longpoll", "-c", "1", "-d", "1", "--warmup", "0", "--peer", "node")).Passed();

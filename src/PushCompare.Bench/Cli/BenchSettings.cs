@@ -30,6 +30,17 @@ public enum PollClientKind
 }
 
 /// <summary>
+/// The load client of closed-loop WebSocket echo: the bench's own (.NET, in process, every byte counted and every frame
+/// accounted), or the Node <c>ws</c> client in bench/peers/node-ws-echo/client.js, one process whose event loop is not
+/// the runtime the server under test uses, as the reference measurements were made.
+/// </summary>
+public enum EchoClientKind
+{
+    DotNet,
+    Node,
+}
+
+/// <summary>
 /// A copy of the app started with extra settings (Key=Value, as --server-arg) and environment variables (NAME=VALUE,
 /// as --server-env), for side-by-side runs: metering on vs off, inline scheduling off, workstation GC, ...
 /// </summary>
@@ -77,6 +88,7 @@ public sealed record BenchSettings
     public bool Progress { get; init; } = true;
     public int ConnectConcurrency { get; init; } = 64;
     public PollClientKind PollClient { get; init; } = PollClientKind.HttpClient;
+    public EchoClientKind EchoClient { get; init; } = EchoClientKind.DotNet;
 
     /// <summary>The protocol stacks to run (<c>--protocol</c>, <c>--tls</c>), one run each, in this order.</summary>
     public IReadOnlyList<WireStack> Stacks { get; init; } = [WireStack.Http11];

@@ -88,13 +88,19 @@ internal static class Commands
                 "would (each proxied connection costs its gateway two file descriptors)",
             DefaultValueFactory = _ => 1,
         };
+        var client = new Option<string>("--client")
+        {
+            Description = "Echo, closed-loop WebSocket: the load client, dotnet (the bench's own) or node (the Node ws client in bench/peers/node-ws-echo, one process)",
+            DefaultValueFactory = _ => "dotnet",
+        };
+        client.AcceptOnlyFromAmong("dotnet", "node");
         var connectConcurrency = new Option<int>("--connect-concurrency") { Description = "Connections opened at once while clients connect", DefaultValueFactory = _ => 64 };
 
         var command = new Command(d.Name, d.Description)
         {
             transport, clients, duration, warmup, size, interval, pollInterval, rate, p99, allSteps, outDir, url, serverPid, serverDll,
             serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient, broadcast,
-            protocol, tls, clientsPerConnection, compression, cluster, gateways,
+            protocol, tls, clientsPerConnection, compression, client, cluster, gateways,
         };
         command.SetAction(async (parsed, cancel) =>
         {
@@ -132,9 +138,11 @@ internal static class Commands
                     ClientsPerConnection = Positive(parsed.GetValue(clientsPerConnection), "--clients-per-connection"),
                     Broadcast = parsed.GetValue(broadcast),
                     Compression = parsed.GetValue(compression),
+                    EchoClient = parsed.GetValue(client) == "node" ? EchoClientKind.Node : EchoClientKind.DotNet,
                     Cluster = parsed.GetValue(cluster) is { } n ? ClusterSize(n) : null,
                     Gateways = parsed.GetValue(gateways),
                 };
+                CheckNodeClient(settings);
                 CheckCluster(settings, d.Name, OpenFilesLimit());
                 CheckStacks(settings);
                 if (settings.Broadcast && d.Name is not ("push" or "lubbers")) throw new FormatException("--broadcast applies to the push and lubbers scenarios only.");
@@ -212,6 +220,18 @@ internal static class Commands
         return [.. stacks.Distinct()];
     }
 
+    /// <summary>The Node load client does one thing: closed-loop WebSocket echo over plain HTTP/1.1.</summary>
+    private static void CheckNodeClient(BenchSettings s)
+    {
+        if (s.EchoClient != EchoClientKind.Node) return;
+        if (s.Scenario != "echo") throw new FormatException("--client node applies to the echo scenario only.");
+        if (s.Rates.Count > 0) throw new FormatException("--client node runs closed loop only: drop --rate (the open loop needs the bench's own paced client).");
+        if (s.RequestedTransports is not ["websocket"]) throw new FormatException("--client node speaks WebSocket only: pass --transport websocket.");
+        if (s.Stacks is not [{ Tls: false, IsHttp2: false }]) throw new FormatException("--client node connects over plain ws:// (HTTP/1.1): drop --tls and --protocol.");
+        if (s.ChromiumHeaders) throw new FormatException("--chromium-headers needs the bench's own client: the Node client sends the ws package's handshake.");
+        if (s.Compression) throw new FormatException("--compression needs the bench's own client: the Node client does not offer permessage-deflate.");
+    }
+
     /// <summary>Combinations of the stacks with other options that cannot run, each refused with what to change.</summary>
     private static void CheckStacks(BenchSettings s)
     {
@@ -254,6 +274,7 @@ internal static class Commands
         if (s.Url is not null) throw new FormatException("--cluster starts the app and a cluster of it itself; it cannot be combined with --url.");
         if (s.Variants.Count > 0) throw new FormatException("--cluster compares the app alone with the cluster; it cannot be combined with --variant (use --server-arg for settings of both).");
         if (s.Stacks.Any(x => x.Tls)) throw new FormatException("--cluster: the gateway listens on plain http:// only, so it runs over --protocol h1 without --tls.");
+        if (s.EchoClient == EchoClientKind.Node) throw new FormatException("--cluster needs the bench's own client (it reads the cluster's Redis at its window's edges): drop --client node.");
         if (openFilesLimit is { } limit && GatewayDescriptors(s, scenario) is var needed && needed > limit)
         {
             int clients = s.Clients.Max();

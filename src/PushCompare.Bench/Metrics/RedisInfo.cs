@@ -52,7 +52,9 @@ public sealed record RedisReading(RedisInfo Info, int RequestBytes, int ReplyByt
 
 /// <summary>
 /// Reads INFO over one raw RESP connection kept open for a run, so reading costs no handshake, no client library's
-/// own commands (CLIENT SETNAME, CONFIG GET, ...) and exactly one INFO command per reading.
+/// own commands (CLIENT SETNAME, CONFIG GET, ...) and exactly one INFO command per reading. Not
+/// <c>RedisProcess.CommandAsync</c>: that opens a connection per command and keeps only a short reply's first chunk,
+/// where this needs the whole reply (~2 KB) and its exact length, which is taken out of Redis's byte totals.
 /// </summary>
 internal sealed class RedisInfoReader : IAsyncDisposable
 {

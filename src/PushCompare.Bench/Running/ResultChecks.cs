@@ -71,7 +71,8 @@ internal static class ResultChecks
         }
 
         // Over HTTP/2 a WebSocket's frames are inside DATA frames of a shared connection: no per-connection RFC 6455 split.
-        if (spec.Transport == Transport.WebSocket && !spec.Stack.IsHttp2) result.WebSocket = AccountWebSocket(result, clients);
+        // The Node load client (no in-process clients) counts its sockets' bytes but does not scan their frames.
+        if (spec.Transport == Transport.WebSocket && !spec.Stack.IsHttp2 && clients.Length > 0) result.WebSocket = AccountWebSocket(result, clients);
         if (spec.Transport == Transport.Sse) result.Sse = AccountSse(result, clients);
         if (spec.Mode == RunMode.OpenLoopEcho && spec.Rate is { } rate)
         {

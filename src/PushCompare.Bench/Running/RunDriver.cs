@@ -42,6 +42,12 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                 result.Problems.Add($"{target.Name} has no endpoint for {spec.Stack.Label}");
                 return result;
             }
+            if (settings.EchoClient == EchoClientKind.Node)
+            {
+                await NodeEchoRun.MeasureAsync(spec, settings, baseUri, instance, result, cancel);
+                if (instance.Exited) result.Problems.Add($"the server exited during the run. Its last output:{Environment.NewLine}{instance.OutputTail}");
+                return result;
+            }
             using var context = new RunContext(spec, settings, baseUri);
             using var spread = instance.Entries.Count > 1 ? SocketFactory.SpreadOver(instance.Entries) : null;
             // The HttpClient polling client and the HTTP/2 SSE client need the shared handlers; raw polling, HTTP/1.1 SSE
@@ -195,21 +201,29 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         result.ClientCpuSeconds = endSelf.CpuSeconds - startSelf.CpuSeconds;
         result.ClientCpuPercent = seconds > 0 ? 100 * result.ClientCpuSeconds / seconds : 0;
         result.ClientAllocatedBytesPerMessage = result.Window.Received > 0 ? (double)allocated / result.Window.Received : null;
-        if (startServer is { } each0 && endServer is { } each1)
-        {
-            long messages = result.Window.Received;
-            var (s0, s1) = (ProcessSample.Sum(each0), ProcessSample.Sum(each1));
-            double cpu = s1.CpuSeconds - s0.CpuSeconds;
-            double? perConnection = rssBaseline is { } b && result.ClientsConnected > 0 ? (double)(s1.RssBytes - b) / result.ClientsConnected : null;
-            result.Server = new ServerStats(instance.Processes[0].Pid, cpu, seconds > 0 ? 100 * cpu / seconds : 0, messages > 0 ? cpu * 1e6 / messages : null,
-                s0.RssBytes, s1.RssBytes, rssBaseline, perConnection)
-            {
-                // One row per process of a cluster (gateways, instances, Redis); the figures above are their sums.
-                Processes = instance.Processes.Count < 2 ? null : [.. instance.Processes.Select((p, i) => ProcessShare.Of(p, each0[i], each1[i], seconds, messages))],
-            };
-        }
+        result.Server = ServerOverWindow(instance, startServer, endServer, result, rssBaseline);
         if (startRedis is not null && endRedis is not null) result.Redis = RedisCost.Between(startRedis, endRedis, result.Window.Received, seconds);
         ResultChecks.Complete(result, spec, settings, clients, context.Errors);
+    }
+
+    /// <summary>
+    /// The server's CPU and memory between samples of its processes at the window's edges (null when they cannot be
+    /// seen): for a cluster the sums, and each process in <see cref="ServerStats.Processes"/>.
+    /// </summary>
+    internal static ServerStats? ServerOverWindow(TargetInstance instance, ProcessSample[]? start, ProcessSample[]? end, RunResult result, long? rssBaseline)
+    {
+        if (start is not { } each0 || end is not { } each1) return null;
+        var (s0, s1) = (ProcessSample.Sum(each0), ProcessSample.Sum(each1));
+        double cpu = s1.CpuSeconds - s0.CpuSeconds;
+        double seconds = result.WindowSeconds;
+        long messages = result.Window.Received;
+        double? perConnection = rssBaseline is { } b && result.ClientsConnected > 0 ? (double)(s1.RssBytes - b) / result.ClientsConnected : null;
+        return new ServerStats(instance.Processes[0].Pid, cpu, seconds > 0 ? 100 * cpu / seconds : 0, messages > 0 ? cpu * 1e6 / messages : null,
+            s0.RssBytes, s1.RssBytes, rssBaseline, perConnection)
+        {
+            // One row per process of a cluster (gateways, instances, Redis); the figures above are their sums.
+            Processes = instance.Processes.Count < 2 ? null : [.. instance.Processes.Select((p, i) => ProcessShare.Of(p, each0[i], each1[i], seconds, messages))],
+        };
     }
 
     /// <summary>A Redis that cannot be read (it died, or is not Redis 7) fails the run, with the reason, rather than the bench.</summary>
@@ -258,11 +272,13 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
     private static bool Offers(Target target, Transport transport) => target.Offered?.Any(o => o.Id == transport.Id()) ?? false;
 
     /// <summary>
-    /// The request-head profile a result is labelled with: the SSE client and the raw polling client write their own
-    /// minimal heads (Host, and Content-Length/Content-Type on a POST), so they are "raw"; Chromium's is "chromium".
+    /// The request-head profile a result is labelled with: the Node load client sends the ws package's handshake ("node");
+    /// the SSE client and the raw polling client write their own minimal heads (Host, and Content-Length/Content-Type on
+    /// a POST), so they are "raw"; Chromium's is "chromium".
     /// </summary>
     private string HeadersLabel(RunSpec spec) =>
-        spec.Headers == HeaderProfile.Chromium ? "chromium"
+        settings.EchoClient == EchoClientKind.Node ? "node"
+        : spec.Headers == HeaderProfile.Chromium ? "chromium"
         : UsesRawPollClient(spec) || (spec.Transport == Transport.Sse && !spec.Stack.IsHttp2) ? "raw"
         : spec.Headers.ToString().ToLowerInvariant();
 

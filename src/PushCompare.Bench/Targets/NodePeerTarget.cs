@@ -25,46 +25,12 @@ internal sealed partial class NodePeerTarget(string directory) : Target("node-ws
     {
         string script = Path.Combine(directory, "server.js");
         if (!File.Exists(script)) throw new BenchSetupException($"The Node peer was not found at {script}.");
-        await EnsureInstalledAsync(cancel);
+        await NodePackages.EnsureInstalledAsync(directory, cancel);
 
         var start = new ProcessStartInfo("node") { WorkingDirectory = directory };
         start.ArgumentList.Add("server.js");
         start.ArgumentList.Add("0");
         var (child, ready) = await ChildProcess.StartAsync("the Node ws peer", start, ListeningLine(), TimeSpan.FromSeconds(30), cancel);
         return new TargetInstance(new Uri($"http://127.0.0.1:{ready.Groups["port"].Value}/"), child.Pid, child);
-    }
-
-    private async Task EnsureInstalledAsync(CancellationToken cancel)
-    {
-        if (Directory.Exists(Path.Combine(directory, "node_modules", "ws"))) return;
-        var start = new ProcessStartInfo("npm")
-        {
-            WorkingDirectory = directory,
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        bool locked = File.Exists(Path.Combine(directory, "package-lock.json"));
-        foreach (var arg in new[] { locked ? "ci" : "install", "--no-audit", "--no-fund" }) start.ArgumentList.Add(arg);
-        Process npm;
-        try
-        {
-            npm = Process.Start(start) ?? throw new BenchSetupException("npm could not be started.");
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new BenchSetupException("npm was not found: install Node.js 18+ with npm to run the Node peer (--peer node).", ex);
-        }
-        using (npm)
-        {
-            var output = npm.StandardOutput.ReadToEndAsync(cancel);
-            var errors = npm.StandardError.ReadToEndAsync(cancel);
-            await npm.WaitForExitAsync(cancel).WaitAsync(TimeSpan.FromMinutes(5), cancel);
-            if (npm.ExitCode != 0)
-            {
-                throw new BenchSetupException($"'npm {string.Join(' ', start.ArgumentList)}' in {directory} failed (code {npm.ExitCode}):" +
-                    $"{Environment.NewLine}{await output}{await errors}");
-            }
-        }
     }
 }

@@ -5,7 +5,7 @@ namespace PushCompare.Web.Security;
 
 public static class SecurityExtensions
 {
-    /// <summary>Origin allow-list, CORS for the app's own other origins, and per-address rate limits on new connections.</summary>
+    /// <summary>Origin allow-list, CORS for the app's own other origins, per-address rate limits on new connections, and which proxies may name the client.</summary>
     public static IServiceCollection AddConnectionGuards(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<SecurityOptions, SecurityOptionsValidator>(configuration.GetSection(SecurityOptions.Section));
@@ -13,6 +13,7 @@ public static class SecurityExtensions
         services.AddSingleton<OriginPolicy>();
         services.AddSingleton<OriginCheck>();
         services.AddSingleton<ConnectLimiter>();
+        services.AddTrustedProxies();
         services.AddCors();
         services.AddSingleton<ICorsPolicyProvider, CrossOriginPolicyProvider>();
         return services;

@@ -14,7 +14,8 @@ public sealed class RedisDrainTests
     {
         var redis = await RedisServer.SharedAsync();
         string prefix = RedisServer.NewPrefix();
-        (string, string)[] settings = [("LongPolling:PollTimeout", "00:00:30"), ("ServerSentEvents:HeartbeatInterval", "00:00:30")];
+        (string, string)[] settings = [("LongPolling:PollTimeout", "00:00:30"), ("ServerSentEvents:HeartbeatInterval", "00:00:30"),
+            ("Sessions:ShutdownDrainTimeout", "00:00:05")]; // the shipped drain, which this test is about
         await using var a = new RedisApp(redis, prefix, settings).Start();
         await using var b = new RedisApp(redis, prefix, settings).Start();
         using var httpA = a.CreateWireClient();

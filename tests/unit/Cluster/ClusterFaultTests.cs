@@ -75,8 +75,13 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
     }
 }
 
-/// <summary>Cluster tests start several processes each: one class at a time, so they do not starve each other of the 2 cores.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
+/// <summary>
+/// Cluster tests start several processes each: one class at a time, so they do not starve each other of the 2 cores. The
+/// other collections run beside them (what they count is their own in-process apps' traffic, never the cluster's);
+/// this one starts first, being the longest.
+/// </summary>
+[CollectionDefinition(Name)]
+[LongRunning]
 public sealed class ClusterCollection
 {
     public const string Name = "cluster";

@@ -60,6 +60,7 @@ public sealed class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
             "Sessions:MaxBacklogMessages=100000",
             "Sessions:MaxBacklogBytes=100000000",
             "Security:ConnectBurst=1000000",
+            "Security:TrustedProxies:0=127.0.0.1", // the gateway, as the cluster command trusts it
         ], [], CancellationToken.None, stopTimeout: DrainGrace + TimeSpan.FromSeconds(20))));
         for (int i = 0; i < started.Length; i++) _instances.Add(new ClusterInstance($"web{i + 1}", started[i].Child, started[i].Address));
 
@@ -128,6 +129,9 @@ public sealed class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
 
     public async Task DisposeAsync()
     {
+        // Killed, not stopped: a SIGTERM would have each instance serve out its drain grace (13 s) for clients that are
+        // gone; the tests that are about stopping an instance stop it themselves.
+        foreach (var instance in _instances.Where(i => !i.Process.HasExited)) instance.Process.Kill();
         if (_gateway is not null) await _gateway.DisposeAsync();
         await Task.WhenAll(_instances.Select(i => i.Process.DisposeAsync().AsTask()));
         if (_redis is not null) await _redis.DisposeAsync();
