@@ -7,6 +7,8 @@ internal static class BuildInfo
 {
     public static string WebDll => Metadata("PushCompare.WebDll");
 
+    public static string GatewayDll => Metadata("PushCompare.GatewayDll");
+
     public static string RepoRoot => Metadata("PushCompare.RepoRoot");
 
     public static string NodePeerDirectory => Path.Combine(RepoRoot, "bench", "peers", "node-ws-echo");

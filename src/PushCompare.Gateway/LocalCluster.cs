@@ -34,47 +34,31 @@ internal static class LocalCluster
         using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => { ctx.Cancel = true; stop.Cancel(); });
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
 
-        RedisProcess? ownRedis = null;
-        var instances = new List<ChildProcess>();
+        ClusterProcesses? cluster = null;
         WebApplication? gateway = null;
         try
         {
-            if (await RedisProcess.AnswersPingAsync(redisAddress, stop.Token))
+            cluster = await ClusterProcesses.StartAsync(new ClusterSpec
             {
-                Console.WriteLine($"Redis: using the one at {redisAddress}.");
-            }
-            else
-            {
-                ownRedis = await RedisProcess.StartAsync(stop.Token, line => Console.WriteLine($"[redis] {line}"));
-                redisAddress = ownRedis.Address;
-                Console.WriteLine($"Redis: none answered at {settings["redis"] ?? "127.0.0.1:6379"}; started redis-server at {redisAddress} (temporary, persists nothing).");
-            }
+                WebDll = webDll ?? "",
+                WebRoot = webRoot,
+                Instances = instanceCount,
+                ExistingRedis = redisAddress,
+                DrainGrace = grace,
+                OnLine = (name, line) => Console.WriteLine($"[{name}] {line}"),
+            }, stop.Token);
+            Console.WriteLine(cluster.OwnRedis is null
+                ? $"Redis: using the one at {cluster.RedisAddress}."
+                : $"Redis: none answered at {redisAddress}; started redis-server at {cluster.RedisAddress} (temporary, persists nothing).");
+            foreach (var instance in cluster.Instances) Console.WriteLine($"Instance {instance.Name}: {instance.Address} (pid {instance.Process.Pid}).");
 
-            var addresses = new List<Uri>();
-            for (int i = 1; i <= instanceCount; i++)
-            {
-                string name = $"web{i}";
-                var (child, address) = await DotnetApp.StartAsync($"instance {name}", webDll ?? "", [
-                    $"--Backplane:Redis={redisAddress}",
-                    $"--Health:DrainGrace={grace:c}",
-                    "--Security:TrustedProxies:0=127.0.0.1", // the gateway: its X-Forwarded-For names the client
-                    $"--webroot={webRoot}",
-                ], [], stop.Token, onLine: line => Console.WriteLine($"[{name}] {line}"), stopTimeout: grace + TimeSpan.FromSeconds(15));
-                instances.Add(child);
-                addresses.Add(address);
-                Console.WriteLine($"Instance {name}: {address} (pid {child.Pid}).");
-            }
-
-            gateway = GatewayApp.Build([
-                "--urls", $"http://127.0.0.1:{port}",
-                .. addresses.Select((a, i) => $"--Gateway:Destinations:{i}={a}"),
-            ]);
+            gateway = GatewayApp.Build(["--urls", $"http://127.0.0.1:{port}", .. cluster.GatewayDestinations]);
             await gateway.StartAsync(stop.Token);
             var url = new Uri(gateway.Urls.First().Replace("localhost", "127.0.0.1", StringComparison.Ordinal) + "/");
-            await WaitUntilReadyAsync(addresses, url, stop.Token);
-            Console.WriteLine($"{ReadyPrefix}{url} (gateway, round-robin over {instanceCount} instances; Redis at {redisAddress}). Ctrl-C stops them all.");
+            await cluster.WaitUntilReadyAsync([url], stop.Token);
+            Console.WriteLine($"{ReadyPrefix}{url} (gateway, round-robin over {instanceCount} instances; Redis at {cluster.RedisAddress}). Ctrl-C stops them all.");
 
-            var exited = instances.Select(child => child.WaitForExitAsync(stop.Token)).ToArray();
+            var exited = cluster.Instances.Select(instance => instance.Process.WaitForExitAsync(stop.Token)).ToArray();
             await Task.WhenAny(Task.WhenAny(exited), Task.Delay(Timeout.Infinite, stop.Token));
             if (!stop.IsCancellationRequested)
             {
@@ -101,33 +85,8 @@ internal static class LocalCluster
                 await gateway.StopAsync(CancellationToken.None);
                 await gateway.DisposeAsync();
             }
-            await Task.WhenAll(instances.Select(child => child.DisposeAsync().AsTask()));
-            if (ownRedis is not null) await ownRedis.DisposeAsync();
+            if (cluster is not null) await cluster.DisposeAsync();
             Console.WriteLine("Stopped.");
-        }
-    }
-
-    // Every instance answers /readyz 200, and so does the page through the gateway.
-    private static async Task WaitUntilReadyAsync(IEnumerable<Uri> instances, Uri gateway, CancellationToken cancel)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90); // generous: a busy machine starts slowly
-        foreach (var url in instances.Select(i => new Uri(i, GatewayConfig.ReadyPath)).Append(gateway))
-        {
-            while (true)
-            {
-                try
-                {
-                    using var response = await http.GetAsync(url, cancel);
-                    if (response.IsSuccessStatusCode) break;
-                }
-                catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancel.IsCancellationRequested))
-                {
-                    // Not listening yet, or too slow to answer yet on a busy machine.
-                }
-                if (DateTime.UtcNow > deadline) throw new ProcessSetupException($"{url} did not answer 200 within 90 s.");
-                await Task.Delay(100, cancel);
-            }
         }
     }
 }

@@ -113,6 +113,15 @@ public sealed record BenchSettings
     /// <summary>Start the app with permessage-deflate and HTTP response compression on, and have the clients negotiate them.</summary>
     public bool Compression { get; init; }
 
+    /// <summary>
+    /// <c>--cluster N</c>: also run every case through a local cluster (private Redis, N instances on it, the gateway in
+    /// front), alternating with the app on its own (in memory) in the same invocation; null without it.
+    /// </summary>
+    public int? Cluster { get; init; }
+
+    /// <summary>Gateways in front of the cluster (<c>--gateways</c>); the client spreads its connections over them.</summary>
+    public int Gateways { get; init; } = 1;
+
     /// <summary>The header profiles to run: always the .NET client, plus Chromium's when asked.</summary>
     public IReadOnlyList<HeaderProfile> HeaderProfiles => ChromiumHeaders ? [HeaderProfile.DotNet, HeaderProfile.Chromium] : [HeaderProfile.DotNet];
 }

@@ -73,6 +73,21 @@ internal static class Commands
                 $"/topics/{BenchSettings.BroadcastTopic} every --interval ms (one message to every client) instead of each client's own push=",
         };
         var compression = new Option<bool>("--compression") { Description = "Start the app with WebSocket permessage-deflate and HTTP compression on; the clients negotiate both" };
+        var cluster = new Option<string?>("--cluster")
+        {
+            Description = $"Also run through a local cluster: a private redis-server, N PushCompare.Web instances on it (default {DefaultClusterSize}) and the " +
+                "gateway in front, alternating with the app alone (in memory) in the same invocation; adds Redis commands and bytes per message",
+            Arity = ArgumentArity.ZeroOrOne,
+            HelpName = "N",
+            // Given without a number: the default size. The number itself is checked with the other options (exit code 2).
+            CustomParser = result => result.Tokens.Count == 0 ? DefaultClusterSize.ToString(CultureInfo.InvariantCulture) : result.Tokens[0].Value,
+        };
+        var gateways = new Option<int>("--gateways")
+        {
+            Description = "With --cluster: gateways in front of the instances; the client spreads its connections over them as an L4 load balancer " +
+                "would (each proxied connection costs its gateway two file descriptors)",
+            DefaultValueFactory = _ => 1,
+        };
         var client = new Option<string>("--client")
         {
             Description = "Echo, closed-loop WebSocket: the load client, dotnet (the bench's own) or node (the Node ws client in bench/peers/node-ws-echo, one process)",
@@ -85,7 +100,7 @@ internal static class Commands
         {
             transport, clients, duration, warmup, size, interval, pollInterval, rate, p99, allSteps, outDir, url, serverPid, serverDll,
             serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient, broadcast,
-            protocol, tls, clientsPerConnection, compression, client,
+            protocol, tls, clientsPerConnection, compression, client, cluster, gateways,
         };
         command.SetAction(async (parsed, cancel) =>
         {
@@ -124,8 +139,11 @@ internal static class Commands
                     Broadcast = parsed.GetValue(broadcast),
                     Compression = parsed.GetValue(compression),
                     EchoClient = parsed.GetValue(client) == "node" ? EchoClientKind.Node : EchoClientKind.DotNet,
+                    Cluster = parsed.GetValue(cluster) is { } n ? ClusterSize(n) : null,
+                    Gateways = parsed.GetValue(gateways),
                 };
                 CheckNodeClient(settings);
+                CheckCluster(settings, d.Name, OpenFilesLimit());
                 CheckStacks(settings);
                 if (settings.Broadcast && d.Name is not ("push" or "lubbers")) throw new FormatException("--broadcast applies to the push and lubbers scenarios only.");
                 if (settings.Broadcast && settings.NodePeer) throw new FormatException("--broadcast needs the app's /topics: the Node peer has none.");
@@ -230,6 +248,79 @@ internal static class Commands
                     ? $"--url {url} is https://: run it with --tls or --protocol h2 (a plaintext run needs an http:// URL)."
                     : $"--url {url} is http://: TLS and HTTP/2 runs need an https:// URL.");
             }
+        }
+    }
+
+    internal const int DefaultClusterSize = 3;
+
+    private static int ClusterSize(string text) =>
+        int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n) ? n
+        : throw new FormatException($"--cluster '{text}' is not a number of instances.");
+
+    /// <summary>
+    /// <c>--cluster</c>'s combinations, each refused with what to change: it compares the app alone with the app behind
+    /// the gateway, both started here, over plain HTTP/1.1 (the gateway listens on http:// only).
+    /// </summary>
+    internal static void CheckCluster(BenchSettings s, string scenario, long? openFilesLimit)
+    {
+        if (s.Cluster is not { } instances)
+        {
+            if (s.Gateways != 1) throw new FormatException("--gateways applies to --cluster only.");
+            return;
+        }
+        if (instances < 1) throw new FormatException($"--cluster must be at least 1 (the instances behind the gateway), not {instances}.");
+        if (s.Gateways < 1) throw new FormatException($"--gateways must be at least 1, not {s.Gateways}.");
+        if (s.NodePeer) throw new FormatException("--cluster compares the app alone with the app behind the gateway; --peer node cannot be added to it (run the peer in an invocation of its own).");
+        if (s.Url is not null) throw new FormatException("--cluster starts the app and a cluster of it itself; it cannot be combined with --url.");
+        if (s.Variants.Count > 0) throw new FormatException("--cluster compares the app alone with the cluster; it cannot be combined with --variant (use --server-arg for settings of both).");
+        if (s.Stacks.Any(x => x.Tls)) throw new FormatException("--cluster: the gateway listens on plain http:// only, so it runs over --protocol h1 without --tls.");
+        if (s.EchoClient == EchoClientKind.Node) throw new FormatException("--cluster needs the bench's own client (it reads the cluster's Redis at its window's edges): drop --client node.");
+        if (openFilesLimit is { } limit && GatewayDescriptors(s, scenario) is var needed && needed > limit)
+        {
+            int clients = s.Clients.Max();
+            int enough = (int)Math.Ceiling(clients * ConnectionsPerClient(s, scenario) * DescriptorsPerConnection / (limit - GatewayBaseDescriptors));
+            static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
+            throw new FormatException($"--cluster with {N(clients)} clients: each proxied connection costs its gateway two file descriptors (the client's and the " +
+                $"one to an instance), about {N(needed)} per gateway here, over this process's limit of {N(limit)} open files (ulimit -n), which the " +
+                $"gateway inherits. Raise it (ulimit -n 65536) or spread the connections over more gateways: --gateways {N(enough)}.");
+        }
+    }
+
+    /// <summary>What a gateway holds open besides its proxied connections (runtime, probes, its pools): ~280 measured, with room.</summary>
+    internal const int GatewayBaseDescriptors = 400;
+
+    /// <summary>
+    /// Two per proxied connection (the client's, the one to an instance), and 10% more: a gateway's pools do not always
+    /// reuse a connection at once (11,255 were open in each of two gateways with 5,000 long-polling clients each).
+    /// </summary>
+    private const double DescriptorsPerConnection = 2 * 1.1;
+
+    /// <summary>File descriptors each gateway needs at the run with the most clients: its proxied connections', plus its own.</summary>
+    internal static long GatewayDescriptors(BenchSettings s, string scenario) =>
+        (long)Math.Ceiling(Math.Ceiling((double)s.Clients.Max() / s.Gateways) * ConnectionsPerClient(s, scenario) * DescriptorsPerConnection) + GatewayBaseDescriptors;
+
+    /// <summary>
+    /// Connections a client holds at once: echo over polling or SSE has a request beside its poll or stream (2); a
+    /// WebSocket, a push or idle client one (an SSE push client's ack connection is closed after each ack).
+    /// </summary>
+    private static int ConnectionsPerClient(BenchSettings s, string scenario)
+    {
+        var ids = s.RequestedTransports ?? TransportCatalog.Ids;
+        return scenario == "echo" && ids.Any(id => id != "websocket") ? 2 : 1;
+    }
+
+    /// <summary>This process's soft limit of open files (children inherit it), from /proc/self/limits; null when unknown or unlimited.</summary>
+    private static long? OpenFilesLimit()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+            var fields = line?["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields is [var soft, ..] && long.TryParse(soft, CultureInfo.InvariantCulture, out long n) ? n : null;
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 

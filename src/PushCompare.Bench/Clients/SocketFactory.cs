@@ -11,6 +11,30 @@ namespace PushCompare.Bench.Clients;
 internal static class SocketFactory
 {
     private static int _next;
+    private static Spread? _spread;
+
+    /// <summary>
+    /// Until disposed, connections to the first of <paramref name="entries"/> go to each of them in turn (the ports of
+    /// several gateways on this machine), as an L4 load balancer in front of them would spread them: the HTTP the
+    /// clients send is unchanged (Host names the first), only the TCP connection goes elsewhere. Runs are one at a time.
+    /// </summary>
+    public static IDisposable SpreadOver(IReadOnlyList<Uri> entries)
+    {
+        var spread = new Spread(entries[0].Host, entries[0].Port, [.. entries.Select(e => e.Port)]);
+        if (Interlocked.CompareExchange(ref _spread, spread, null) is not null) throw new InvalidOperationException("connections are already spread for another run");
+        return spread;
+    }
+
+    private sealed class Spread(string host, int port, int[] ports) : IDisposable
+    {
+        private int _next = -1;
+
+        public int PortFor(DnsEndPoint endPoint) => endPoint.Port == port && endPoint.Host == host
+            ? ports[(uint)Interlocked.Increment(ref _next) % ports.Length]
+            : endPoint.Port;
+
+        public void Dispose() => Interlocked.CompareExchange(ref SocketFactory._spread, null, this);
+    }
 
     public static async ValueTask<NetworkStream> ConnectAsync(DnsEndPoint endPoint, CancellationToken cancel)
     {
@@ -24,7 +48,7 @@ internal static class SocketFactory
                 byte last = (byte)(2 + (uint)Interlocked.Increment(ref _next) % 250);
                 socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, last]), 0));
             }
-            await socket.ConnectAsync(new IPEndPoint(address, endPoint.Port), cancel);
+            await socket.ConnectAsync(new IPEndPoint(address, _spread?.PortFor(endPoint) ?? endPoint.Port), cancel);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch

@@ -31,6 +31,22 @@ internal readonly record struct ProcessSample(double CpuSeconds, long RssBytes)
         }
     }
 
+    /// <summary>Each of <paramref name="processes"/> (a cluster's, or one app's), in order; null when there are none or one cannot be read.</summary>
+    public static ProcessSample[]? ReadAll(IReadOnlyList<ServerProcess> processes)
+    {
+        if (processes.Count == 0) return null;
+        var samples = new ProcessSample[processes.Count];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            if (Read(processes[i].Pid) is not { } sample) return null;
+            samples[i] = sample;
+        }
+        return samples;
+    }
+
+    /// <summary>CPU time and resident memory of several processes together.</summary>
+    public static ProcessSample Sum(ProcessSample[] samples) => new(samples.Sum(s => s.CpuSeconds), samples.Sum(s => s.RssBytes));
+
     /// <summary>The bench's own process, so a report shows when the client itself was the bottleneck.</summary>
     public static ProcessSample Self()
     {

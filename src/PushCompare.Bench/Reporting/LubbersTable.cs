@@ -45,27 +45,30 @@ internal static class LubbersTable
         double perClient = 1000.0 / settings.IntervalMs;
         string compression = settings.Compression ? "on" : "off";
         var rows = new List<IReadOnlyList<string>>();
-        foreach (var r in runs.OrderBy(r => r.Clients).ThenBy(r => r.Transport).ThenBy(r => r.Protocol).ThenBy(r => r.Headers))
+        // With --cluster the same cases ran on two targets (the app alone, the cluster): a column says which.
+        bool targets = runs.Select(r => r.Target).Distinct().Count() > 1;
+        IEnumerable<string> TargetCell(string target) => targets ? [target] : [];
+        foreach (var r in runs.OrderBy(r => r.Clients).ThenBy(r => r.Transport).ThenBy(r => r.Protocol).ThenBy(r => r.Headers).ThenBy(r => r.Target))
         {
             double? overhead = OverheadPerMessage(r);
             double? b2010 = Bytes2010(r.Transport);
-            rows.Add([Format.Int(r.Clients), r.Transport, r.Protocol, r.Headers, Format.Bytes(overhead), Format.Bytes(b2010),
+            rows.Add([.. TargetCell(r.Target), Format.Int(r.Clients), r.Transport, r.Protocol, r.Headers, Format.Bytes(overhead), Format.Bytes(b2010),
                 overhead is { } o ? Format.Sig3(Mbps(o * r.MessagesPerSecond)) : "-", b2010 is { } b ? Format.Sig3(Mbps(r.Clients * perClient * b)) : "-",
                 Format.Int(r.BytesPerSecondUp + r.BytesPerSecondDown), Format.Sig3((r.BytesPerSecondUp + r.BytesPerSecondDown) * 8 / 1e6),
                 compression, r.Ok ? "measured" : "measured, FAILED"]);
         }
-        foreach (var g in runs.Where(r => r.Ok).GroupBy(r => (r.Transport, r.Protocol, r.Headers)))
+        foreach (var g in runs.Where(r => r.Ok).GroupBy(r => (r.Transport, r.Protocol, r.Headers, r.Target)))
         {
             var basis = g.OrderByDescending(r => r.Clients).First();
             if (OverheadPerMessage(basis) is not { } overhead || basis.BytesPerMessageDown is not { } down || basis.BytesPerMessageUp is not { } up) continue;
             double? b2010 = Bytes2010(g.Key.Transport);
             double rate = ExtrapolatedClients * perClient;
-            rows.Add([Format.Int(ExtrapolatedClients), g.Key.Transport, g.Key.Protocol, g.Key.Headers, Format.Bytes(overhead), Format.Bytes(b2010),
+            rows.Add([.. TargetCell(g.Key.Target), Format.Int(ExtrapolatedClients), g.Key.Transport, g.Key.Protocol, g.Key.Headers, Format.Bytes(overhead), Format.Bytes(b2010),
                 Format.Sig3(Mbps(overhead * rate)), b2010 is { } b ? Format.Sig3(Mbps(rate * b)) : "-", Format.Int((up + down) * rate), Format.Sig3((up + down) * rate * 8 / 1e6),
                 compression, $"extrapolated from C={basis.Clients:N0}"]);
         }
         return new ReportTable($"Lubbers & Greco (2010) beside measured bytes: each client receives one message per {settings.IntervalMs} ms",
-            ["clients", "transport", "protocol", "headers", "overhead B/msg", "2010 B/msg", "overhead Mbps (2^20)", "2010 Mbps (2^20)", "all bytes B/s", "all bytes Mbit/s (10^6)", "compression", "basis"],
+            [.. TargetCell("target"), "clients", "transport", "protocol", "headers", "overhead B/msg", "2010 B/msg", "overhead Mbps (2^20)", "2010 Mbps (2^20)", "all bytes B/s", "all bytes Mbit/s (10^6)", "compression", "basis"],
             rows,
             [
                 "Overhead = bytes on the wire (both ways) minus the message text: HTTP request and response with JSON around the message for polling; frame headers (2 B down) plus any ping/pong for WebSocket; for SSE the event's fields around the data (\"data: \", \"id: N\", line ends), its chunk's size line and CRLF, and the share of the ack POST each client sends every 100 events. The 2010 figures count only headers too (871 B per poll, 2 B per frame); the paper had no SSE figure.",
@@ -89,7 +92,9 @@ internal static class LubbersTable
     public static ReportTable Matrix(BenchSettings settings, List<RunResult> runs)
     {
         var stacks = WireStack.All.Where(s => runs.Any(r => r.Protocol == s.Id)).ToList();
+        bool targets = runs.Select(r => r.Target).Distinct().Count() > 1; // --cluster: the app alone and the cluster, apart
         var columns = new List<string> { "clients", "transport", "headers", "source" };
+        if (targets) columns.Insert(0, "target");
         foreach (var s in stacks)
         {
             columns.Add($"{s.Label} HTTP B/msg");
@@ -97,14 +102,15 @@ internal static class LubbersTable
         }
         columns.Add("2010 B/msg");
         var rows = new List<IReadOnlyList<string>>();
-        var keys = runs.SelectMany(r => r.Layers.Select(l => (r.Clients, r.Transport, r.Headers, l.Source))).Distinct()
-            .OrderBy(k => k.Clients).ThenBy(k => Array.IndexOf(Transports, k.Transport)).ThenBy(k => k.Headers).ThenBy(k => k.Source);
+        var keys = runs.SelectMany(r => r.Layers.Select(l => (r.Clients, r.Transport, r.Headers, l.Source, r.Target))).Distinct()
+            .OrderBy(k => k.Clients).ThenBy(k => Array.IndexOf(Transports, k.Transport)).ThenBy(k => k.Headers).ThenBy(k => k.Source).ThenBy(k => k.Target);
         foreach (var key in keys)
         {
             var row = new List<string> { Format.Int(key.Clients), key.Transport, key.Headers, key.Source };
+            if (targets) row.Insert(0, key.Target);
             foreach (var s in stacks)
             {
-                var cell = runs.Where(r => r.Clients == key.Clients && r.Transport == key.Transport && r.Headers == key.Headers && r.Protocol == s.Id)
+                var cell = runs.Where(r => r.Clients == key.Clients && r.Transport == key.Transport && r.Headers == key.Headers && r.Protocol == s.Id && r.Target == key.Target)
                     .SelectMany(r => r.Layers.Where(l => l.Source == key.Source)).ToList();
                 row.Add(Format.Bytes(Average(cell, l => l.HttpOverheadPerMessage)));
                 if (s.Tls) row.Add(Format.Bytes(Average(cell, l => l.WireOverheadPerMessage)));
@@ -150,17 +156,18 @@ internal static class LubbersTable
     {
         double perClient = 1000.0 / settings.IntervalMs;
         var bars = new List<ChartBar>();
+        bool targets = runs.Select(r => r.Target).Distinct().Count() > 1;
         foreach (var r in runs.OrderBy(r => r.Clients).ThenBy(r => r.Transport))
         {
             if (OverheadPerMessage(r) is not { } overhead) continue;
-            string label = $"{r.Transport} {r.Protocol}{(r.Headers == "chromium" ? " (Chromium)" : "")} C={r.Clients:N0}";
+            string label = $"{(targets ? r.Target + " " : "")}{r.Transport} {r.Protocol}{(r.Headers == "chromium" ? " (Chromium)" : "")} C={r.Clients:N0}";
             bars.Add(new ChartBar(label + " measured", Mbps(overhead * r.MessagesPerSecond), "measured"));
             if (Bytes2010(r.Transport) is { } b) bars.Add(new ChartBar(label + " 2010", Mbps(r.Clients * perClient * b), "Lubbers & Greco 2010"));
         }
-        foreach (var g in runs.Where(r => r.Ok).GroupBy(r => (r.Transport, r.Protocol, r.Headers)))
+        foreach (var g in runs.Where(r => r.Ok).GroupBy(r => (r.Transport, r.Protocol, r.Headers, r.Target)))
         {
             if (OverheadPerMessage(g.OrderByDescending(r => r.Clients).First()) is not { } overhead) continue;
-            string label = $"{g.Key.Transport} {g.Key.Protocol}{(g.Key.Headers == "chromium" ? " (Chromium)" : "")} C={ExtrapolatedClients:N0}";
+            string label = $"{(targets ? g.Key.Target + " " : "")}{g.Key.Transport} {g.Key.Protocol}{(g.Key.Headers == "chromium" ? " (Chromium)" : "")} C={ExtrapolatedClients:N0}";
             bars.Add(new ChartBar(label + " extrapolated", Mbps(overhead * ExtrapolatedClients * perClient), "extrapolated from measured B/msg"));
             if (Bytes2010(g.Key.Transport) is { } b) bars.Add(new ChartBar(label + " 2010", Mbps(ExtrapolatedClients * perClient * b), "Lubbers & Greco 2010"));
         }

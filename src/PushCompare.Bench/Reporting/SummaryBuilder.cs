@@ -28,6 +28,7 @@ internal static class SummaryBuilder
         }
         if (measured.Select(r => r.Protocol).Distinct().Count() > 1 && settings.Rates.Count == 0) tables.Add(StackCost(settings, measured));
         if (measured.Select(r => r.Target).Distinct().Count() > 1 && settings.Rates.Count == 0) tables.Add(ByTarget(measured));
+        tables.AddRange(ClusterTables.For(settings, measured));
         if (measured.Any(r => r.WebSocket is not null)) tables.Add(WebSocketBytes(measured));
         if (measured.Any(r => r.Sse is not null)) tables.Add(SseBytes(measured));
         return tables;
@@ -95,7 +96,8 @@ internal static class SummaryBuilder
                 "subscribed with topic=: latency is the publisher's timestamp to receipt, lost counts sequence gaps per subscriber and a duplicate fails the run. " +
                 "The publisher's own requests are not in the bytes.");
             notes.AddRange(runs.Where(r => r.Broadcast is not null).Select(r =>
-                $"{r.Target} {r.Transport} C={r.Clients}: {r.Broadcast!.Published} publishes accepted ({r.Broadcast.Refused} refused), each handed to {r.Broadcast.MinSubscribers}–{r.Broadcast.MaxSubscribers} subscribers."));
+                $"{r.Target} {r.Transport} C={r.Clients}: {r.Broadcast!.Published} publishes accepted ({r.Broadcast.Refused} refused), each handed to {r.Broadcast.MinSubscribers}–{r.Broadcast.MaxSubscribers} " +
+                (r.TargetKind == "cluster" && r.Transport == "websocket" ? "instances holding the WebSocket subscribers (with Redis a publish counts sessions and instances, not sockets)." : "subscribers.")));
         }
         if (settings.Rates.Count > 0)
             notes.Add("Open loop: latency runs from the moment each message was due, so a server that falls behind shows as latency.");

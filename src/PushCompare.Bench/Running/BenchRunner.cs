@@ -177,6 +177,9 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
 
     private static string List(IEnumerable<OfferedTransport> transports) => string.Join(", ", transports.Select(t => t.Id));
 
+    /// <summary>The cluster target's name in every report: "cluster-3" for three instances.</summary>
+    internal static string ClusterName(int instances) => $"cluster-{instances}";
+
     internal const string UnlimitedConnects = "Security:ConnectBurst=1000000";
 
     /// <summary>--compression: both of the app's compression settings (docs/protocol.md, "Compression").</summary>
@@ -198,6 +201,11 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
                 new AppTarget(v.Name, dll, [.. appArgs, .. v.ServerArgs], [.. settings.ServerEnv, .. v.ServerEnv], tls)));
         }
         else targets.Add(new AppTarget("pushcompare", dll, appArgs, settings.ServerEnv, tls));
+        // The cluster after the app alone, so "vs first target" figures are the cluster's cost over the direct app.
+        if (settings.Cluster is { } instances)
+        {
+            targets.Add(new ClusterTarget(ClusterName(instances), instances, settings.Gateways, dll, BuildInfo.GatewayDll, appArgs, settings.ServerEnv));
+        }
         if (settings.NodePeer) targets.Add(new NodePeerTarget(BuildInfo.NodePeerDirectory));
         return targets;
     }

@@ -38,16 +38,16 @@ internal static partial class NodeEchoRun
             start.ArgumentList.Add(arg);
         }
 
-        ProcessSample? serverAtStart = null, serverAtEnd = null;
+        ProcessSample[]? serverAtStart = null, serverAtEnd = null;
         var windowEnd = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         // Told every line as it is read, so the server is sampled within moments of the client's own window edges.
         void OnLine(string line)
         {
-            if (line == "window-start") serverAtStart = ProcessSample.Read(instance.Pid);
+            if (line == "window-start") serverAtStart = ProcessSample.ReadAll(instance.Processes);
             else if (line.StartsWith("window-end ", StringComparison.Ordinal))
             {
-                serverAtEnd = ProcessSample.Read(instance.Pid);
+                serverAtEnd = ProcessSample.ReadAll(instance.Processes);
                 windowEnd.TrySetResult(line["window-end ".Length..]);
             }
             else if (line.StartsWith("done ", StringComparison.Ordinal)) done.TrySetResult(line["done ".Length..]);

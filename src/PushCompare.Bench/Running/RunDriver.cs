@@ -49,6 +49,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                 return result;
             }
             using var context = new RunContext(spec, settings, baseUri);
+            using var spread = instance.Entries.Count > 1 ? SocketFactory.SpreadOver(instance.Entries) : null;
             // The HttpClient polling client and the HTTP/2 SSE client need the shared handlers; raw polling, HTTP/1.1 SSE
             // and WebSocket clients open their own connections.
             bool needsHttp = spec.Transport switch
@@ -66,7 +67,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                 {
                     await ServerWarmup.RunAsync(baseUri, spec.Stack, target.SupportsPolling, Offers(target, Transport.Sse), cancel);
                     await Task.Delay(TimeSpan.FromSeconds(1), cancel);
-                    baseline = ProcessSample.Read(instance.Pid)?.RssBytes;
+                    baseline = ProcessSample.ReadAll(instance.Processes) is { } idle ? ProcessSample.Sum(idle).RssBytes : null;
                 }
                 var clients = Enumerable.Range(0, spec.Clients).Select(i => ClientFactory.Create(context, i)).ToArray();
                 await progress.RunAsync(report => MeasureAsync(spec, context, instance, clients, baseline, result, report, cancel));
@@ -145,13 +146,15 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             Report();
         }
         // 3. The measurement window. Counts, bytes and latencies are read in the same order at both edges, so they cover the same messages.
+        // A cluster's Redis is read over a connection opened before the window: one INFO at each edge and nothing else.
+        await using var redis = instance.RedisAddress is { } address ? await RedisAsync(() => RedisInfoReader.ConnectAsync(address, cancel), result) : null;
         var startCounts = Sum(clients);
         var startTraffic = context.Traffic.Snapshot();
         context.Latency.TakeInterval();
-        var startServer = ProcessSample.Read(instance.Pid);
+        var startServer = ProcessSample.ReadAll(instance.Processes);
+        var startRedis = redis is null ? null : await RedisAsync(() => redis.ReadAsync(cancel), result);
         var startSelf = ProcessSample.Self();
         long startAllocated = GC.GetTotalAllocatedBytes();
-        long rssMax = startServer?.RssBytes ?? 0;
         var window = Stopwatch.StartNew();
         var windowLength = TimeSpan.FromSeconds(settings.DurationSeconds);
         phase = "measuring";
@@ -161,14 +164,14 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             var interval = context.Latency.TakeInterval();
             context.Latency.Accept(interval);
             lastP99 = LatencySummary.From(interval)?.P99Ms;
-            rssMax = Math.Max(rssMax, ProcessSample.Read(instance.Pid)?.RssBytes ?? 0);
             Report();
         }
         double seconds = window.Elapsed.TotalSeconds;
         var endCounts = Sum(clients);
         var endTraffic = context.Traffic.Snapshot();
         context.Latency.Accept(context.Latency.TakeInterval());
-        var endServer = ProcessSample.Read(instance.Pid);
+        var endServer = ProcessSample.ReadAll(instance.Processes);
+        var endRedis = redis is null ? null : await RedisAsync(() => redis.ReadAsync(cancel), result);
         var endSelf = ProcessSample.Self();
         long allocated = GC.GetTotalAllocatedBytes() - startAllocated;
 
@@ -199,19 +202,42 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         result.ClientCpuPercent = seconds > 0 ? 100 * result.ClientCpuSeconds / seconds : 0;
         result.ClientAllocatedBytesPerMessage = result.Window.Received > 0 ? (double)allocated / result.Window.Received : null;
         result.Server = ServerOverWindow(instance, startServer, endServer, result, rssBaseline);
+        if (startRedis is not null && endRedis is not null) result.Redis = RedisCost.Between(startRedis, endRedis, result.Window.Received, seconds);
         ResultChecks.Complete(result, spec, settings, clients, context.Errors);
     }
 
-    /// <summary>The server's CPU and memory between two samples at the window's edges (null when it cannot be seen).</summary>
-    internal static ServerStats? ServerOverWindow(TargetInstance instance, ProcessSample? start, ProcessSample? end, RunResult result, long? rssBaseline)
+    /// <summary>
+    /// The server's CPU and memory between samples of its processes at the window's edges (null when they cannot be
+    /// seen): for a cluster the sums, and each process in <see cref="ServerStats.Processes"/>.
+    /// </summary>
+    internal static ServerStats? ServerOverWindow(TargetInstance instance, ProcessSample[]? start, ProcessSample[]? end, RunResult result, long? rssBaseline)
     {
-        if (start is not { } s0 || end is not { } s1) return null;
+        if (start is not { } each0 || end is not { } each1) return null;
+        var (s0, s1) = (ProcessSample.Sum(each0), ProcessSample.Sum(each1));
         double cpu = s1.CpuSeconds - s0.CpuSeconds;
         double seconds = result.WindowSeconds;
         long messages = result.Window.Received;
         double? perConnection = rssBaseline is { } b && result.ClientsConnected > 0 ? (double)(s1.RssBytes - b) / result.ClientsConnected : null;
-        return new ServerStats(instance.Pid!.Value, cpu, seconds > 0 ? 100 * cpu / seconds : 0, messages > 0 ? cpu * 1e6 / messages : null,
-            s0.RssBytes, s1.RssBytes, rssBaseline, perConnection);
+        return new ServerStats(instance.Processes[0].Pid, cpu, seconds > 0 ? 100 * cpu / seconds : 0, messages > 0 ? cpu * 1e6 / messages : null,
+            s0.RssBytes, s1.RssBytes, rssBaseline, perConnection)
+        {
+            // One row per process of a cluster (gateways, instances, Redis); the figures above are their sums.
+            Processes = instance.Processes.Count < 2 ? null : [.. instance.Processes.Select((p, i) => ProcessShare.Of(p, each0[i], each1[i], seconds, messages))],
+        };
+    }
+
+    /// <summary>A Redis that cannot be read (it died, or is not Redis 7) fails the run, with the reason, rather than the bench.</summary>
+    private static async Task<T?> RedisAsync<T>(Func<Task<T>> read, RunResult result) where T : class
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or FormatException)
+        {
+            result.Problems.Add($"the cluster's Redis could not be read (INFO stats commandstats, Redis 7 or newer): {ex.Message}");
+            return null;
+        }
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a > TimeSpan.Zero ? a : TimeSpan.Zero) : (b > TimeSpan.Zero ? b : TimeSpan.Zero);

@@ -71,6 +71,9 @@ public sealed class RunResult
     public BroadcastStats? Broadcast { get; set; }
     public SseAccounting? Sse { get; set; }
     public ServerStats? Server { get; set; }
+
+    /// <summary><c>--cluster</c>: what the cluster's Redis did in the window (INFO at both edges, the reading's own cost taken out).</summary>
+    public RedisCost? Redis { get; set; }
     public double ClientCpuSeconds { get; set; }
     public double ClientCpuPercent { get; set; }
 
@@ -119,7 +122,10 @@ public sealed record SseAccounting(
     double? EventFramingBytesPerMessage,
     double? ChunkFramingBytesPerMessage);
 
-/// <summary>The server process over the window (null fields when the bench cannot see the process).</summary>
+/// <summary>
+/// The server process over the window (null fields when the bench cannot see the process); for a cluster the sums over
+/// all its processes (<c>Pid</c> is its first gateway's), each of them in <see cref="Processes"/>.
+/// </summary>
 public sealed record ServerStats(
     int Pid,
     double CpuSeconds,
@@ -128,7 +134,21 @@ public sealed record ServerStats(
     long RssStartBytes,
     long RssEndBytes,
     long? RssBaselineBytes,
-    double? RssPerConnectionBytes);
+    double? RssPerConnectionBytes)
+{
+    public IReadOnlyList<ProcessShare>? Processes { get; init; }
+}
+
+/// <summary>One process of a cluster over the window: its CPU (per second and per 1,000 messages) and resident memory.</summary>
+public sealed record ProcessShare(string Role, int Pid, double CpuSeconds, double CpuPercent, double? CpuMsPer1000Messages, long RssStartBytes, long RssEndBytes)
+{
+    internal static ProcessShare Of(Targets.ServerProcess process, Metrics.ProcessSample start, Metrics.ProcessSample end, double seconds, long messages)
+    {
+        double cpu = end.CpuSeconds - start.CpuSeconds;
+        return new ProcessShare(process.Role, process.Pid, cpu, seconds > 0 ? 100 * cpu / seconds : 0, messages > 0 ? cpu * 1e6 / messages : null,
+            start.RssBytes, end.RssBytes);
+    }
+}
 
 /// <summary>
 /// One source's bytes for a run's window: at the HTTP layer (HTTP/1.1 text or HTTP/2 frames, as the HTTP client or the

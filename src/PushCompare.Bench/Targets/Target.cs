@@ -52,7 +52,13 @@ internal abstract class Target(string name) : IAsyncDisposable
     public ValueTask DisposeAsync() => Interlocked.Exchange(ref _discovered, null)?.DisposeAsync() ?? ValueTask.CompletedTask;
 }
 
-/// <summary>A running server: where to reach it and, when known, its process id for CPU and memory readings.</summary>
+/// <summary>One process that serves a target: its role ("server"; a cluster's "gateway", "web1", "redis", ...) and id.</summary>
+public sealed record ServerProcess(string Role, int Pid);
+
+/// <summary>
+/// A running server: where to reach it and, when known, the processes that serve it, for CPU and memory readings (one
+/// for an app; a cluster's gateways, instances and Redis, summed).
+/// </summary>
 internal sealed class TargetInstance(Uri baseUri, int? pid, ChildProcess? child) : IAsyncDisposable
 {
     public Uri BaseUri { get; } = baseUri;
@@ -63,12 +69,36 @@ internal sealed class TargetInstance(Uri baseUri, int? pid, ChildProcess? child)
     /// <summary>Where a run over <paramref name="stack"/> connects; null when the server has no endpoint for it.</summary>
     public Uri? BaseUriFor(Cli.WireStack stack) => stack.Tls ? TlsBaseUri : BaseUri.Scheme == Uri.UriSchemeHttp ? BaseUri : null;
 
-    public int? Pid { get; } = pid;
+    /// <summary>The processes whose CPU and memory are the server's, summed; empty when the bench cannot see them.</summary>
+    public IReadOnlyList<ServerProcess> Processes { get; init; } = pid is { } p ? [new ServerProcess("server", p)] : [];
 
-    /// <summary>Output tail of a server the bench started, for error reports; empty otherwise.</summary>
-    public string OutputTail => child?.Tail ?? "";
+    /// <summary>The first of <see cref="Processes"/>: the app's, or a cluster's (first) gateway's.</summary>
+    public int? Pid => Processes.Count > 0 ? Processes[0].Pid : null;
 
-    public bool Exited => child?.HasExited ?? false;
+    /// <summary>
+    /// Every address that accepts the clients' connections, <see cref="BaseUri"/> first: several gateways of one
+    /// cluster, over which the bench spreads its connections as an L4 load balancer would (<c>--gateways</c>).
+    /// </summary>
+    public IReadOnlyList<Uri> Entries { get; init; } = [baseUri];
 
-    public ValueTask DisposeAsync() => child?.DisposeAsync() ?? ValueTask.CompletedTask;
+    /// <summary>host:port of the Redis a cluster shares, whose INFO the bench reads at the window's edges; null for one app.</summary>
+    public string? RedisAddress { get; init; }
+
+    /// <summary>What the instance owns beside <paramref name="child"/> (a cluster's processes); disposed with it.</summary>
+    public IAsyncDisposable? Owned { get; init; }
+
+    /// <summary>Child processes whose exit during a run is a problem (the app, or every process of a cluster).</summary>
+    public IReadOnlyList<ChildProcess> Children { get; init; } = child is null ? [] : [child];
+
+    /// <summary>Output tail of a server the bench started (of the processes that exited, when any did), for error reports; empty otherwise.</summary>
+    public string OutputTail => Children.Count == 1 ? Children[0].Tail
+        : string.Join(Environment.NewLine, Children.Where(c => c.HasExited).Select(c => $"[{c.Name}]{Environment.NewLine}{c.Tail}"));
+
+    public bool Exited => Children.Any(c => c.HasExited);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (child is not null) await child.DisposeAsync();
+        if (Owned is not null) await Owned.DisposeAsync();
+    }
 }
