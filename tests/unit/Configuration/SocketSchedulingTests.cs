@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using PushCompare.UnitTests.Infrastructure;
 
 namespace PushCompare.UnitTests.Configuration;
@@ -58,6 +59,47 @@ public sealed class SocketSchedulingTests
         Assert.Equal(LogLevel.Information, report.Level);
         Assert.Contains("off", report.Message);
     }
+
+    // A process of its own: in this test process a socket was used long before any app, so the engine is already there.
+    [Theory]
+    [InlineData(null)] // the default: one per core but one (1 on the 2-core box)
+    [InlineData("3")]  // an operator's DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT wins over the setting
+    public async Task A_started_app_logs_the_socket_engine_threads_the_runtime_created(string? variable)
+    {
+        int expected = variable is null ? Math.Max(1, Environment.ProcessorCount - 1) : int.Parse(variable, System.Globalization.CultureInfo.InvariantCulture);
+        string wanted = $"complete inline (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1), on {expected} socket engine thread(s)";
+        var report = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        string dll = Hosting.DotnetApp.BuildMetadata(typeof(SocketSchedulingTests).Assembly, "PushCompare.WebDll")!;
+        using var cancel = new CancellationTokenSource(Eventually.DefaultDeadline);
+        var (child, _) = await Hosting.DotnetApp.StartAsync("the app", dll, ["--Logging:LogLevel:PushCompare=Information"],
+            variable is null ? [] : [$"DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT={variable}"], cancel.Token,
+            onLine: line => { if (line.Contains("socket engine thread", StringComparison.Ordinal)) report.TrySetResult(line); });
+        await using var _ = child;
+
+        // The console logger writes in the background, so the line may come after "Application started".
+        Assert.Contains(wanted, await report.Task.Within("the start-up line about socket engine threads"));
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("1025")]
+    public void An_engine_thread_count_out_of_range_refuses_start_up_naming_it(string threads)
+    {
+        using var app = new StartupFailureFactory(("Performance:SocketEngineThreads", threads));
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.Server);
+
+        Assert.Equal("PerformanceOptions", error.OptionsType.Name);
+        Assert.Contains("SocketEngineThreads", Assert.Single(error.Failures));
+    }
+
+    [Theory]
+    [InlineData(0, 2, 1)]   // the 2-core box: one thread, one core left for the rest
+    [InlineData(0, 1, 1)]   // never none
+    [InlineData(0, 16, 15)]
+    [InlineData(4, 2, 4)]   // an explicit count is taken as given
+    public void Zero_means_one_engine_thread_per_core_but_one(int setting, int cores, int expected) =>
+        Assert.Equal(expected, new Web.Http.PerformanceOptions { SocketEngineThreads = setting }.EngineThreads(cores));
 
     private static async Task<bool> SocketCompletionsRunInlineAsync()
     {
