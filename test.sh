@@ -25,6 +25,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# All three test projects at once: a project waiting for an MSBuild node while the other two run their tests left the
-# unit suite to run alone at the end.
-dotnet test PushCompare.sln --configuration Release -m:3 "$@"
+dotnet test PushCompare.sln --configuration Release "$@"

@@ -7,7 +7,6 @@ namespace PushCompare.Web.Http;
 public static partial class SocketScheduling
 {
     public const string Setting = "Performance:InlineSocketScheduling";
-    public const string EngineThreadsSetting = "Performance:SocketEngineThreads";
     internal const string RuntimeVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
     internal const string EngineThreadsVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
 
