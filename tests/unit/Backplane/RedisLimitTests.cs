@@ -4,33 +4,8 @@ using PushCompare.UnitTests.Infrastructure;
 namespace PushCompare.UnitTests.Backplane;
 
 /// <summary>Two instances sharing sessions with small limits: 1 s idle timeout, 2 sessions, 3 unacknowledged messages.</summary>
-public sealed class LimitedInstances : IAsyncLifetime
-{
-    public RedisApp A { get; private set; } = null!;
-    public RedisApp B { get; private set; } = null!;
-    public HttpClient HttpA { get; private set; } = null!;
-    public HttpClient HttpB { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        var redis = await RedisServer.SharedAsync();
-        string prefix = RedisServer.NewPrefix();
-        (string, string)[] settings = [("Sessions:IdleTimeout", "00:00:01"), ("LongPolling:PollTimeout", "00:00:10"),
-            ("Sessions:MaxSessions", "2"), ("Sessions:MaxBacklogMessages", "3")];
-        A = new RedisApp(redis, prefix, settings).Start();
-        B = new RedisApp(redis, prefix, settings).Start();
-        HttpA = A.CreateWireClient();
-        HttpB = B.CreateWireClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        HttpA.Dispose();
-        HttpB.Dispose();
-        await A.DisposeAsync();
-        await B.DisposeAsync();
-    }
-}
+public sealed class LimitedInstances() : InstancePair([("Sessions:IdleTimeout", "00:00:01"), ("LongPolling:PollTimeout", "00:00:10"),
+    ("Sessions:MaxSessions", "2"), ("Sessions:MaxBacklogMessages", "3")]);
 
 /// <summary>Issue 11: expiry and limits hold for the deployment as a whole, whichever instance a request lands on.</summary>
 [Collection(RedisLimitsCollection.Name)]

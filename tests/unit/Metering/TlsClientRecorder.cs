@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Net.Sockets;
+using PushCompare.UnitTests.Infrastructure;
 
 namespace PushCompare.UnitTests.Metering;
 
@@ -50,7 +51,7 @@ internal sealed class TlsClientRecorder
         },
     };
 
-    private sealed class RecordingStream(Stream inner, RecordingStream.Log log) : Stream
+    private sealed class RecordingStream(Stream inner, RecordingStream.Log log) : TappedStream(inner)
     {
         public sealed class Log
         {
@@ -87,54 +88,9 @@ internal sealed class TlsClientRecorder
             }
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        protected override void OnRead(ReadOnlySpan<byte> bytes) => log.Got(bytes);
 
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            int n = inner.Read(buffer, offset, count);
-            log.Got(buffer.AsSpan(offset, n));
-            return n;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            int n = await inner.ReadAsync(buffer, cancellationToken);
-            log.Got(buffer.Span[..n]);
-            return n;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            log.Wrote(buffer.AsSpan(offset, count));
-            inner.Write(buffer, offset, count);
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            log.Wrote(buffer.Span);
-            return inner.WriteAsync(buffer, cancellationToken);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush() => inner.Flush();
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
-        }
+        protected override void OnWritten(ReadOnlySpan<byte> bytes) => log.Wrote(bytes);
     }
 }
 
