@@ -1,5 +1,6 @@
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Running;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.BenchTests;
 
@@ -60,7 +61,7 @@ public sealed class TargetsTests
     {
         var settings = new BenchSettings
         {
-            Scenario = "echo", Transports = [Transport.WebSocket], Clients = [1], DurationSeconds = 1, WarmupSeconds = 0,
+            Scenario = "echo", Transports = [TransportCatalog.All[0]], Clients = [1], DurationSeconds = 1, WarmupSeconds = 0,
             ServerEnv = ["DOTNET_gcServer=1"],
             Variants = [new Variant("inline-off-wks", ["Performance:InlineSocketScheduling=false"], ["DOTNET_gcServer=0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"])],
         };

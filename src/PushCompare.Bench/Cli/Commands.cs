@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.Bench.Cli;
 
@@ -149,8 +150,9 @@ internal static class Commands
                 if (settings.Broadcast && settings.NodePeer) throw new FormatException("--broadcast needs the app's /topics: the Node peer has none.");
                 // The raw HTTP clients (raw polling, SSE) parse the bytes themselves and have no Brotli/gzip decoder.
                 if (settings.Compression && settings.PollClient == PollClientKind.Raw) throw new FormatException("--compression needs --poll-client httpclient: the raw client cannot decode a compressed body.");
-                if (settings.Compression && (settings.RequestedTransports is null || settings.RequestedTransports.Contains("sse")))
-                    throw new FormatException("--compression does not cover sse (the bench's SSE client parses the raw stream and has no Brotli/gzip decoder; tests/unit/Compression covers it): pass --transport websocket,longpoll,shortpoll.");
+                if (settings.Compression && Requested(settings).FirstOrDefault(t => t.CompressionRefusal is not null) is { } uncompressed)
+                    throw new FormatException($"--compression does not cover {uncompressed.Id} ({uncompressed.CompressionRefusal}): pass --transport " +
+                        string.Join(",", TransportCatalog.All.Where(t => t.CompressionRefusal is null).Select(t => t.Id)) + ".");
                 if (settings.Compression && settings.Url is not null) throw new FormatException("--compression starts the app with compression on; with --url, start the server with it yourself.");
                 if (settings.PollClient == PollClientKind.Raw && d.Name == "echo") throw new FormatException("--poll-client raw applies to the push and idle scenarios; echo uses HttpClient.");
                 if (settings.PollClient == PollClientKind.Raw && settings.ChromiumHeaders) throw new FormatException("--chromium-headers needs --poll-client httpclient: the raw client sends only Host (and Content-Length on a POST).");
@@ -305,9 +307,13 @@ internal static class Commands
     /// </summary>
     private static int ConnectionsPerClient(BenchSettings s, string scenario)
     {
-        var ids = s.RequestedTransports ?? TransportCatalog.Ids;
-        return scenario == "echo" && ids.Any(id => id != "websocket") ? 2 : 1;
+        return scenario == "echo" ? Requested(s).Max(t => t.EchoConnections) : 1;
     }
+
+    /// <summary>The transports the command line asks for that the bench knows (all of them for "all"); the server's registry decides later.</summary>
+    private static IEnumerable<BenchTransport> Requested(BenchSettings s) => s.RequestedTransports is { } ids
+        ? TransportCatalog.All.Where(t => ids.Contains(t.Id, StringComparer.OrdinalIgnoreCase)).DefaultIfEmpty(TransportCatalog.All[0])
+        : TransportCatalog.All;
 
     /// <summary>This process's soft limit of open files (children inherit it), from /proc/self/limits; null when unknown or unlimited.</summary>
     private static long? OpenFilesLimit()

@@ -1,5 +1,6 @@
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Running;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.Bench.Reporting;
 
@@ -37,7 +38,7 @@ internal static class SummaryBuilder
     private static ReportTable RunsTable(BenchSettings settings, IReadOnlyList<RunResult> runs)
     {
         bool rounds = settings.Rounds > 1;
-        bool polling = runs.Any(r => r.Transport != "websocket");
+        bool polling = runs.Any(r => TransportCatalog.Find(r.Transport)?.CountsRequests ?? true);
         bool tls = runs.Any(r => r.Protocol != "h1");
         var columns = new List<string>();
         if (rounds) columns.Add("round");
@@ -97,12 +98,11 @@ internal static class SummaryBuilder
                 "The publisher's own requests are not in the bytes.");
             notes.AddRange(runs.Where(r => r.Broadcast is not null).Select(r =>
                 $"{r.Target} {r.Transport} C={r.Clients}: {r.Broadcast!.Published} publishes accepted ({r.Broadcast.Refused} refused), each handed to {r.Broadcast.MinSubscribers}–{r.Broadcast.MaxSubscribers} " +
-                (r.TargetKind == "cluster" && r.Transport == "websocket" ? "instances holding the WebSocket subscribers (with Redis a publish counts sessions and instances, not sockets)." : "subscribers.")));
+                (r.TargetKind == "cluster" && TransportCatalog.Find(r.Transport) is { BroadcastReachByInstance: true } ? "instances holding the WebSocket subscribers (with Redis a publish counts sessions and instances, not sockets)." : "subscribers.")));
         }
         if (settings.Rates.Count > 0)
             notes.Add("Open loop: latency runs from the moment each message was due, so a server that falls behind shows as latency.");
-        if (runs.Any(r => r.Transport == "sse"))
-            notes.Add("SSE runs over HTTP/1.1 use the bench's own HTTP/1.1 client (headers \"raw\": Host, and Content-Length / Content-Type on a POST; or Chromium's), over HTTP/2 SocketsHttpHandler; requests/msg counts the opening POST, the stream GET, the ack POSTs (one per 100 events) and the DELETE.");
+        notes.AddRange(TransportCatalog.All.Where(t => t.RunsNote is not null && runs.Any(r => r.Transport == t.Id)).Select(t => t.RunsNote!));
         notes.AddRange(settings.UnmeasuredTransports.Select(Running.BenchRunner.UnmeasuredNote));
         return new ReportTable("Runs", columns, rows, notes);
     }

@@ -1,6 +1,7 @@
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Reporting;
 using PushCompare.Bench.Targets;
+using PushCompare.Bench.Transports;
 using Spectre.Console;
 
 namespace PushCompare.Bench.Running;
@@ -142,7 +143,7 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
             throw new TransportRefusedException("no server here lists its transports (GET /api/stats), so --transport cannot be checked.");
         }
         var offered = servers[0].Offered!.Where(o => servers.All(s => s.Offered!.Any(x => x.Id == o.Id))).ToList();
-        var run = new List<Transport>();
+        var run = new List<Transports.BenchTransport>();
         var unmeasured = new List<string>();
         if (settings.RequestedTransports is not { } ids)
         {

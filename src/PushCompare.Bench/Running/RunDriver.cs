@@ -4,6 +4,7 @@ using PushCompare.Bench.Clients;
 using PushCompare.Bench.Metrics;
 using PushCompare.Bench.Reporting;
 using PushCompare.Bench.Targets;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.Bench.Running;
 
@@ -50,14 +51,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             }
             using var context = new RunContext(spec, settings, baseUri);
             using var spread = instance.Entries.Count > 1 ? SocketFactory.SpreadOver(instance.Entries) : null;
-            // The HttpClient polling client and the HTTP/2 SSE client need the shared handlers; raw polling, HTTP/1.1 SSE
-            // and WebSocket clients open their own connections.
-            bool needsHttp = spec.Transport switch
-            {
-                Transport.WebSocket => false,
-                Transport.Sse => spec.Stack.IsHttp2,
-                _ => settings.PollClient != PollClientKind.Raw,
-            };
+            bool needsHttp = spec.Transport.NeedsSharedHttp(spec, settings);
             using var http = needsHttp ? new PollHttp(baseUri, spec.Headers, context.Traffic, spec.Stack, settings.ClientsPerConnection, settings.Compression) : null;
             context.Http = http;
             try
@@ -65,11 +59,11 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                 long? baseline = null;
                 if (spec.Mode == RunMode.Idle)
                 {
-                    await ServerWarmup.RunAsync(baseUri, spec.Stack, target.SupportsPolling, Offers(target, Transport.Sse), cancel);
+                    await ServerWarmup.RunAsync(baseUri, spec.Stack, Offered(target), cancel);
                     await Task.Delay(TimeSpan.FromSeconds(1), cancel);
                     baseline = ProcessSample.ReadAll(instance.Processes) is { } idle ? ProcessSample.Sum(idle).RssBytes : null;
                 }
-                var clients = Enumerable.Range(0, spec.Clients).Select(i => ClientFactory.Create(context, i)).ToArray();
+                var clients = Enumerable.Range(0, spec.Clients).Select(i => new BenchClient(context, i)).ToArray();
                 await progress.RunAsync(report => MeasureAsync(spec, context, instance, clients, baseline, result, report, cancel));
             }
             catch (Exception ex) when (ex is HttpRequestException or System.Net.WebSockets.WebSocketException or InvalidOperationException)
@@ -251,9 +245,9 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
 
     private static string? SkipReason(RunSpec spec, Target target)
     {
-        if (spec.Transport != Transport.WebSocket && !target.SupportsPolling) return $"{target.Name} serves WebSocket only";
+        if (spec.Transport.UsesSessions && !target.SupportsPolling) return $"{target.Name} serves WebSocket only";
         if (spec.Mode == RunMode.Push && !target.SupportsPush) return $"{target.Name} has no server push";
-        if (spec.Mode == RunMode.Idle && spec.Transport == Transport.ShortPoll) return "short polling holds nothing open between polls";
+        if (spec.Mode == RunMode.Idle && spec.Transport.IdleSkipReason is { } idle) return idle;
         if (spec.Stack.Tls && target is AppTarget { Tls: false }) return $"{target.Name} was started without TLS";
         return null;
     }
@@ -266,21 +260,16 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         return result;
     }
 
-    private bool UsesRawPollClient(RunSpec spec) => settings.PollClient == PollClientKind.Raw &&
-        spec.Transport is Transport.LongPoll or Transport.ShortPoll && spec.Mode is RunMode.Push or RunMode.Idle;
-
-    private static bool Offers(Target target, Transport transport) => target.Offered?.Any(o => o.Id == transport.Id()) ?? false;
+    /// <summary>The transports the target offers that the bench can drive (a target without a registry: WebSocket only).</summary>
+    private static List<BenchTransport> Offered(Target target) =>
+        [.. TransportCatalog.All.Where(t => target.Offered?.Any(o => o.Id == t.Id) ?? !t.UsesSessions)];
 
     /// <summary>
     /// The request-head profile a result is labelled with: the Node load client sends the ws package's handshake ("node");
-    /// the SSE client and the raw polling client write their own minimal heads (Host, and Content-Length/Content-Type on
-    /// a POST), so they are "raw"; Chromium's is "chromium".
+    /// otherwise the transport says ("raw" where its client writes minimal heads of its own, or the profile's name).
     /// </summary>
     private string HeadersLabel(RunSpec spec) =>
-        settings.EchoClient == EchoClientKind.Node ? "node"
-        : spec.Headers == HeaderProfile.Chromium ? "chromium"
-        : UsesRawPollClient(spec) || (spec.Transport == Transport.Sse && !spec.Stack.IsHttp2) ? "raw"
-        : spec.Headers.ToString().ToLowerInvariant();
+        settings.EchoClient == EchoClientKind.Node ? "node" : spec.Transport.HeadersLabel(spec, settings);
 
     private RunResult NewResult(RunSpec spec, Target target) => new()
     {
@@ -288,7 +277,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         Mode = spec.Mode.ToString(),
         Target = target.Name,
         TargetKind = target.Kind,
-        Transport = spec.Transport.Id(),
+        Transport = spec.Transport.Id,
         Protocol = spec.Stack.Id,
         Headers = HeadersLabel(spec),
         Round = spec.Round,
