@@ -1,9 +1,9 @@
 using System.CommandLine;
+using PushCompare.Bench;
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Running;
 using PushCompare.Bench.Targets;
 using PushCompare.Bench.Transports;
-using PushCompare.Bench;
 
 namespace PushCompare.BenchTests;
 

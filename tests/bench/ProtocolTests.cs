@@ -1,15 +1,15 @@
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using PushCompare.Bench;
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Clients;
 using PushCompare.Bench.Metrics;
 using PushCompare.Bench.Reporting;
 using PushCompare.Bench.Transports;
-using PushCompare.Bench;
 
 namespace PushCompare.BenchTests;
 
