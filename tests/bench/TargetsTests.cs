@@ -10,7 +10,7 @@ public sealed class TargetsTests
     [Fact]
     public async Task Node_ws_peer_runs_the_same_scenario_with_the_same_client()
     {
-        var bench = (await BenchRun.StartAsync("echo", "-c", "2", "-d", "1", "--warmup", "0.5", "--peer", "node")).Passed();
+        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket", "-c", "2", "-d", "1", "--warmup", "0.5", "--peer", "node")).Passed();
 
         var ours = bench.Run("websocket");
         var peer = bench.Run("websocket", target: "node-ws");
@@ -80,7 +80,7 @@ public sealed class TargetsTests
     [Fact]
     public async Task Variants_alternate_order_each_round_and_are_compared()
     {
-        var bench = (await BenchRun.StartAsync("echo", "-c", "1", "-d", "1", "--warmup", "0", "--rounds", "2",
+        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket", "-c", "1", "-d", "1", "--warmup", "0", "--rounds", "2",
             "--variant", "big=Messaging:MaxMessageBytes=65536", "--variant", "small=Messaging:MaxMessageBytes=4096")).Passed();
 
         Assert.Equal(["big", "small", "small", "big"], bench.Runs.Select(r => r.Target));

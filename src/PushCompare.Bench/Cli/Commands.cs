@@ -19,7 +19,7 @@ internal static class Commands
         var transport = new Option<string>("--transport", "-t")
         {
             Description = "Transport ids as the server lists them at GET /api/stats (" + string.Join(", ", TransportCatalog.Ids) +
-                " here), a comma list of them, or all (every one the server offers)",
+                " here), a comma list of them, or all (the default: every one the server offers)",
             DefaultValueFactory = _ => d.Transports,
         };
         var clients = new Option<string>("--clients", "-c") { Description = "Concurrent clients; a comma list runs each count", DefaultValueFactory = _ => d.Clients };
@@ -28,9 +28,9 @@ internal static class Commands
         var size = new Option<int>("--size", "-s") { Description = $"Echo message size in bytes (at least {Clients.Payload.MinSize})", DefaultValueFactory = _ => 32 };
         var interval = new Option<int>("--interval") { Description = "Milliseconds between server pushes to each client", DefaultValueFactory = _ => 1000 };
         var pollInterval = new Option<int>("--poll-interval") { Description = "Milliseconds between short polls (wait=0)", DefaultValueFactory = _ => 1000 };
-        var rate = new Option<string?>("--rate", "-r") { Description = "Echo open loop: offered messages/s over all clients; a comma list steps up through the rates" };
-        var p99 = new Option<double>("--p99-limit") { Description = "Open loop: a rate is held when p99 stays within this many ms", DefaultValueFactory = _ => 5 };
-        var allSteps = new Option<bool>("--all-steps") { Description = "Open loop: keep stepping up after a rate that was not held" };
+        var rate = new Option<string?>("--rate", "-r") { Description = "Open loop: offered messages/s over all clients, sent on a fixed schedule whatever the replies do; a comma list steps up through the rates" };
+        var p99 = new Option<double>("--p99-limit") { Description = "With --rate: a rate is held when p99 stays within this many ms", DefaultValueFactory = _ => 5 };
+        var allSteps = new Option<bool>("--all-steps") { Description = "With --rate: keep stepping up after a rate that was not held" };
         var outDir = new Option<string?>("--out", "-o") { Description = "Folder for the report: <scenario>.json, .md and .svg" };
         var url = new Option<string?>("--url") { Description = "Measure a running server at this base URL instead of starting the app" };
         var serverPid = new Option<int?>("--server-pid") { Description = "With --url: the server's process id, for CPU and memory from /proc" };
@@ -51,8 +51,8 @@ internal static class Commands
         var drain = new Option<double>("--drain") { Description = "Seconds to wait for replies still in flight when the window ends", DefaultValueFactory = _ => 10 };
         var pollClient = new Option<string>("--poll-client")
         {
-            Description = "HTTP client of the polling push and idle clients: httpclient (.NET HttpClient) or raw (hand-written HTTP/1.1, " +
-                "one keep-alive connection per client, near-zero allocation); echo always uses httpclient",
+            Description = "HTTP client of the long- and short-polling clients: httpclient (.NET HttpClient) or raw (hand-written HTTP/1.1, " +
+                "one keep-alive connection per client, near-zero allocation)",
             DefaultValueFactory = _ => "httpclient",
         };
         pollClient.AcceptOnlyFromAmong("httpclient", "raw");
@@ -70,7 +70,7 @@ internal static class Commands
         };
         var broadcast = new Option<bool>("--broadcast")
         {
-            Description = $"push and lubbers: the clients subscribe with topic={BenchSettings.BroadcastTopic} and one publisher POSTs a tick to " +
+            Description = $"The clients subscribe with topic={BenchSettings.BroadcastTopic} and one publisher POSTs a tick to " +
                 $"/topics/{BenchSettings.BroadcastTopic} every --interval ms (one message to every client) instead of each client's own push=",
         };
         var compression = new Option<bool>("--compression") { Description = "Start the app with WebSocket permessage-deflate and HTTP compression on; the clients negotiate both" };
@@ -91,7 +91,7 @@ internal static class Commands
         };
         var client = new Option<string>("--client")
         {
-            Description = "Echo, closed-loop WebSocket: the load client, dotnet (the bench's own) or node (the Node ws client in bench/peers/node-ws-echo, one process)",
+            Description = "The load client of closed-loop WebSocket echo: dotnet (the bench's own) or node (the Node ws client in bench/peers/node-ws-echo, one process)",
             DefaultValueFactory = _ => "dotnet",
         };
         client.AcceptOnlyFromAmong("dotnet", "node");
@@ -103,6 +103,9 @@ internal static class Commands
             serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient, broadcast,
             protocol, tls, clientsPerConnection, compression, client, cluster, gateways,
         };
+        // Every option parses on every command, so one given to the wrong scenario is refused with a reason (below);
+        // --help lists only those this scenario uses.
+        foreach (var option in command.Options) option.Hidden = !Uses(d.Name, option.Name);
         command.SetAction(async (parsed, cancel) =>
         {
             BenchSettings settings;
@@ -144,6 +147,8 @@ internal static class Commands
                     Gateways = parsed.GetValue(gateways),
                 };
                 CheckNodeClient(settings);
+                // The Node load client speaks WebSocket only, so "every transport" (the default) means WebSocket with it.
+                if (settings.EchoClient == EchoClientKind.Node) settings = settings with { RequestedTransports = ["websocket"] };
                 CheckCluster(settings, d.Name, OpenFilesLimit());
                 CheckStacks(settings);
                 if (settings.Broadcast && d.Name is not ("push" or "lubbers")) throw new FormatException("--broadcast applies to the push and lubbers scenarios only.");
@@ -222,13 +227,23 @@ internal static class Commands
         return [.. stacks.Distinct()];
     }
 
+    /// <summary>Whether scenario <paramref name="scenario"/> uses option <paramref name="option"/> (the others are hidden from its --help).</summary>
+    internal static bool Uses(string scenario, string option) => option switch
+    {
+        "--size" or "--rate" or "--p99-limit" or "--all-steps" or "--peer" or "--client" => scenario == "echo",
+        "--interval" or "--broadcast" => scenario is "push" or "lubbers",
+        "--poll-interval" or "--compression" => scenario is "echo" or "push" or "lubbers",
+        "--poll-client" => scenario is "push" or "lubbers" or "idle",
+        _ => true,
+    };
+
     /// <summary>The Node load client does one thing: closed-loop WebSocket echo over plain HTTP/1.1.</summary>
     private static void CheckNodeClient(BenchSettings s)
     {
         if (s.EchoClient != EchoClientKind.Node) return;
         if (s.Scenario != "echo") throw new FormatException("--client node applies to the echo scenario only.");
         if (s.Rates.Count > 0) throw new FormatException("--client node runs closed loop only: drop --rate (the open loop needs the bench's own paced client).");
-        if (s.RequestedTransports is not ["websocket"]) throw new FormatException("--client node speaks WebSocket only: pass --transport websocket.");
+        if (s.RequestedTransports is { } ids && ids is not ["websocket"]) throw new FormatException("--client node speaks WebSocket only: pass --transport websocket (or no --transport).");
         if (s.Stacks is not [{ Tls: false, IsHttp2: false }]) throw new FormatException("--client node connects over plain ws:// (HTTP/1.1): drop --tls and --protocol.");
         if (s.ChromiumHeaders) throw new FormatException("--chromium-headers needs the bench's own client: the Node client sends the ws package's handshake.");
         if (s.Compression) throw new FormatException("--compression needs the bench's own client: the Node client does not offer permessage-deflate.");

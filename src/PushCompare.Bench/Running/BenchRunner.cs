@@ -116,7 +116,9 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
             console.MarkupLine($"[grey]- {what}: skipped ({Markup.Escape(reason)})[/]");
             return;
         }
-        string figures = Markup.Escape(Format.Any($"{r.MessagesPerSecond:N0} msgs/s, p99 {Format.Ms(r.Latency?.P99Ms)} ms, {r.Totals.Received:N0} received, {r.Totals.Lost} lost"));
+        // The window's figures, as the tables have them: totals also hold the warm-up and the drain, whose edges differ by
+        // transport (a short-polling client stops between polls and never fetches what came after its last one).
+        string figures = Markup.Escape(Format.Any($"{r.MessagesPerSecond:N0} msgs/s, p99 {Format.Ms(r.Latency?.P99Ms)} ms, {r.Window.Received:N0} received in the window, {r.Totals.Lost} lost"));
         if (r.Ok)
         {
             string held = r.Held is { } h ? (h ? " [green]held[/]" : " [yellow]not held[/]") : "";

@@ -78,12 +78,21 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
     private async Task MeasureAsync(RunSpec spec, RunContext context, TargetInstance instance, BenchClient[] clients, long? rssBaseline,
         RunResult result, Action<ProgressState> report, CancellationToken cancel)
     {
-        double total = settings.WarmupSeconds + settings.DurationSeconds;
         var clock = Stopwatch.StartNew();
+        // The progress line shows each phase's own time against that phase's length (the drain's is its upper bound).
+        var phaseClock = Stopwatch.StartNew();
+        double phaseLength = 0;
         double lastRateAt = 0;
         long lastReceived = 0;
         double? lastP99 = null;
         string phase = "connecting";
+
+        void Enter(string name, double seconds)
+        {
+            phase = name;
+            phaseLength = seconds;
+            phaseClock.Restart();
+        }
 
         void Report()
         {
@@ -92,7 +101,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             double rate = now > lastRateAt ? (sum.Received - lastReceived) / (now - lastRateAt) : 0;
             lastRateAt = now;
             lastReceived = sum.Received;
-            report(new ProgressState(spec.Title, phase, now, total, clients.Count(c => c.Connected), clients.Length, rate, lastP99,
+            report(new ProgressState(spec.Title, phase, phaseClock.Elapsed.TotalSeconds, phaseLength, clients.Count(c => c.Connected), clients.Length, rate, lastP99,
                 context.Errors.Count, sum.Lost));
         }
 
@@ -132,7 +141,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         var publisher = spec.Broadcast ? new BroadcastPublisher(context.BaseUri, settings.IntervalMs, context.Errors) : null;
         var publishing = publisher is null ? Task.CompletedTask : Task.Run(() => publisher.RunAsync(context.Stop));
         var all = Task.WhenAll(running);
-        phase = "warm-up";
+        Enter("warm-up", settings.WarmupSeconds);
         while (clock.Elapsed.TotalSeconds < settings.WarmupSeconds && !all.IsCompleted)
         {
             await Task.WhenAny(all, Task.Delay(Min(Tick, TimeSpan.FromSeconds(settings.WarmupSeconds) - clock.Elapsed), cancel));
@@ -151,7 +160,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         long startAllocated = GC.GetTotalAllocatedBytes();
         var window = Stopwatch.StartNew();
         var windowLength = TimeSpan.FromSeconds(settings.DurationSeconds);
-        phase = "measuring";
+        Enter("measuring", settings.DurationSeconds);
         while (window.Elapsed < windowLength && !all.IsCompleted)
         {
             await Task.WhenAny(all, Task.Delay(Min(Tick, windowLength - window.Elapsed), cancel));
@@ -171,8 +180,9 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
 
         // 4. Stop: echo clients finish what is in flight, every client closes; then the accounting is complete.
         context.SignalStop(TimeSpan.FromSeconds(settings.DrainSeconds));
-        phase = "draining";
         var deadline = TimeSpan.FromSeconds(settings.DrainSeconds + 15);
+        Enter("draining", settings.DrainSeconds);
+        Report();
         var draining = Stopwatch.StartNew();
         while (!all.IsCompleted && draining.Elapsed < deadline)
         {
@@ -265,11 +275,13 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         [.. TransportCatalog.All.Where(t => target.Offered?.Any(o => o.Id == t.Id) ?? !t.UsesSessions)];
 
     /// <summary>
-    /// The request-head profile a result is labelled with: the Node load client sends the ws package's handshake ("node");
-    /// otherwise the transport says ("raw" where its client writes minimal heads of its own, or the profile's name).
+    /// The request-header set a result is labelled with: the Node load client sends the ws package's handshake ("node");
+    /// Chromium's set ("chromium"); otherwise "minimal", the same set on every transport and client: Host, and
+    /// Content-Length and Content-Type on a POST (HttpClient, and the raw polling and SSE clients write exactly these),
+    /// plus the headers a WebSocket upgrade requires.
     /// </summary>
     private string HeadersLabel(RunSpec spec) =>
-        settings.EchoClient == EchoClientKind.Node ? "node" : spec.Transport.HeadersLabel(spec, settings);
+        settings.EchoClient == EchoClientKind.Node ? "node" : spec.Headers == HeaderProfile.Chromium ? "chromium" : "minimal";
 
     private RunResult NewResult(RunSpec spec, Target target) => new()
     {

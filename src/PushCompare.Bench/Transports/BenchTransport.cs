@@ -48,12 +48,6 @@ public abstract class BenchTransport
     /// <summary>Whether the run's clients need the shared HTTP handlers (<see cref="PollHttp"/>) rather than connections of their own.</summary>
     internal abstract bool NeedsSharedHttp(RunSpec spec, BenchSettings settings);
 
-    /// <summary>
-    /// The request-head profile a result is labelled with: "raw" when this transport's client writes minimal heads of
-    /// its own (Host, and Content-Length/Content-Type on a POST), else the profile's name.
-    /// </summary>
-    internal virtual string HeadersLabel(RunSpec spec, BenchSettings settings) =>
-        spec.Headers == HeaderProfile.Chromium ? "chromium" : spec.Headers.ToString().ToLowerInvariant();
 
     /// <summary>One simulated user's connection (or session) for <paramref name="kind"/> of work.</summary>
     internal abstract BenchConnection Connect(RunContext context, int index, ClientCounters counters, SessionKind kind);

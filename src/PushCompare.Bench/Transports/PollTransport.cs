@@ -31,9 +31,6 @@ public abstract class PollTransport : BenchTransport
 
     internal override bool NeedsSharedHttp(RunSpec spec, BenchSettings settings) => !UsesRawClient(spec, settings);
 
-    internal override string HeadersLabel(RunSpec spec, BenchSettings settings) =>
-        UsesRawClient(spec, settings) && spec.Headers != HeaderProfile.Chromium ? "raw" : base.HeadersLabel(spec, settings);
-
     internal override BenchConnection Connect(RunContext context, int index, ClientCounters counters, SessionKind kind) =>
         new PollConnection(index, context, counters, kind, Short, UsesRawClient(context.Spec, context.Settings));
 }

@@ -27,14 +27,11 @@ public sealed class SseTransport : BenchTransport
     public override string OpenRequest(string query) => $"POST /sse?{query}";
 
     public override string RunsNote =>
-        "SSE runs over HTTP/1.1 use the bench's own HTTP/1.1 client (headers \"raw\": Host, and Content-Length / Content-Type on a POST; or Chromium's), " +
+        "SSE runs over HTTP/1.1 use the bench's own HTTP/1.1 client (the same minimal request headers as HttpClient, or Chromium's), " +
         "over HTTP/2 SocketsHttpHandler; requests/msg counts the opening POST, the stream GET, the ack POSTs (one per 100 events) and the DELETE.";
 
     /// <summary>Over HTTP/2 the requests go through the shared handlers (<see cref="SseHttp2"/>); over HTTP/1.1 the client's own connections.</summary>
     internal override bool NeedsSharedHttp(RunSpec spec, BenchSettings settings) => spec.Stack.IsHttp2;
-
-    internal override string HeadersLabel(RunSpec spec, BenchSettings settings) =>
-        spec.Headers != HeaderProfile.Chromium && !spec.Stack.IsHttp2 ? "raw" : base.HeadersLabel(spec, settings);
 
     internal override BenchConnection Connect(RunContext context, int index, ClientCounters counters, SessionKind kind) =>
         new SseConnection(index, context, counters, kind);
