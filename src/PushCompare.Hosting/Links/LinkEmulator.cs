@@ -31,6 +31,7 @@ public sealed class LinkEmulator : IAsyncDisposable
     private readonly List<Socket> _listeners = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
+    private readonly ConcurrentDictionary<IPEndPoint, byte> _upstreamEnds = new();
     private readonly List<Task> _acceptLoops = [];
 
     private LinkEmulator(LinkProfile profile, IPEndPoint upstream, TimeProvider time, int? seed)
@@ -52,6 +53,10 @@ public sealed class LinkEmulator : IAsyncDisposable
     public IReadOnlyList<IPEndPoint> EndPoints { get; private set; } = [];
 
     public LinkCounters Counters { get; } = new();
+
+    /// <summary>Whether a connection the upstream sees from <paramref name="remote"/> is one this link relays (so an app
+    /// behind it can tell which link a request came over).</summary>
+    public bool Carries(IPEndPoint remote) => _upstreamEnds.ContainsKey(remote);
 
     /// <summary>
     /// Listens on <paramref name="listenOn"/> (default 127.0.0.1 on a free port) and relays every connection to
@@ -110,6 +115,7 @@ public sealed class LinkEmulator : IAsyncDisposable
         Counters.Connection();
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         using var upstream = new Socket(_upstream.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        IPEndPoint? upstreamEnd = null;
         try
         {
             client.NoDelay = true;
@@ -117,6 +123,8 @@ public sealed class LinkEmulator : IAsyncDisposable
             long opened;
             lock (_randomGate) opened = LinkFlow.Handshake(_profile, _time.GetTimestamp(), _time.TimestampFrequency, _random, Counters);
             await upstream.ConnectAsync(_upstream, abort.Token);
+            upstreamEnd = (IPEndPoint)upstream.LocalEndPoint!;
+            _upstreamEnds.TryAdd(upstreamEnd, 0);
             await Task.WhenAll(
                 PumpAsync(client, upstream, NewFlow(_up), opened, abort),
                 PumpAsync(upstream, client, NewFlow(_down), opened, abort));
@@ -135,6 +143,7 @@ public sealed class LinkEmulator : IAsyncDisposable
                 Cut(upstream);
             }
             client.Dispose();
+            if (upstreamEnd is not null) _upstreamEnds.TryRemove(upstreamEnd, out _);
         }
     }
 
