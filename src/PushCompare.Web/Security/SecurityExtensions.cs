@@ -77,6 +77,6 @@ public sealed record OriginsAnswer(string[] Origins, string Protocol, bool Tls, 
 /// <summary>An emulated link: its profile's name, its figures in words, its round trip, and where it serves the app.</summary>
 public sealed record LinkAnswer(string Name, string Description, double RoundTripMs, string? Origin)
 {
-    public static LinkAnswer Of(LinkProfile profile, int? port) => new(profile.Name, profile.ToString(),
+    public static LinkAnswer Of(LinkProfile profile, int? port) => new(profile.Name, profile.Figures,
         profile.RoundTrip.TotalMilliseconds, port is { } p ? $"http://localhost:{p}" : null);
 }
