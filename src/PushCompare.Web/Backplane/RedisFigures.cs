@@ -20,7 +20,7 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
     private readonly ConditionalWeakTable<SessionMeter, long[]> _added = new(); // per meter: the lifetime totals already added
     private readonly SemaphoreSlim _flushing = new(1, 1); // one flush at a time, so no delta is added twice
 
-    private RedisKey Key(string statsKey) => store.KeyPrefix + "f:" + statsKey;
+    private RedisKey Key(string statsKey) => store.FiguresKey(statsKey);
 
     public async Task<SessionStats?> SumAsync(string key)
     {

@@ -20,14 +20,15 @@ internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisS
     private readonly Dictionary<string, LiveTopic> _live = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _sessionsHere = new(StringComparer.Ordinal); // subscribed through this instance
 
-    private RedisKey SessionsKey(string topic) => store.KeyPrefix + "topic:" + topic + ":sessions";
-
     private RedisChannel Channel(string topic) => RedisChannel.Literal(store.KeyPrefix + "topic:" + topic);
 
     public async ValueTask<IDisposable> SubscribeSessionAsync(string topic, string sessionId)
     {
-        // A session that closed meanwhile is not added (the script checks); it unsubscribes nothing then either.
-        await store.EvalAsync(RedisScripts.Subscribe, sessionId, topic);
+        // A session that closed meanwhile is not added (the publish drops it); it unsubscribes nothing then either.
+        var marked = store.EvalAsync(RedisScripts.Subscribe, sessionId, topic);
+        var added = store.Database.SetAddAsync(store.TopicSessionsKey(topic), sessionId);
+        await marked;
+        await RedisSessionStore.Guard(added);
         _sessionsHere.AddOrUpdate(topic, 1, (_, n) => n + 1);
         return new SessionSubscription(this, topic, sessionId);
     }
@@ -48,7 +49,9 @@ internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisS
     public async ValueTask<int> PublishAsync(string topic, string text, CancellationToken cancel)
     {
         // Not cancelled with the request: once sent, the script runs whole or not at all, and its answer is the publish's.
-        var result = await store.EvalAsync(RedisScripts.Publish, [SessionsKey(topic)], "", text, Channel(topic).ToString());
+        var result = await store.EvalAsync(RedisScripts.Publish, [store.TopicSessionsKey(topic)], "", text, Channel(topic).ToString());
+        for (int i = 2; i + 2 < result.Length; i += 3) // sessions the broadcast closed (backlog full)
+            await store.ForgetClosedAsync((string)result[i]!, (string)result[i + 1]!, (string)result[i + 2]!, "");
         return (int)result[0] + (int)result[1];
     }
 
@@ -116,7 +119,7 @@ internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisS
         _sessionsHere.TryRemove(KeyValuePair.Create(topic, 0));
         try
         {
-            store.Database.SetRemove(SessionsKey(topic), sessionId, CommandFlags.FireAndForget);
+            store.Database.SetRemove(store.TopicSessionsKey(topic), sessionId, CommandFlags.FireAndForget);
         }
         catch (Exception ex) when (RedisSessionStore.IsOutage(ex))
         {

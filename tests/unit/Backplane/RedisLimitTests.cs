@@ -22,7 +22,7 @@ public sealed class RedisLimitTests(LimitedInstances apps) : IClassFixture<Limit
         var idle = await _b.OpenSessionAsync();
 
         // Probed in Redis itself (any request would be activity, or fill the 3-message backlog): its TTL runs out.
-        await Eventually.AssertAsync(async () => await apps.A.Redis.CommandAsync($"EXISTS {apps.A.Prefix}s:{idle.Id}") == ":0",
+        await Eventually.AssertAsync(async () => await apps.A.Redis.CommandAsync($"EXISTS {apps.A.SessionKey(idle.Id)}") == ":0",
             "the unpolled session expires");
         var gone = await ProblemAssert.IsProblemAsync(await _a.PollAsync(idle.Id, 0), HttpStatusCode.Gone);
         Assert.Contains("expired", ProblemAssert.Detail(gone));

@@ -68,9 +68,9 @@ public sealed class RedisTopicTests(TwoInstances apps) : IClassFixture<TwoInstan
 
         // Expired: its keys' TTL runs out. The id A subscribed and an id a dead instance left behind (its session long
         // expired, nobody to unsubscribe it) are both dropped, by A noticing or by the next publish.
-        Assert.Equal(":1", await apps.A.Redis.CommandAsync($"PEXPIRE {apps.A.Prefix}s:{expiring.Id} 1"));
+        Assert.Equal(":1", await apps.A.Redis.CommandAsync($"PEXPIRE {apps.A.SessionKey(expiring.Id)} 1"));
         Assert.Equal(":1", await apps.A.Redis.CommandAsync($"SADD {set} left-by-a-dead-instance"));
-        await Eventually.AssertAsync(async () => await apps.A.Redis.CommandAsync($"EXISTS {apps.A.Prefix}s:{expiring.Id}") == ":0", "the session expired");
+        await Eventually.AssertAsync(async () => await apps.A.Redis.CommandAsync($"EXISTS {apps.A.SessionKey(expiring.Id)}") == ":0", "the session expired");
         Assert.Equal(0, await _b.PublishAcceptedAsync(topic, "to nobody"));
         Assert.Equal(":0", await apps.A.Redis.CommandAsync($"SCARD {set}"));
     }
