@@ -14,13 +14,14 @@ internal static class RedisScripts
     // State fields: last (newest seq), acked, handed (newest seq given to a reader), cseq (client seq accepted), qb (UTF-8
     // bytes ever queued), ab (of those, acknowledged: qb - ab is the backlog), gen (reader generation), ractive (a reader
     // is attached), rinst (its instance), rone (it answers once: a long poll), closed (reason), mm/mb (backlog limits),
-    // oinst (opening instance), tr, sk (stats key), topic. Message n is field m<n> = "<qb after it> <queued ms> <text>".
+    // oinst (opening instance), tr, sk (stats key), topic and tcur (the last of the topic's broadcasts taken into the
+    // log). Message n is field m<n> = "<qb after it> <queued ms> <text>".
     // A reader's instance is told by PUBLISH on {prefix}wake:{instance}: "m <id> <gen> <seq> <ms> <text>" (the message
     // itself, so the reader needs no second script), "s <id> <gen>" (superseded), "c <id> <reason>" (closed).
     private const string Prelude = """
         local S = KEYS[1]
         local idle, prefix, id, now = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
-        local F = {'last', 'acked', 'handed', 'cseq', 'qb', 'ab', 'gen', 'ractive', 'rinst', 'rone', 'closed', 'mm', 'mb', 'oinst', 'tr', 'sk', 'topic'}
+        local F = {'last', 'acked', 'handed', 'cseq', 'qb', 'ab', 'gen', 'ractive', 'rinst', 'rone', 'closed', 'mm', 'mb', 'oinst', 'tr', 'sk', 'topic', 'tcur'}
         local s, w = {}, {}
         local function load(key)
           S, w, s = key, {}, {}
@@ -150,7 +151,8 @@ internal static class RedisScripts
     /// A reader arrives: acknowledges up to the cursor, supersedes the older reader and reads what follows, in one step.
     /// ARGV 5 = cursor or '' (from what is acknowledged), 6 = instance, 7 = how it reads: 'stream' (stays attached),
     /// 'hold' (a long poll: attached only when there is nothing to answer yet) or 'now' (never attached).
-    /// {'ok', reader, cursor, attached '1'/'0', last, handed before, {entries}}, {'ahead', last}, {'behind', acked}, closed, gone.
+    /// {'ok', reader, cursor, attached '1'/'0', last, handed before, {entries}, topic, topic cursor}, {'ahead', last},
+    /// {'behind', acked}, closed, gone.
     /// </summary>
     public const string Attach = Prelude + """
         local g = gone() if g then return g end
@@ -169,7 +171,7 @@ internal static class RedisScripts
         if attached then set('ractive', 1) set('rinst', ARGV[6]) set('rone', ARGV[7] == 'hold' and 1 or 0) else set('ractive', 0) end
         save()
         redis.call('PEXPIRE', S, idle)
-        return {'ok', tostring(reader), tostring(cursor), attached and '1' or '0', tostring(l), tostring(handed), entries}
+        return {'ok', tostring(reader), tostring(cursor), attached and '1' or '0', tostring(l), tostring(handed), entries, s.topic or '', tostring(n('tcur'))}
         """;
 
     /// <summary>
@@ -215,35 +217,65 @@ internal static class RedisScripts
         return closedResult(true)
         """;
 
-    /// <summary>ARGV 5 = topic. Marks the session a subscriber of the topic. {'ok'}, closed, gone.</summary>
+    /// <summary>ARGV 5 = topic, 6 = its last broadcast now. The session takes every broadcast after it. {'ok'}, closed, gone.</summary>
     public const string Subscribe = Prelude + """
         local g = gone() if g then return g end
-        set('topic', ARGV[5])
+        set('topic', ARGV[5]) set('tcur', ARGV[6])
         save()
         return {'ok'}
         """;
 
     /// <summary>
-    /// KEYS[1] = the topic's set of session ids; ARGV 3 = '', 5 = text, 6 = the topic's channel. A broadcast, atomically:
-    /// appended to every subscribed session's log by the same enqueue as a reply (backlog limits, reader hand-off), ids
-    /// whose session expired or closed dropped from the set (a dead instance unsubscribes nothing), then PUBLISHed as
-    /// "&lt;ms&gt; &lt;text&gt;" for live subscribers. {sessions appended, instances that received the PUBLISH, then per
-    /// session the broadcast closed: id, transport, stats key}. Reaches session keys it is not given: one Redis only.
+    /// Takes the topic's broadcasts into the session's log, in order, each as a message stamped with its publish time
+    /// (backlog limits and reader hand-off as for a reply). ARGV 5 = after ('' for no read), 6.. = broadcast number, ms,
+    /// text, for consecutive broadcasts; those taken already are skipped. {'ok', after, last, handed before, {entries
+    /// after it}} ({'ok'} without a read), {'behind', topic cursor} when a broadcast between is missing, closed, gone.
     /// </summary>
-    public const string Publish = Prelude + """
-        local members, text = KEYS[1], ARGV[5]
-        local result = {0, 0}
-        for _, sid in ipairs(redis.call('SMEMBERS', members)) do
-          id = sid -- the prelude's helpers act on this session now
-          if gone(prefix .. 's:{' .. sid .. '}') then redis.call('SREM', members, sid)
-          elseif enqueue(text) then save() result[1] = result[1] + 1
-          else
-            redis.call('SREM', members, sid)
-            result[#result + 1] = sid result[#result + 1] = s.tr result[#result + 1] = s.sk
+    public const string Absorb = Prelude + """
+        local g = gone() if g then return g end
+        local tcur, handed = n('tcur'), n('handed')
+        for i = 6, #ARGV, 3 do
+          local b = tonumber(ARGV[i])
+          if b > tcur + 1 then save() return {'behind', tostring(tcur)} end
+          if b == tcur + 1 then
+            now = ARGV[i + 1]
+            if not enqueue(ARGV[i + 2]) then return closedResult(true) end
+            tcur = b
+            set('tcur', b)
           end
         end
-        result[2] = redis.call('PUBLISH', ARGV[6], now .. ' ' .. text)
-        return result
+        save()
+        if ARGV[5] == '' then return {'ok'} end
+        local l, after = n('last'), math.max(tonumber(ARGV[5]), n('acked'))
+        if l > handed then set('handed', l) save() end
+        return {'ok', tostring(after), tostring(l), tostring(handed), range('HMGET', after + 1, l)}
+        """;
+
+    /// <summary>
+    /// KEYS = { the topic's log, its session subscribers (a sorted set, score: the session's expiry deadline, renewed by
+    /// the instances that serve it) }; ARGV = session id, deadline. {last broadcast}.
+    /// </summary>
+    public const string Join = """
+        redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+        return tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+        """;
+
+    /// <summary>
+    /// KEYS = { the topic's log (field n: the last broadcast's number; m&lt;n&gt; = "&lt;n&gt; &lt;ms&gt; &lt;text&gt;", the
+    /// latest ARGV 3 of them), its set of session subscribers }; ARGV = now ms, text, broadcasts kept, the live channel,
+    /// the feed channel (both in the topic's hash slot). A broadcast is written once, whatever the number of subscribers:
+    /// each session takes it into its own log by its own cursor. {session subscribers, live receivers}.
+    /// </summary>
+    public const string Publish = """
+        local log, keep = KEYS[1], tonumber(ARGV[3])
+        local b = redis.call('HINCRBY', log, 'n', 1)
+        local entry = b .. ' ' .. ARGV[1] .. ' ' .. ARGV[2]
+        redis.call('HSET', log, 'm' .. b, entry)
+        if b > keep then redis.call('HDEL', log, 'm' .. (b - keep)) end
+        local live = redis.call('SPUBLISH', ARGV[4], entry)
+        redis.call('SPUBLISH', ARGV[5], entry)
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1]) -- expired, or left by an instance that died
+        return {redis.call('ZCARD', KEYS[2]), live}
         """;
 
     /// <summary>The closed reason a full backlog leaves: each instance says it in words, with the limits the session opened with.</summary>
@@ -259,5 +291,5 @@ internal static class RedisScripts
         """;
 
     /// <summary>Every script, for loading them once per server before the first call.</summary>
-    public static readonly string[] All = [Open, Reserve, Accept, Enqueue, Acknowledge, Attach, Read, Detach, Refresh, Close, Subscribe, Publish, AddFigures];
+    public static readonly string[] All = [Open, Reserve, Accept, Enqueue, Acknowledge, Attach, Read, Detach, Refresh, Close, Subscribe, Absorb, Join, Publish, AddFigures];
 }

@@ -22,6 +22,7 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
     private bool _attached;          // Redis counts it as the session's attached reader (ractive)
     private bool _holds;             // it answers once (a poll), so a message handed to it detaches it
     private LogRead? _attachRead;    // what the attach script read, answered by the first read
+    private string? _topic;          // the topic whose feed this instance listens to for the reader
 
     public string Id => id;
     public string StatsKey => statsKey;
@@ -163,8 +164,16 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
         }
     }
 
+    // The attach script, and for a topic's subscriber the broadcasts it has not taken yet: the topic's head is read in
+    // the same round trip, and only when broadcasts came since its last read does the reader take them (a second one).
     private async Task<LogRead> AttachReadAsync(long? cursor, string how)
     {
+        if (_topic is null && store.TopicOf(id) is { } topic)
+        {
+            await store.Feeds.ReaderArrivesAsync(topic, id); // listening before the cursor is read: no broadcast falls between
+            _topic = topic;
+        }
+        var head = _topic is null ? null : store.Feeds.HeadAsync(_topic);
         var r = await store.EvalAsync(RedisScripts.Attach, id, cursor is { } c ? c : RedisValue.EmptyString, store.Instance, how);
         switch (RedisSessionStore.Status(r))
         {
@@ -174,7 +183,15 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                 store.Touched(id, transport);
                 if (_attached) store.ReaderAttached(id, _reader);
                 _after = (long)r[2];
-                return Batch(_after, (long)r[4], (long)r[5], _after, (RedisResult[])r[6]!);
+                long last = (long)r[4];
+                var read = Batch(_after, last, (long)r[5], _after, (RedisResult[])r[6]!);
+                if (head is null) return read;
+                var taken = await store.Feeds.CatchUpAsync(_topic!, id, (long)r[8], (long)await RedisSessionStore.Guard(head), last);
+                if (taken is null) return read;
+                if (RedisSessionStore.Status(taken) != "ok") return await ClosedReadAsync(taken);
+                if (_holds && taken.Length > 4 && ((RedisResult[])taken[4]!).Length > 0) Detached(); // handed to a held poll: detached
+                var more = Batch((long)taken[1], (long)taken[2], (long)taken[3], (long)taken[1], (RedisResult[])taken[4]!);
+                return Join(read, more);
             case "ahead":
                 return new(ReadStatus.BadCursor, Detail: $"{cursor} is ahead of the newest message ({(long)r[1]}): send the position of the last message you received.");
             case "behind":
@@ -183,6 +200,10 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                 return await ClosedReadAsync(r);
         }
     }
+
+    // Two reads of consecutive parts of the log, as one.
+    private static LogRead Join(LogRead first, LogRead then) => first.Status != ReadStatus.Messages ? then : then.Status != ReadStatus.Messages ? first
+        : first with { Cursor = then.Cursor, Messages = [.. first.Messages!, .. then.Messages!], FirstQueuedAt = [.. first.FirstQueuedAt!, .. then.FirstQueuedAt!] };
 
     private async Task<LogRead> ReadOnceAsync(long after, bool detach)
     {
@@ -243,6 +264,8 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
         Detached();
         _inbox?.Dispose();
         _inbox = null;
+        if (_topic is not null) store.Feeds.ReaderLeaves(_topic, id);
+        _topic = null;
     }
 
     public async ValueTask CloseAsync(string reason) => await store.EndedAsync(id, await store.EvalAsync(RedisScripts.Close, id, reason));

@@ -29,7 +29,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
     private readonly ConcurrentDictionary<string, OpenedHere> _openedHere = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TransportDescriptor, int> _openCounts = new();
     private readonly ConcurrentDictionary<string, Facts> _facts = new(StringComparer.Ordinal); // what never changes, by id
-    private ConcurrentDictionary<string, string> _touched = new(StringComparer.Ordinal); // id -> transport, since the last upkeep
+    private ConcurrentDictionary<string, (string Transport, string? Topic)> _touched = new(StringComparer.Ordinal); // by id, since the last upkeep
     private readonly Lock _readyGate = new();
     private Task<SessionIds>? _ready;
     private int _draining;
@@ -44,6 +44,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
         _prefix = backplane.Value.KeyPrefix;
         Instance = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         _channel = RedisChannel.Literal(_prefix + "wake:" + Instance);
+        Feeds = new TopicFeeds(redis, this, logger);
         // A notice published while the subscription was down is lost: every waiting reader re-reads once it is back.
         _redis.ConnectionRestored += (_, _) => _wakeups.RereadAll();
     }
@@ -71,7 +72,8 @@ internal sealed partial class RedisSessionStore : ISessionStore
 
     internal RedisKey FiguresKey(string statsKey) => _prefix + "f:" + statsKey;
 
-    internal RedisKey TopicSessionsKey(string topic) => _prefix + "topic:" + topic + ":sessions";
+    /// <summary>How broadcasts reach this deployment's sessions.</summary>
+    internal TopicFeeds Feeds { get; }
 
     public async ValueTask<SessionOpening> OpenAsync(TransportDescriptor transport, EchoMode mode, TimeSpan defaultWait)
     {
@@ -93,7 +95,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
         var header = db.HashSetAsync(figures, [new("open", 1), new("tr", transport.Id), new("opened", now)]);
         var lease = db.KeyExpireAsync(figures, TimeSpan.FromDays(1));
         await Guard(WhenAll([session, header, lease]));
-        Remember(id, new Facts(transport, mode, defaultWait, statsKey, null));
+        Remember(id, new Facts(transport, mode, defaultWait, statsKey, null, null));
         return new(new RedisSession(this, id, statsKey, transport, mode, defaultWait, null), OpenRefusal.None);
     }
 
@@ -104,11 +106,11 @@ internal sealed partial class RedisSessionStore : ISessionStore
         if (!_facts.TryGetValue(id, out var facts))
         {
             // What never changes about a session is read once per instance; what does is in each operation's answer.
-            var fields = await Guard(Database.HashGetAsync(SessionKey(id), ["tr", "mode", "wait", "sk", "closed"]));
+            var fields = await Guard(Database.HashGetAsync(SessionKey(id), ["tr", "mode", "wait", "sk", "closed", "topic"]));
             if (fields[0].IsNull || _transports.All.FirstOrDefault(t => t.Id == fields[0]) is not { } transport)
                 return new(null, true, ids.StatsKey(id)); // expired (its key's TTL ran out) or closed long enough ago
             facts = new Facts(transport, fields[1] == "exact" ? EchoMode.Exact : EchoMode.Prefixed, TimeSpan.FromMilliseconds((long)fields[2]),
-                fields[3]!, fields[4].IsNull ? null : (string)fields[4]!);
+                fields[3]!, fields[4].IsNull ? null : (string)fields[4]!, fields[5].IsNull ? null : (string)fields[5]!);
             Remember(id, facts);
         }
         var session = new RedisSession(this, id, facts.StatsKey, facts.Transport, facts.Mode, facts.Wait, facts.Closed is { } closed ? Reason(closed) : null);
@@ -226,7 +228,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
             db.SortedSetRemoveAsync(OpenKey(transportId), id),
             db.HashSetAsync(FiguresKey(statsKey), "open", 0),
         };
-        if (topic.Length > 0) batch.Add(db.SetRemoveAsync(TopicSessionsKey(topic), id));
+        if (topic.Length > 0) batch.Add(db.SortedSetRemoveAsync(Feeds.SessionsKey(topic), id));
         return Guard(WhenAll(batch));
     }
 
@@ -236,8 +238,17 @@ internal sealed partial class RedisSessionStore : ISessionStore
         return true;
     }
 
+    /// <summary>The topic session <paramref name="id"/> takes broadcasts of, as far as this instance knows (null: none).</summary>
+    internal string? TopicOf(string id) => _facts.TryGetValue(id, out var facts) ? facts.Topic : null;
+
+    /// <summary>Session <paramref name="id"/> now takes the broadcasts of <paramref name="topic"/>.</summary>
+    internal void SubscribedTo(string id, string topic)
+    {
+        if (_facts.TryGetValue(id, out var facts)) _facts[id] = facts with { Topic = topic };
+    }
+
     /// <summary>An operation through this instance kept the session alive: its place in the open sets is refreshed with the next upkeep.</summary>
-    internal void Touched(string id, TransportDescriptor transport) => _touched[id] = transport.Id;
+    internal void Touched(string id, TransportDescriptor transport) => _touched[id] = (transport.Id, TopicOf(id));
 
     internal Task<RedisResult[]> EvalAsync(string script, string id, params RedisValue[] args) => EvalAsync(script, [SessionKey(id)], id, args);
 
@@ -304,7 +315,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
         byte[]? key = await Guard(db.StringGetAsync(keyName));
         if (key is not { Length: SessionIds.KeyBytes }) throw new InvalidOperationException($"Redis key {keyName} does not hold a {SessionIds.KeyBytes}-byte id key.");
         await Guard(SubscribeAsync());
-        await LoadScriptsAsync();
+        _ = LoadScriptsAsync(); // meanwhile a first call loads its own script: no request waits for all of them
         return new SessionIds(key);
     }
 
@@ -312,11 +323,18 @@ internal sealed partial class RedisSessionStore : ISessionStore
     // EVALSHA from then on, and reloads a script by itself should a restarted server have forgotten it).
     private async Task LoadScriptsAsync()
     {
-        foreach (var endpoint in _redis.GetEndPoints())
+        try
         {
-            var server = _redis.GetServer(endpoint);
-            if (!server.IsConnected || server.IsReplica) continue;
-            foreach (string script in RedisScripts.All) await Guard(server.ScriptLoadAsync(script));
+            foreach (var endpoint in _redis.GetEndPoints())
+            {
+                var server = _redis.GetServer(endpoint);
+                if (!server.IsConnected || server.IsReplica) continue;
+                foreach (string script in RedisScripts.All) await server.ScriptLoadAsync(script);
+            }
+        }
+        catch (Exception ex) when (IsOutage(ex))
+        {
+            // Unreachable now: each script is loaded with its first call instead.
         }
     }
 
@@ -346,7 +364,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
         var batch = new List<Task>();
         if (refreshReaders)
         {
-            foreach (var (id, reader) in _readersHere.Keys) batch.Add(EvalAsync(RedisScripts.Refresh, id, reader));
+            foreach (var (id, reader) in _readersHere.Keys) batch.Add(RefreshAsync(id, reader));
             foreach (var id in _openedHere.Keys) batch.Add(ForgetIfGoneAsync(db, id));
         }
         long now = NowMs();
@@ -357,15 +375,41 @@ internal sealed partial class RedisSessionStore : ISessionStore
         {
             double deadline = now + _options.IdleTimeout.TotalMilliseconds;
             batch.Add(db.SortedSetAddAsync(OpenKey(), [.. touched.Keys.Select(id => new SortedSetEntry(id, deadline))], SortedSetWhen.Exists));
-            foreach (var group in touched.GroupBy(t => t.Value))
+            foreach (var group in touched.GroupBy(t => t.Value.Transport))
                 batch.Add(db.SortedSetAddAsync(OpenKey(group.Key), [.. group.Select(t => new SortedSetEntry(t.Key, deadline))], SortedSetWhen.Exists));
+            foreach (var group in touched.Where(t => t.Value.Topic is not null).GroupBy(t => t.Value.Topic!))
+                batch.Add(db.SortedSetAddAsync(Feeds.SessionsKey(group.Key), [.. group.Select(t => new SortedSetEntry(t.Key, deadline))], SortedSetWhen.Exists));
         }
         foreach (var transport in _transports.Transports)
         {
             if (transport.Keying != SessionKeying.ServerIssued) continue;
             batch.Add(CountAsync(db, transport, now));
         }
+        // This instance's heartbeat: who is alive to add its share of a session's figures when asked.
+        batch.Add(db.SortedSetAddAsync(InstancesKey, Instance, now + InstanceLease.TotalMilliseconds));
+        batch.Add(db.SortedSetRemoveRangeByScoreAsync(InstancesKey, double.NegativeInfinity, now));
         await Guard(WhenAll(batch));
+    }
+
+    private RedisKey InstancesKey => "{" + _prefix + "}instances";
+
+    private static readonly TimeSpan InstanceLease = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many other instances have sent a heartbeat within the last few seconds.</summary>
+    internal async Task<int> OtherInstancesAsync()
+    {
+        var db = Database;
+        var counting = db.SortedSetLengthAsync(InstancesKey, NowMs(), double.PositiveInfinity, Exclude.Start);
+        var mine = db.SortedSetScoreAsync(InstancesKey, Instance);
+        long live = await Guard(counting);
+        bool self = await Guard(mine) is not null;
+        return (int)Math.Max(0, live - (self ? 1 : 0));
+    }
+
+    private async Task RefreshAsync(string id, long reader)
+    {
+        var r = await EvalAsync(RedisScripts.Refresh, id, reader);
+        if (Status(r) == "ok" && _facts.TryGetValue(id, out var facts)) Touched(id, facts.Transport);
     }
 
     private async Task ForgetIfGoneAsync(IDatabase db, string id)
@@ -393,7 +437,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
     internal ILogger Logger => _logger;
 
     /// <summary>What never changes about a session, and the reason it closed once this instance learnt it.</summary>
-    private sealed record Facts(TransportDescriptor Transport, EchoMode Mode, TimeSpan Wait, string StatsKey, string? Closed);
+    private sealed record Facts(TransportDescriptor Transport, EchoMode Mode, TimeSpan Wait, string StatsKey, string? Closed, string? Topic);
 
     /// <summary>What this instance holds for a session it opened: its push stream's stop, and its figures' lease.</summary>
     private sealed class OpenedHere(string statsKey)
