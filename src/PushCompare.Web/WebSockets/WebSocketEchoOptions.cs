@@ -17,8 +17,9 @@ public sealed class WebSocketEchoOptions
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// After the server's close frame (its own 1009/1001, or the framework's 1002/1007), how long the peer has to answer
-    /// with its close frame. Until then the server reads and drops what arrives; then it ends the TCP connection itself.
+    /// After a close the server chose (1009, 1001), how long the peer has to answer with its close frame. Until then the
+    /// server reads and drops what arrives; then it ends the TCP connection itself. After a protocol error (the
+    /// framework's 1002/1007) the server does not wait: it ends the connection at once.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -40,6 +41,16 @@ public sealed class WebSocketEchoOptions
     /// <summary>permessage-deflate (RFC 7692), section "WebSockets:Compression"; off unless enabled (docs/protocol.md says why).</summary>
     [ValidateObjectMembers]
     public WebSocketCompressionOptions Compression { get; set; } = new();
+
+    /// <summary>How the framework accepts a socket with these settings: keep-alive, and permessage-deflate only when the client offered it.</summary>
+    internal WebSocketAcceptContext AcceptContext() => new()
+    {
+        KeepAliveInterval = KeepAliveInterval,
+        KeepAliveTimeout = KeepAliveTimeout,
+        DangerousEnableCompression = Compression.Enabled,
+        ServerMaxWindowBits = Compression.ServerMaxWindowBits,
+        DisableServerContextTakeover = Compression.DisableServerContextTakeover,
+    };
 }
 
 /// <summary>

@@ -5,36 +5,36 @@ using PushCompare.Metering;
 using PushCompare.Web.Security;
 using PushCompare.Web.Sessions;
 
-namespace PushCompare.Web.LongPolling;
+namespace PushCompare.Web.Polling;
 
 /// <summary>
-/// The HTTP long-polling fallback under <c>/poll</c> (and short polling, a session opened with <c>wait=0</c>). The
+/// Polling under <c>/poll</c>: the HTTP long-polling fallback, and short polling (a session opened with <c>wait=0</c>). The
 /// session, its upstream and its life are shared with SSE (<see cref="SessionEndpoints"/>); what is long polling's own
 /// is the held <c>GET</c> that acknowledges with its cursor. Every status is listed in docs/protocol.md.
 /// </summary>
-public static class LongPollingEndpoints
+public static class PollingEndpoints
 {
     public const string Path = "/poll";
 
     private static readonly SessionRoutes Routes = new(Path, PollingTransports.LongPoll, PollingTransports.ShortPoll);
 
-    public static IServiceCollection AddLongPolling(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddPolling(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<LongPollingOptions, LongPollingOptionsValidator>(configuration.GetSection(LongPollingOptions.Section));
         services.AddTransport(PollingTransports.LongPoll, SessionEndpoints.OpenCountOf(PollingTransports.LongPoll));
         services.AddTransport(PollingTransports.ShortPoll, SessionEndpoints.OpenCountOf(PollingTransports.ShortPoll));
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, LongPollingJson.Default));
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, PollingJson.Default));
         return services;
     }
 
-    public static RouteGroupBuilder MapLongPolling(this WebApplication app)
+    public static RouteGroupBuilder MapPolling(this WebApplication app)
     {
-        var group = app.MapGroup(Path).RequireOrigin();
+        var group = app.MapGroup(Path).RequireOrigin().WithNoStore().ServesSessions(Routes);
         group.MapPost("", Open).WithName("OpenPollSession").LimitConnects();
-        group.MapPost("/{id}", (string id, string? seq, HttpContext context) => SessionEndpoints.SendAsync(Routes, id, seq, null, context))
+        group.MapPost("/{id}", (RequestedSession session, string? seq, HttpContext context) => SessionEndpoints.SendAsync(session, seq, null, context))
             .WithName("SendPollMessage");
-        group.MapGet("/{id}", Poll).WithName("Poll");
-        group.MapDelete("/{id}", (string id, HttpContext context) => SessionEndpoints.CloseAsync(Routes, id, context)).WithName("ClosePollSession");
+        group.MapGet("/{id}", Poll).WithName("Poll").WithHttpCompression();
+        group.MapDelete("/{id}", SessionEndpoints.CloseAsync).WithName("ClosePollSession");
         return group;
     }
 
@@ -60,10 +60,9 @@ public static class LongPollingEndpoints
             o.MaxBacklogBytes));
     }
 
-    private static async Task<IResult> Poll(string id, string? cursor, string? wait, IOptions<LongPollingOptions> options, HttpContext context)
+    private static async Task<IResult> Poll(RequestedSession requested, string? cursor, string? wait, IOptions<LongPollingOptions> options, HttpContext context)
     {
-        var (session, missing) = await SessionEndpoints.FindAsync(Routes, id, context);
-        if (session is null) return missing!;
+        var session = requested.Session;
         if (!QueryNumber.TryParse(cursor, out long after))
         {
             return Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor",
