@@ -42,7 +42,7 @@ internal static class LocalCluster
             }
             catch (FormatException ex)
             {
-                return await RefuseAsync(parsed, ex);
+                return await RefuseAsync(parsed.InvocationConfiguration.Error, ex);
             }
             return await RunAsync(options);
         });

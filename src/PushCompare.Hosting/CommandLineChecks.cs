@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Numerics;
 
 namespace PushCompare.Hosting;
@@ -14,9 +13,9 @@ public static class CommandLineChecks
     public const int BadValueExitCode = 2;
 
     /// <summary>Reports a value the checks refused (their <see cref="FormatException"/>) on the command's error output; returns the exit code.</summary>
-    public static async Task<int> RefuseAsync(ParseResult parsed, FormatException refusal)
+    public static async Task<int> RefuseAsync(TextWriter error, FormatException refusal)
     {
-        await parsed.InvocationConfiguration.Error.WriteLineAsync($"Error: {refusal.Message}");
+        await error.WriteLineAsync($"Error: {refusal.Message}");
         return BadValueExitCode;
     }
 

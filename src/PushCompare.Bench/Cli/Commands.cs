@@ -161,7 +161,7 @@ internal static class Commands
             }
             catch (FormatException ex)
             {
-                return await CommandLineChecks.RefuseAsync(parsed, ex);
+                return await CommandLineChecks.RefuseAsync(parsed.InvocationConfiguration.Error, ex);
             }
             return await run(settings, cancel);
         });
