@@ -22,6 +22,11 @@ public sealed class CommandLineTests
     [InlineData("--duration 0", "--duration must be greater than 0")]
     [InlineData("--compression -t websocket,sse", "--compression does not cover sse")]
     [InlineData("--compression -t websocket --url http://127.0.0.1:1", "with --url, start the server with it yourself")]
+    [InlineData("--link 5g", "There is no link profile called '5g'; the profiles are loopback, lan, broadband, 4g, 3g, satellite.")]
+    [InlineData("--link 4g --loss 150%", "The loss must be between 0 % and 50 %; 150 % is not.")]
+    [InlineData("--rtt fast", "The round trip 'fast' is not a duration")]
+    [InlineData("--bandwidth 5MB", "The bandwidth '5MB' is not a bandwidth")]
+    [InlineData("--link 3g --cluster 2", "--link puts one link in front of one app: drop --cluster.")]
     public async Task Invalid_options_exit_non_zero_with_a_reason(string options, string message)
     {
         var output = new StringWriter();

@@ -115,6 +115,23 @@ public sealed record BenchSettings
     /// <summary>Gateways in front of the cluster (<c>--gateways</c>); the client spreads its connections over them.</summary>
     public int Gateways { get; init; } = 1;
 
+    /// <summary>
+    /// <c>--link</c> and <c>--rtt/--bandwidth/--loss/--jitter</c>: the emulated network between the clients and the
+    /// server (<see cref="Hosting.Links.LinkEmulator"/>); loopback, the default, puts nothing in between.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Hosting.Links.LinkProfile Link { get; init; } = Hosting.Links.LinkProfile.Loopback;
+
+    /// <summary>The link as the report's JSON names it: "4g: 60 ms round trip (+0-10 ms jitter), 20 Mbit/s, 0.1 % loss".</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("link")]
+    public string LinkText
+    {
+        get => _linkText ?? Link.ToString();
+        init => _linkText = value; // a report read back keeps the words; the profile itself is not serialized
+    }
+
+    private readonly string? _linkText;
+
     /// <summary>The header profiles to run: always the .NET client, plus Chromium's when asked.</summary>
     public IReadOnlyList<HeaderProfile> HeaderProfiles => ChromiumHeaders ? [HeaderProfile.DotNet, HeaderProfile.Chromium] : [HeaderProfile.DotNet];
 }

@@ -96,13 +96,18 @@ internal static class Commands
             DefaultValueFactory = _ => "dotnet",
         };
         client.AcceptOnlyFromAmong("dotnet", "node");
+        var link = new Option<string?>("--link") { Description = "Over an emulated network link: lan, broadband, 4g, 3g or satellite (docs/measuring.md, \"Over an emulated link\")" };
+        var rtt = new Option<string?>("--rtt") { Description = "The link's round trip (e.g. 120ms), replacing --link's own" };
+        var bandwidth = new Option<string?>("--bandwidth") { Description = "The link's rate each way (e.g. 5mbit), replacing --link's own" };
+        var loss = new Option<string?>("--loss") { Description = "The link's segment loss (e.g. 1%), replacing --link's own" };
+        var jitter = new Option<string?>("--jitter") { Description = "The link's jitter on top of the one-way delay (e.g. 10ms), replacing --link's own" };
         var connectConcurrency = new Option<int>("--connect-concurrency") { Description = "Connections opened at once while clients connect", DefaultValueFactory = _ => 64 };
 
         var command = new Command(d.Name, d.Description)
         {
             transport, clients, duration, warmup, size, interval, pollInterval, rate, p99, allSteps, outDir, url, serverPid, serverDll,
             serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient, broadcast,
-            protocol, tls, clientsPerConnection, compression, client, cluster, gateways,
+            protocol, tls, clientsPerConnection, compression, client, cluster, gateways, link, rtt, bandwidth, loss, jitter,
         };
         // Every option parses on every command, so one given to the wrong scenario is refused with a reason (below);
         // --help lists only those this scenario uses.
@@ -146,7 +151,9 @@ internal static class Commands
                     EchoClient = parsed.GetValue(client) == "node" ? EchoClientKind.Node : EchoClientKind.DotNet,
                     Cluster = parsed.GetValue(cluster) is { } n ? ClusterSize(n) : null,
                     Gateways = parsed.GetValue(gateways),
+                    Link = ParseLink(parsed.GetValue(link), parsed.GetValue(rtt), parsed.GetValue(bandwidth), parsed.GetValue(loss), parsed.GetValue(jitter)),
                 };
+                if (!settings.Link.IsLoopback && settings.Cluster is not null) throw new FormatException("--link puts one link in front of one app: drop --cluster.");
                 CheckNodeClient(settings);
                 // The Node load client speaks WebSocket only, so "every transport" (the default) means WebSocket with it.
                 if (settings.EchoClient == EchoClientKind.Node) settings = settings with { RequestedTransports = ["websocket"] };
@@ -228,8 +235,21 @@ internal static class Commands
     }
 
     /// <summary>Whether scenario <paramref name="scenario"/> uses option <paramref name="option"/> (the others are hidden from its --help).</summary>
+    private static Hosting.Links.LinkProfile ParseLink(string? name, string? rtt, string? bandwidth, string? loss, string? jitter)
+    {
+        try
+        {
+            return Hosting.Links.LinkProfile.Parse(name, rtt, bandwidth, loss, jitter);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new FormatException(ex.Message.Split(" (Parameter")[0], ex);
+        }
+    }
+
     internal static bool Uses(string scenario, string option) => option switch
     {
+        "--link" or "--rtt" or "--bandwidth" or "--loss" or "--jitter" => scenario is "echo" or "push" or "lubbers",
         "--size" or "--rate" or "--p99-limit" or "--all-steps" or "--peer" or "--client" => scenario == "echo",
         "--interval" or "--broadcast" => scenario is "push" or "lubbers",
         "--poll-interval" or "--compression" => scenario is "echo" or "push" or "lubbers",

@@ -28,7 +28,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         TargetInstance instance;
         try
         {
-            instance = await target.StartAsync(cancel);
+            instance = (await target.StartAsync(cancel)).OverLink(settings.Link);
         }
         catch (Hosting.ProcessSetupException ex) // the bench's own, and a child process that did not start
         {

@@ -98,7 +98,39 @@ internal sealed class TargetInstance(Uri baseUri, int? pid, ChildProcess? child)
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var link in _links) await link.DisposeAsync(); // the links first: nothing reaches a stopping server through them
         if (child is not null) await child.DisposeAsync();
         if (Owned is not null) await Owned.DisposeAsync();
+    }
+
+    private readonly List<Hosting.Links.LinkEmulator> _links = [];
+
+    /// <summary>
+    /// The same server reached through an emulated link: each of its endpoints (plain, TLS) behind a link emulator of its
+    /// own, which the instance owns. A run uses one endpoint, so each run has one link. Loopback changes nothing.
+    /// </summary>
+    public TargetInstance OverLink(Hosting.Links.LinkProfile link)
+    {
+        if (link.IsLoopback) return this;
+        if (Entries.Count > 1) throw new InvalidOperationException("One link goes in front of one endpoint, not a cluster's gateways.");
+        var plain = Through(BaseUri, link);
+        var over = new TargetInstance(plain, pid, child)
+        {
+            TlsBaseUri = TlsBaseUri is not { } tls ? null : tls == BaseUri ? plain : Through(tls, link),
+            Processes = Processes,
+            RedisAddress = RedisAddress,
+            Owned = Owned,
+            Children = Children,
+        };
+        over._links.AddRange(_links);
+        return over;
+
+        Uri Through(Uri endpoint, Hosting.Links.LinkProfile profile)
+        {
+            var address = System.Net.IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var ip) ? ip : System.Net.IPAddress.Loopback;
+            var emulator = Hosting.Links.LinkEmulator.Start(profile, new System.Net.IPEndPoint(address, endpoint.Port));
+            _links.Add(emulator);
+            return new UriBuilder(endpoint) { Host = "127.0.0.1", Port = emulator.EndPoints[0].Port }.Uri;
+        }
     }
 }
