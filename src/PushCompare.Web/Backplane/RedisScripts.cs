@@ -123,7 +123,7 @@ internal static class RedisScripts
         return {'ok'}
         """;
 
-    /// <summary>ARGV 4 = cursor or '' (from what is acknowledged), 5 = instance. {'ok', reader, cursor}, {'ahead', last}, {'behind', acked}, closed, gone.</summary>
+    /// <summary>ARGV 4 = cursor or '' (from what is acknowledged), 5 = instance. {'ok', reader, cursor, next client seq}, {'ahead', last}, {'behind', acked}, closed, gone.</summary>
     public const string Attach = Prelude + """
         local g = gone() if g then return g end
         local last, acked = num('last'), num('acked')
@@ -136,7 +136,7 @@ internal static class RedisScripts
         if redis.call('HGET', meta, 'ractive') == '1' then notify('rinst', '') end -- the older reader learns it was superseded
         local reader = redis.call('HINCRBY', meta, 'gen', 1)
         redis.call('HSET', meta, 'rinst', ARGV[5], 'ractive', 1)
-        return {'ok', tostring(reader), tostring(cursor)}
+        return {'ok', tostring(reader), tostring(cursor), tostring(num('cseq') + 1)}
         """;
 
     /// <summary>ARGV 4 = after, 5 = reader. {'msgs', last, handed before, first seq - 1, {entries}}, {'empty'}, {'superseded'}, closed, gone.</summary>

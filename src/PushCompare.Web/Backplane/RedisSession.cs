@@ -64,7 +64,7 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
             case "ok":
                 long reader = (long)r[1];
                 store.ReaderAttached(id, reader);
-                return new(new LogRead(ReadStatus.Empty), reader, (long)r[2]);
+                return new(new LogRead(ReadStatus.Empty), reader, (long)r[2], (long)r[3]);
             case "ahead":
                 return new(new LogRead(ReadStatus.BadCursor, Detail: $"{cursor} is ahead of the newest message ({(long)r[1]}): send the position of the last message you received."), 0, 0);
             case "behind":

@@ -9,14 +9,16 @@ namespace PushCompare.Web.LongPolling;
 
 /// <summary>
 /// The HTTP long-polling fallback under <c>/poll</c> (and short polling, a session opened with <c>wait=0</c>). The
-/// session, its upstream and its life are shared with SSE (<see cref="SessionEndpoints"/>); what is long polling's own
-/// is the held <c>GET</c> that acknowledges with its cursor. Every status is listed in docs/protocol.md.
+/// session, its upstream and its life are shared with SSE and the WebSocket's session mode (<see cref="SessionEndpoints"/>:
+/// a session opened by any of them is polled here too); what is long polling's own is the held <c>GET</c> that
+/// acknowledges with its cursor. Every status is listed in docs/protocol.md.
 /// </summary>
 public static class LongPollingEndpoints
 {
     public const string Path = "/poll";
 
-    private static readonly SessionRoutes Routes = new(Path, PollingTransports.LongPoll, PollingTransports.ShortPoll);
+    // A session's polls count as short polling when they answer at once by default, whichever transport opened it.
+    private static readonly SessionRoutes Routes = new(Path, session => PollingTransports.For(session.DefaultWait));
 
     public static IServiceCollection AddLongPolling(this IServiceCollection services, IConfiguration configuration)
     {
@@ -69,8 +71,10 @@ public static class LongPollingEndpoints
             return Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor",
                 $"cursor='{cursor}' is not a sequence number: send cursor=0 on the first poll, then the cursor of the last 200 response.");
         }
-        // Without wait the session's default (set by POST /poll?wait=W) applies; wait=0 answers at once.
-        if (!HoldTime.TryParse(wait, session.DefaultWait, options.Value.PollTimeout, out var hold, out var badWait)) return badWait;
+        // Without wait the session's default (set by POST /poll?wait=W; the poll timeout for a session opened by another
+        // transport) applies; wait=0 answers at once.
+        var timeout = options.Value.PollTimeout;
+        if (!HoldTime.TryParse(wait, session.DefaultWait < timeout ? session.DefaultWait : timeout, timeout, out var hold, out var badWait)) return badWait;
 
         var result = await session.PollAsync(after, hold, context.RequestAborted);
         if (result.Status == ReadStatus.Messages) RequestMetering.Of(context).Delivering(result.Messages!, result.FirstQueuedAt!);
@@ -80,7 +84,7 @@ public static class LongPollingEndpoints
             ReadStatus.Empty => TypedResults.NoContent(),
             // This instance stops, the session lives on in the shared store: the retry lands on another instance.
             ReadStatus.Released => Problems.InstanceStopping(),
-            ReadStatus.Closed or ReadStatus.Drained => Problems.SessionGone(result.Detail, Path),
+            ReadStatus.Closed or ReadStatus.Drained => Problems.SessionGone(result.Detail, Routes.OpenRequest),
             _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor", $"cursor={result.Detail}"),
         };
     }

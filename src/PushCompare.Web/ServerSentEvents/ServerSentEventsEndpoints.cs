@@ -26,7 +26,7 @@ public static partial class ServerSentEventsEndpoints
 
     private const string LastEventIdHeader = "Last-Event-ID";
 
-    private static readonly SessionRoutes Routes = new(Path, Transport);
+    private static readonly SessionRoutes Routes = new(Path, _ => Transport);
 
     public static IServiceCollection AddServerSentEvents(this IServiceCollection services, IConfiguration configuration)
     {
@@ -51,7 +51,7 @@ public static partial class ServerSentEventsEndpoints
     private static async Task<IResult> Open(HttpContext context, IOptions<ServerSentEventsOptions> options, IOptions<MessageSessionOptions> sessions,
         IOptions<MessagingOptions> messaging)
     {
-        var (session, problem) = await SessionEndpoints.OpenAsync(context, Transport, TimeSpan.Zero);
+        var (session, problem) = await SessionEndpoints.OpenAsync(context, Transport, SessionEndpoints.UntilPollTimeout);
         if (session is null) return problem!;
         var (o, s) = (options.Value, sessions.Value);
         return TypedResults.Created($"{Path}/{session.Id}", new StreamSessionCreated(
@@ -75,7 +75,7 @@ public static partial class ServerSentEventsEndpoints
     {
         var logger = loggers.CreateLogger(typeof(ServerSentEventsEndpoints).FullName!);
         // A session the shutdown closed after everything was acknowledged: 204 stops EventSource for good.
-        if ((await store.FindAsync(id)).Session is { Drained: true } drained && drained.Transport == Transport)
+        if ((await store.FindAsync(id)).Session is { Drained: true } drained)
         {
             RequestMetering.Of(context).Attribute(Transport, drained.StatsKey);
             return TypedResults.NoContent();
@@ -100,7 +100,7 @@ public static partial class ServerSentEventsEndpoints
             return attached.Read.Status switch
             {
                 ReadStatus.Drained => TypedResults.NoContent(),
-                ReadStatus.Closed => Problems.SessionGone(attached.Read.Detail, Path),
+                ReadStatus.Closed => Problems.SessionGone(attached.Read.Detail, Routes.OpenRequest),
                 ReadStatus.Released => Problems.InstanceStopping(),
                 _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID", $"Last-Event-ID {attached.Read.Detail}"),
             };

@@ -25,12 +25,15 @@ internal readonly record struct SendResult(SendStatus Status, long ExpectedSeq =
 
 /// <summary>
 /// A reader's attach: Empty with <paramref name="Reader"/> set (it now owns the log, reading after
-/// <paramref name="Cursor"/>), or the refusal in <paramref name="Read"/> (Closed, Drained, BadCursor, Released).
+/// <paramref name="Cursor"/>, everything up to which is acknowledged), or the refusal in <paramref name="Read"/>
+/// (Closed, Drained, BadCursor, Released). <paramref name="ExpectedSeq"/> is the client's <c>seq</c> the session
+/// accepts next, as of the attach: a client resends its unconfirmed messages from it.
 /// </summary>
-internal readonly record struct Attachment(LogRead Read, long Reader, long Cursor);
+internal readonly record struct Attachment(LogRead Read, long Reader, long Cursor, long ExpectedSeq = 0);
 
 /// <summary>
-/// The sessions of long polling, short polling and SSE, as the endpoints use them: one store per process, in memory
+/// The sessions of long polling, short polling, SSE and the WebSocket's session mode, as the endpoints use them (any
+/// transport reads and sends to any session): one store per process, in memory
 /// (<see cref="SessionStore"/>, the default) or shared by every instance through Redis
 /// (<see cref="Backplane.RedisSessionStore"/>). A shared store that cannot be reached throws
 /// <see cref="SessionStoreUnavailableException"/> from any operation; the endpoints answer it with 503 and Retry-After.
@@ -74,7 +77,10 @@ internal interface IMessageSession
 
     EchoMode Mode { get; }
 
-    /// <summary>How long a read without its own wait is held: <c>POST /poll?wait=W</c>, else the poll timeout.</summary>
+    /// <summary>
+    /// How long a poll without its own wait is held: <c>POST /poll?wait=W</c>, else the poll timeout
+    /// (<see cref="SessionEndpoints.UntilPollTimeout"/> for a session opened by SSE or a WebSocket).
+    /// </summary>
     TimeSpan DefaultWait { get; }
 
     /// <summary>Why the session ended (null while it is open), as of when it was found.</summary>

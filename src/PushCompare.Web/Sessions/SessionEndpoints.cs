@@ -11,12 +11,13 @@ using PushCompare.Web.Topics;
 namespace PushCompare.Web.Sessions;
 
 /// <summary>
-/// Where a session-based transport lives: its path (<c>/poll</c>, <c>/sse</c>) and the transports whose sessions it
-/// serves. A session is served only under the path that opened it; under another it is unknown (404).
+/// Where a session-based transport lives: its path (<c>/poll</c>, <c>/sse</c>, <c>/ws</c>), the transport its requests
+/// of a session count as, and the request that opens a session there (<c>POST {path}</c> unless it says otherwise).
+/// Any session is served under any of them, whichever transport opened it.
 /// </summary>
-internal sealed record SessionRoutes(string Path, params TransportDescriptor[] Transports)
+internal sealed record SessionRoutes(string Path, Func<IMessageSession, TransportDescriptor> TransportOf, string? Open = null)
 {
-    public bool Serves(IMessageSession session) => Array.IndexOf(Transports, session.Transport) >= 0;
+    public string OpenRequest => Open ?? "POST " + Path;
 }
 
 /// <summary>
@@ -39,6 +40,12 @@ internal static class SessionEndpoints
         services.AddHostedService<SessionSweeper>();
         return services;
     }
+
+    /// <summary>
+    /// The default wait of a session opened by a transport that does not poll (SSE, WebSocket): its polls, if a client
+    /// switches to polling, are held for the poll timeout like a long-polling session's.
+    /// </summary>
+    public static readonly TimeSpan UntilPollTimeout = TimeSpan.MaxValue;
 
     /// <summary>A transport's open-session count for its registration: what the store holds open of it.</summary>
     public static Func<IServiceProvider, Func<int>> OpenCountOf(TransportDescriptor transport) =>
@@ -68,7 +75,8 @@ internal static class SessionEndpoints
             return (null, opening.Refusal == OpenRefusal.ShuttingDown ? Problems.ShuttingDown() : Problems.TooManySessions(store.Options.MaxSessions));
         }
         // The stats key is server-issued and unique, so the metering never refuses it.
-        if (RequestMetering.Of(context).TryOpenSession(session.Transport, session.StatsKey, out var figures)) session.TrackFigures(figures);
+        if (RequestMetering.Of(context).TryOpenSession(session.Transport, session.StatsKey, SessionKeying.ServerIssued, out var figures))
+            session.TrackFigures(figures);
         if (connect.Topic is { } topic)
         {
             // Subscribed by id for the session's life; the session's end (close, expiry, backlog overflow, drain) unsubscribes.
@@ -136,7 +144,7 @@ internal static class SessionEndpoints
             SendStatus.ShuttingDown => Problems.ShuttingDown(),
             SendStatus.Gap => Problems.Create(StatusCodes.Status409Conflict, "Sequence gap",
                 $"seq={clientSeq} skips ahead: the next message must carry seq={sent.ExpectedSeq}. Resend the missing messages in order."),
-            _ => session.CloseReason is { } reason ? Problems.SessionGone(reason, routes.Path) : await GoneAsync(routes, id, context),
+            _ => session.CloseReason is { } reason ? Problems.SessionGone(reason, routes.OpenRequest) : await GoneAsync(routes, id, context),
         };
     }
 
@@ -148,7 +156,7 @@ internal static class SessionEndpoints
 
     // The 410 of a session that closed during the request (on another instance, say), with the reason it closed for.
     private static async Task<IResult> GoneAsync(SessionRoutes routes, string id, HttpContext context) =>
-        (await FindAsync(routes, id, context)).Problem ?? Problems.SessionGone(null, routes.Path);
+        (await FindAsync(routes, id, context)).Problem ?? Problems.SessionGone(null, routes.OpenRequest);
 
     /// <summary>Acknowledges the log up to the value of query parameter <paramref name="name"/>; null, or the 400 that explains a bad one.</summary>
     public static async ValueTask<IResult?> AcknowledgeAsync(IMessageSession session, string name, string value)
@@ -167,7 +175,7 @@ internal static class SessionEndpoints
     {
         var (session, missing) = await FindAsync(routes, id, context);
         if (session is null) return missing!;
-        await session.CloseAsync($"The client closed the session (DELETE). Open a new session with POST {routes.Path}.");
+        await session.CloseAsync($"The client closed the session (DELETE). Open a new session with {routes.OpenRequest}.");
         return TypedResults.NoContent();
     }
 
@@ -179,28 +187,31 @@ internal static class SessionEndpoints
     {
         var store = context.RequestServices.GetRequiredService<ISessionStore>();
         var found = await store.FindAsync(id);
-        if (found.Session is { } known && routes.Serves(known))
+        if (found.Session is { } known)
         {
-            CountTo(context, store, known);
-            return known.CloseReason is { } reason ? (null, Problems.SessionGone(reason, routes.Path)) : (known, null);
+            CountTo(context, store, known, routes.TransportOf(known));
+            return known.CloseReason is { } reason ? (null, Problems.SessionGone(reason, routes.OpenRequest)) : (known, null);
         }
         if (found.Session is null && found.WasIssued)
         {
             // Gone already: the figures (if still tracked) know which transport the session was.
             RequestMetering.Of(context).Attribute(null, found.StatsKey);
-            return (null, Problems.SessionGone(null, routes.Path));
+            return (null, Problems.SessionGone(null, routes.OpenRequest));
         }
         return (null, Problems.Create(StatusCodes.Status404NotFound, "Unknown session",
-            $"No session has the id '{id}' under {routes.Path}: open one with POST {routes.Path} and use the id from its response."));
+            $"No session has the id '{id}' under {routes.Path}: open one with {routes.OpenRequest} and use the id from its response."));
     }
 
-    /// <summary>Counts the request to the session's figures; with a shared store they may start on this instance now (summed in /api/stats).</summary>
-    public static void CountTo(HttpContext context, ISessionStore store, IMessageSession session)
+    /// <summary>
+    /// Counts the request to <paramref name="transport"/> (the one serving it) and to the session's figures, in that
+    /// transport's part; with a shared store they may start on this instance now (summed in /api/stats).
+    /// </summary>
+    public static void CountTo(HttpContext context, ISessionStore store, IMessageSession session, TransportDescriptor transport)
     {
         var metering = RequestMetering.Of(context);
         // Another instance opened it: this instance's share of its figures begins here; the opener holds the open lease.
-        if (store.IsShared && metering.TryOpenSession(session.Transport, session.StatsKey, out var share)) share.Dispose();
-        else metering.Attribute(session.Transport, session.StatsKey);
+        if (store.IsShared && metering.TryOpenSession(transport, session.StatsKey, SessionKeying.ServerIssued, out var share)) share.Dispose();
+        else metering.Attribute(transport, session.StatsKey);
     }
 }
 
