@@ -1,7 +1,8 @@
+using PushCompare.Web.Backplane;
 using PushCompare.Web.Health;
 using PushCompare.Web.Http;
-using PushCompare.Web.LongPolling;
 using PushCompare.Web.Messaging;
+using PushCompare.Web.Polling;
 using PushCompare.Metering;
 using PushCompare.Web.Metering;
 using PushCompare.Web.Security;
@@ -18,8 +19,9 @@ builder.Services.AddServerLimits(builder.Configuration);
 builder.Services.AddProblemDetails(ProblemDetailing.Configure);
 builder.Services.AddMessaging(builder.Configuration);
 builder.Services.AddWebSocketEcho(builder.Configuration);
+builder.Services.AddBackplane(builder.Configuration); // sessions and topics: in this process, or in Redis with Backplane:Redis
 builder.Services.AddSessions(builder.Configuration);
-builder.Services.AddLongPolling(builder.Configuration);
+builder.Services.AddPolling(builder.Configuration);
 builder.Services.AddServerSentEvents(builder.Configuration);
 builder.Services.AddTopics();
 builder.Services.AddConnectionGuards(builder.Configuration);
@@ -32,15 +34,15 @@ var app = builder.Build();
 app.UseWireMetering(); // first, so every request's bytes are bound to it
 app.UseTrustedProxies(); // the client named by a trusted proxy's X-Forwarded-For/-Proto, before anything asks who the client is
 app.UseProblemResponses(); // exceptions and empty 404/405 answers become ProblemDetails (not for upgrades: see there)
-app.UseNoStore(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path, StatsEndpoints.Path, SecurityExtensions.OriginsPath);
-app.UseHttpCompression(LongPollingEndpoints.Path, ServerSentEventsEndpoints.Path); // after the metering, which counts the compressed bytes
+app.UseNoStore(); // for endpoints that declare WithNoStore()
+app.UseHttpCompression(); // for endpoints that declare WithHttpCompression(); after the metering, which counts the compressed bytes
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseConnectionGuards();
 app.UseWebSocketClosing(); // before UseWebSockets: the echo session may end TCP itself after its close frame
 app.UseWebSockets(); // the upgrade feature; pings are configured per connection on accept
 app.MapWebSocketEcho();
-app.MapLongPolling();
+app.MapPolling();
 app.MapServerSentEvents();
 app.MapTopics();
 app.DrainSessionsOnShutdown();

@@ -61,15 +61,20 @@ public static class HttpCompressionExtensions
     }
 
     /// <summary>
-    /// Compresses the <c>GET</c> answers under these paths (the poll and the event stream: message content only) when
-    /// HttpCompression:Enabled. Not the <c>POST</c> that opens a session, whose body carries the session id (a
-    /// credential), and not <c>/api/stats</c>. Register it after the metering, which counts below HTTP and so sees the
-    /// compressed bytes.
+    /// Marks an endpoint whose answers are message content only (the poll, the event stream), compressed when
+    /// HttpCompression:Enabled. Never an answer that carries the session id (a credential) or figures.
     /// </summary>
-    public static WebApplication UseHttpCompression(this WebApplication app, params PathString[] prefixes)
+    public static TBuilder WithHttpCompression<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(HttpCompressionMetadata.Instance);
+
+    /// <summary>
+    /// Compresses the answers of endpoints that declare <see cref="WithHttpCompression{TBuilder}"/>, when
+    /// HttpCompression:Enabled. Register it after the metering, which counts below HTTP and so sees the compressed bytes.
+    /// </summary>
+    public static WebApplication UseHttpCompression(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<HttpCompressionOptions>>(); // read per request: validated at start
-        app.UseWhen(context => options.Value.Enabled && HttpMethods.IsGet(context.Request.Method) && UnderAny(context.Request.Path, prefixes),
+        app.UseWhen(context => options.Value.Enabled && context.GetEndpoint()?.Metadata.GetMetadata<HttpCompressionMetadata>() is not null,
             branch =>
             {
                 branch.UseResponseCompression();
@@ -124,13 +129,14 @@ public static class HttpCompressionExtensions
             }
         }
     }
+}
 
-    private static bool UnderAny(PathString path, PathString[] prefixes)
+/// <summary>Endpoint metadata: see <see cref="HttpCompressionExtensions.WithHttpCompression{TBuilder}"/>.</summary>
+public sealed class HttpCompressionMetadata
+{
+    public static readonly HttpCompressionMetadata Instance = new();
+
+    private HttpCompressionMetadata()
     {
-        foreach (var prefix in prefixes)
-        {
-            if (path.StartsWithSegments(prefix)) return true;
-        }
-        return false;
     }
 }

@@ -15,6 +15,10 @@ public static class ProblemDetailing
             StatusCodes.Status404NotFound => $"Nothing is served at {http.Request.Path}: the endpoints are /, /ws and /poll (see docs/protocol.md).",
             _ => null,
         };
+        // Routing's own refusals (nothing at this path, or not for this method) are not cached either: an app's endpoint
+        // declares no-store for its own answers, and what a path serves can change with the next deployment.
+        if (context.ProblemDetails.Status is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed && http.GetEndpoint() is not RouteEndpoint)
+            http.Response.Headers.CacheControl = "no-store";
         // Trace ids help nobody reading a teaching tool's wire bytes; status pages and logs correlate by time.
         context.ProblemDetails.Extensions.Remove("traceId");
     };

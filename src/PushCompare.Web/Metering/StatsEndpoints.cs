@@ -1,4 +1,5 @@
 using PushCompare.Metering;
+using PushCompare.Web.Http;
 using PushCompare.Web.Security;
 
 namespace PushCompare.Web.Metering;
@@ -10,7 +11,7 @@ public static class StatsEndpoints
 
     public static RouteGroupBuilder MapStats(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup(Path).RequireOrigin(); // a foreign page must not reset or read another origin's figures
+        var group = app.MapGroup(Path).RequireOrigin().WithNoStore(); // a foreign page must not reset or read another origin's figures
         group.MapGet("", GetStats).WithName("GetStats");
         group.MapPost("/reset", Reset).WithName("ResetStats");
         return group;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Cors.Infrastructure;
+using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
 
 namespace PushCompare.Web.Security;
@@ -59,7 +60,7 @@ public static class SecurityExtensions
     /// </summary>
     public static RouteHandlerBuilder MapOrigins(this IEndpointRouteBuilder app) =>
         app.MapGet(OriginsPath, (HttpRequest request, AppOrigins origins) =>
-            TypedResults.Ok(new OriginsAnswer([.. origins.Own], request.Protocol, request.IsHttps))).WithName("GetOrigins").RequireOrigin();
+            TypedResults.Ok(new OriginsAnswer([.. origins.Own], request.Protocol, request.IsHttps))).WithName("GetOrigins").RequireOrigin().WithNoStore();
 }
 
 /// <summary>The answer of <c>GET /api/origins</c>.</summary>

@@ -38,13 +38,12 @@ public static partial class ServerSentEventsEndpoints
 
     public static RouteGroupBuilder MapServerSentEvents(this WebApplication app)
     {
-        var group = app.MapGroup(Path).RequireOrigin();
+        var group = app.MapGroup(Path).RequireOrigin().WithNoStore().ServesSessions(Routes);
         group.MapPost("", Open).WithName("OpenStreamSession").LimitConnects();
-        group.MapGet("/{id}", Stream).WithName("EventStream");
-        group.MapPost("/{id}", (string id, string? seq, string? ack, HttpContext context) => SessionEndpoints.SendAsync(Routes, id, seq, ack, context))
-            .WithName("SendStreamMessage");
+        group.MapGet("/{id}", Stream).WithName("EventStream").WithMetadata(DrainedSessionNoContent.Instance).WithHttpCompression();
+        group.MapPost("/{id}", SessionEndpoints.SendAsync).WithName("SendStreamMessage");
         group.MapPost("/{id}/ack", Acknowledge).WithName("AcknowledgeEvents");
-        group.MapDelete("/{id}", (string id, HttpContext context) => SessionEndpoints.CloseAsync(Routes, id, context)).WithName("CloseStreamSession");
+        group.MapDelete("/{id}", SessionEndpoints.CloseAsync).WithName("CloseStreamSession");
         return group;
     }
 
@@ -57,7 +56,7 @@ public static partial class ServerSentEventsEndpoints
         return TypedResults.Created($"{Path}/{session.Id}", new StreamSessionCreated(
             session.Id,
             session.StatsKey,
-            session.Mode == EchoMode.Exact ? Echo.ExactQueryValue : "received",
+            Echo.QueryValue(session.Mode),
             (int)o.HeartbeatInterval.TotalMilliseconds,
             (int)o.ReconnectDelay.TotalMilliseconds,
             (int)s.IdleTimeout.TotalMilliseconds,
@@ -70,18 +69,10 @@ public static partial class ServerSentEventsEndpoints
     /// <c>GET /sse/{id}</c>: the session's one stream. <c>Last-Event-ID</c> (EventSource's reconnect) acknowledges up
     /// to it and the stream resumes after it; without it the stream starts at the oldest unacknowledged message.
     /// </summary>
-    private static async Task<IResult> Stream(string id, HttpContext context, ISessionStore store, IOptions<ServerSentEventsOptions> options,
-        ILoggerFactory loggers)
+    private static async Task<IResult> Stream(RequestedSession requested, HttpContext context, IOptions<ServerSentEventsOptions> options, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(ServerSentEventsEndpoints).FullName!);
-        // A session the shutdown closed after everything was acknowledged: 204 stops EventSource for good.
-        if ((await store.FindAsync(id)).Session is { Drained: true } drained)
-        {
-            RequestMetering.Of(context).Attribute(Transport, drained.StatsKey);
-            return TypedResults.NoContent();
-        }
-        var (session, missing) = await SessionEndpoints.FindAsync(Routes, id, context);
-        if (session is null) return missing!;
+        var session = requested.Session;
 
         long? cursor = null; // none: the stream starts at the oldest unacknowledged message
         string? lastEventId = context.Request.Headers[LastEventIdHeader];
@@ -178,16 +169,14 @@ public static partial class ServerSentEventsEndpoints
     }
 
     /// <summary><c>POST /sse/{id}/ack?lastEventId=M</c>: acknowledges events up to M without sending a message.</summary>
-    private static async Task<IResult> Acknowledge(string id, string? lastEventId, HttpContext context)
+    private static async Task<IResult> Acknowledge(RequestedSession requested, string? lastEventId)
     {
-        var (session, missing) = await SessionEndpoints.FindAsync(Routes, id, context);
-        if (session is null) return missing!;
         if (lastEventId is null)
         {
             return Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement",
                 "lastEventId is missing: give the id of the last event you processed, e.g. /ack?lastEventId=42.");
         }
-        return await SessionEndpoints.AcknowledgeAsync(session, "lastEventId", lastEventId) ?? TypedResults.NoContent();
+        return await SessionEndpoints.AcknowledgeAsync(requested.Session, "lastEventId", lastEventId) ?? TypedResults.NoContent();
     }
 
     [LoggerMessage(EventId = 320, Level = LogLevel.Warning, Message = "An event stream ended because the session store is unavailable ({Reason}); its client reconnects")]

@@ -1,7 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
-using PushCompare.Web.Backplane;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
 using PushCompare.Metering;
@@ -21,24 +20,36 @@ internal sealed record SessionRoutes(string Path, Func<IMessageSession, Transpor
 }
 
 /// <summary>
-/// What long polling, short polling and SSE share, written once: the session store and its limits, opening a session
+/// What long polling, short polling, SSE and the WebSocket's session mode share, written once: the session store and its limits, opening a session
 /// (connect options, the push stream, the session's figures), the sequenced idempotent upstream <c>POST</c>,
 /// acknowledgement, closing, and finding a session by id with the 404 / 410 that explains why there is none.
 /// Each transport maps these under its own path beside its own way of reading the session's log.
 /// </summary>
 internal static class SessionEndpoints
 {
-    /// <summary>The session store: in memory, or Redis when <c>Backplane:Redis</c> is set (docs/protocol.md, "Redis").</summary>
+    /// <summary>The sessions' limits and their 503 when the store is unreachable; where they live is the backplane's (<c>AddBackplane</c>).</summary>
     public static IServiceCollection AddSessions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<MessageSessionOptions, MessageSessionOptionsValidator>(configuration.GetSection(MessageSessionOptions.Section));
         services.AddExceptionHandler<SessionStoreUnavailableHandler>();
-        if (services.AddRedisSessions(configuration)) return services;
-        services.AddSingleton<SessionIds>();
-        services.AddSingleton<SessionStore>();
-        services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<SessionStore>());
-        services.AddHostedService<SessionSweeper>();
         return services;
+    }
+
+    /// <summary>
+    /// A session transport's route group: it serves the sessions of <paramref name="routes"/>, and a handler that takes
+    /// a <see cref="RequestedSession"/> starts with the session in hand: this filter answers the 404 / 410 (or a drained
+    /// stream's 204) when the id names none.
+    /// </summary>
+    public static RouteGroupBuilder ServesSessions(this RouteGroupBuilder group, SessionRoutes routes)
+    {
+        group.WithMetadata(routes);
+        group.AddEndpointFilterFactory(static (factory, next) =>
+        {
+            int index = Array.FindIndex(factory.MethodInfo.GetParameters(), p => p.ParameterType == typeof(RequestedSession));
+            if (index < 0) return next; // opening a session: nothing to find
+            return context => context.GetArgument<RequestedSession>(index).Refusal is { } refusal ? ValueTask.FromResult<object?>(refusal) : next(context);
+        });
+        return group;
     }
 
     /// <summary>
@@ -116,11 +127,10 @@ internal static class SessionEndpoints
     /// <c>POST {path}/{id}[?seq=N][&amp;ack=M]</c>: one message, its reply queued on the session's log. A retried
     /// <c>seq</c> is acknowledged again without a second reply; <c>ack</c> also acknowledges the log up to M.
     /// </summary>
-    public static async Task<IResult> SendAsync(SessionRoutes routes, string id, string? seq, string? ack, HttpContext context)
+    public static async Task<IResult> SendAsync(RequestedSession requested, string? seq, string? ack, HttpContext context)
     {
         int maxBytes = context.RequestServices.GetRequiredService<IOptions<MessagingOptions>>().Value.MaxMessageBytes;
-        var (session, missing) = await FindAsync(routes, id, context);
-        if (session is null) return missing!;
+        var (session, routes) = (requested.Session, requested.Routes);
         long? clientSeq = null;
         if (seq is not null)
         {
@@ -144,7 +154,7 @@ internal static class SessionEndpoints
             SendStatus.ShuttingDown => Problems.ShuttingDown(),
             SendStatus.Gap => Problems.Create(StatusCodes.Status409Conflict, "Sequence gap",
                 $"seq={clientSeq} skips ahead: the next message must carry seq={sent.ExpectedSeq}. Resend the missing messages in order."),
-            _ => session.CloseReason is { } reason ? Problems.SessionGone(reason, routes.OpenRequest) : await GoneAsync(routes, id, context),
+            _ => session.CloseReason is { } reason ? Problems.SessionGone(reason, routes.OpenRequest) : await GoneAsync(routes, requested.Id, context),
         };
     }
 
@@ -171,25 +181,25 @@ internal static class SessionEndpoints
     }
 
     /// <summary><c>DELETE {path}/{id}</c>: ends the session; its reader is answered at once.</summary>
-    public static async Task<IResult> CloseAsync(SessionRoutes routes, string id, HttpContext context)
+    public static async Task<IResult> CloseAsync(RequestedSession requested)
     {
-        var (session, missing) = await FindAsync(routes, id, context);
-        if (session is null) return missing!;
-        await session.CloseAsync($"The client closed the session (DELETE). Open a new session with {routes.OpenRequest}.");
+        await requested.Session.CloseAsync($"The client closed the session (DELETE). Open a new session with {requested.Routes.OpenRequest}.");
         return TypedResults.NoContent();
     }
 
     /// <summary>
-    /// Finds an open session of these routes and counts the request to it; else the 404 / 410 problem that explains
+    /// Finds an open session (opened by any transport) and counts the request to it, as these routes' transport; else the 404 / 410 problem that explains
     /// why there is none. A request for an id the server never issued counts as "other".
     /// </summary>
-    public static async Task<(IMessageSession? Session, IResult? Problem)> FindAsync(SessionRoutes routes, string id, HttpContext context)
+    public static async Task<(IMessageSession? Session, IResult? Problem)> FindAsync(SessionRoutes routes, string id, HttpContext context) =>
+        Served(routes, id, await context.RequestServices.GetRequiredService<ISessionStore>().FindAsync(id), context);
+
+    /// <summary>What <see cref="FindAsync"/> answers for what the store <paramref name="found"/>.</summary>
+    public static (IMessageSession? Session, IResult? Problem) Served(SessionRoutes routes, string id, SessionFound found, HttpContext context)
     {
-        var store = context.RequestServices.GetRequiredService<ISessionStore>();
-        var found = await store.FindAsync(id);
         if (found.Session is { } known)
         {
-            CountTo(context, store, known, routes.TransportOf(known));
+            CountTo(context, context.RequestServices.GetRequiredService<ISessionStore>(), known, routes.TransportOf(known));
             return known.CloseReason is { } reason ? (null, Problems.SessionGone(reason, routes.OpenRequest)) : (known, null);
         }
         if (found.Session is null && found.WasIssued)

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Security;
@@ -24,10 +23,9 @@ public static class TopicsEndpoints
 {
     public const string Path = "/topics";
 
-    /// <summary>The in-memory bus unless another one (Redis, issue 11) was registered before.</summary>
+    /// <summary>The publish endpoint's answer; the bus itself is the backplane's (<c>AddBackplane</c>).</summary>
     public static IServiceCollection AddTopics(this IServiceCollection services)
     {
-        services.TryAddSingleton<ITopicBus, InMemoryTopicBus>();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, TopicsJson.Default));
         return services;
     }

@@ -37,4 +37,6 @@ internal enum CloseOutcome
     PeerHungUp,
     /// <summary>WebSockets:CloseTimeout passed without either.</summary>
     TimedOut,
+    /// <summary>The close answered a protocol error (or the peer's own close frame was invalid): the server ended TCP at once.</summary>
+    ProtocolError,
 }

@@ -6,13 +6,12 @@ namespace PushCompare.Web.WebSockets;
 /// The TCP connection under one WebSocket, for the session to end it the way RFC 6455 §7.1.1 asks. Installed in place of
 /// two request features before the framework's WebSocket middleware:
 /// <list type="bullet">
-/// <item>the HTTP/1.1 upgrade, to keep the upgraded stream: after a protocol or UTF-8 error the framework gives up on its
-/// WebSocket, and only this stream can still read the connection;</item>
+/// <item>the HTTP/1.1 upgrade, to keep the upgraded stream, whose writes are shut once the server's close frame is out;</item>
 /// <item>the request lifetime, because the middleware resets the connection (<see cref="HttpContext.Abort"/>) whenever its
 /// WebSocket is disposed or cancelled in the Aborted state, which is its state after every 1002/1007 (and after a
 /// cancelled wait for the peer's close frame). Once the server's close frame is out the session takes over the end of
-/// the connection (<see cref="TakeOverEnd"/>): it reads what is left and returns, which ends TCP with a FIN, and those
-/// resets are dropped.</item>
+/// the connection (<see cref="TakeOverEnd"/>): it returns (at once after a protocol error, else at the peer's close
+/// frame), which ends TCP with a FIN, and those resets are dropped.</item>
 /// </list>
 /// </summary>
 internal sealed class UpgradedConnection(IHttpUpgradeFeature upgrade, IHttpRequestLifetimeFeature lifetime) : IHttpUpgradeFeature, IHttpRequestLifetimeFeature
@@ -99,53 +98,4 @@ internal sealed class UpgradedStream(Stream inner) : Stream
         if (disposing) inner.Dispose();
         base.Dispose(disposing);
     }
-}
-
-/// <summary>
-/// A few bytes read from the connection as a stream of their own (writes dropped), so the framework's WebSocket can
-/// parse the frames in them without the server parsing anything itself.
-/// </summary>
-internal sealed class ChunkStream(ReadOnlyMemory<byte> bytes) : Stream
-{
-    private ReadOnlyMemory<byte> _rest = bytes;
-
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        int count = Math.Min(buffer.Length, _rest.Length);
-        _rest.Span[..count].CopyTo(buffer);
-        _rest = _rest[count..];
-        return count;
-    }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        ValueTask.FromResult(Read(buffer.Span));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        Task.FromResult(Read(buffer.AsSpan(offset, count)));
-
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-    }
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -17,8 +17,9 @@ public sealed class WebSocketEchoOptions
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// After the server's close frame (its own 1009/1001, or the framework's 1002/1007), how long the peer has to answer
-    /// with its close frame. Until then the server reads and drops what arrives; then it ends the TCP connection itself.
+    /// After a close the server chose (1009, 1001), how long the peer has to answer with its close frame. Until then the
+    /// server reads and drops what arrives; then it ends the TCP connection itself. After a protocol error (the
+    /// framework's 1002/1007) the server does not wait: it ends the connection at once.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);

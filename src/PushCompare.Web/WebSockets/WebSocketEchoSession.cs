@@ -131,7 +131,7 @@ internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedCo
         {
             // Peer vanished, sent invalid UTF-8 (the framework closes with 1007) or broke the protocol (1002).
             Log.ConnectionFailed(logger, ex.WebSocketErrorCode, ex.Message);
-            if (ex.WebSocketErrorCode != WebSocketError.ConnectionClosedPrematurely) await DrainAfterErrorAsync(ending.Token);
+            if (ex.WebSocketErrorCode != WebSocketError.ConnectionClosedPrematurely) await EndAfterProtocolErrorAsync(ending.Token);
         }
         catch (OperationCanceledException)
         {
@@ -158,83 +158,23 @@ internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedCo
     private void StartGoingAway() => _goAway = GoAwayAsync();
 
     /// <summary>
-    /// After a protocol or UTF-8 error the framework has sent its close frame (1002/1007) and given up on its WebSocket, but
-    /// the TCP connection is still open. RFC 6455 §7.1.1 wants the server to close it first, without losing that frame: a
-    /// connection ended while the peer is still sending answers the late bytes with a reset, and a peer that is writing
-    /// when the reset arrives may fail before it reads the close frame. So nothing more is written, and what arrives is
-    /// read and dropped until the peer's close frame, its hang-up or the close timeout; returning then ends TCP with a FIN,
-    /// as nothing is left unread.
+    /// After a protocol or UTF-8 error the framework has sent its close frame (1002/1007) and given up on its WebSocket;
+    /// an invalid close frame from the peer ends the same way. The TCP connection is ended at once, by returning: the
+    /// stream is no longer at a frame boundary, so a close frame from the peer could not be found reliably, and a peer
+    /// whose own close frame was the invalid one sends nothing more to wait for (docs/protocol.md, "How the server ends
+    /// the TCP connection").
     /// </summary>
-    private async Task DrainAfterErrorAsync(CancellationToken ending)
+    private async Task EndAfterProtocolErrorAsync(CancellationToken ending)
     {
         if (connection?.Stream is not { } stream)
         {
-            await LingerAsync(ending); // no stream to read: at least give the peer time to read the close frame
+            await LingerAsync(ending); // no stream to end: at least give the peer time to read the close frame
             return;
         }
+        // Returning ends TCP with a FIN (Kestrel has read ahead what the peer sent); nothing may follow the close frame.
         connection.TakeOverEnd();
         stream.ShutWrites();
-        // Dispose the framework's WebSocket (stopping its keep-alive timer, so no read of its own comes between us and the
-        // stream), under the send lock so no tick is half way through it.
-        await _sendLock.WaitAsync(CancellationToken.None);
-        socket.Dispose();
-        _sendLock.Release();
-        using var timeout = new CancellationTokenSource(_closeTimeout, time);
-        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ending, timeout.Token);
-        byte[] chunk = ArrayPool<byte>.Shared.Rent(InitialBuffer);
-        var outcome = CloseOutcome.PeerHungUp;
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(chunk, bound.Token)) > 0)
-            {
-                if (await HoldsCloseFrameAsync(chunk.AsMemory(0, read)))
-                {
-                    outcome = CloseOutcome.PeerClosed;
-                    break;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            outcome = timeout.IsCancellationRequested ? CloseOutcome.TimedOut : CloseOutcome.PeerHungUp;
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException)
-        {
-            // The connection broke (or cannot be read any more): nothing left to protect.
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(chunk);
-        }
-        Log.EndedAfterClose(logger, outcome);
-    }
-
-    /// <summary>
-    /// Whether one read of the connection holds a close frame, parsed by a framework WebSocket of its own over just these
-    /// bytes. After an error the stream is no longer at a frame boundary (the rest of the bad frame may follow), but the
-    /// peer's close frame, sent once it has read ours, starts a read of its own; a read that does not parse is dropped.
-    /// </summary>
-    private static async ValueTask<bool> HoldsCloseFrameAsync(ReadOnlyMemory<byte> bytes)
-    {
-        using var frames = WebSocket.CreateFromStream(new ChunkStream(bytes),
-            new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-        byte[] payload = ArrayPool<byte>.Shared.Rent(InitialBuffer);
-        try
-        {
-            while (true)
-            {
-                if ((await frames.ReceiveAsync(payload.AsMemory(), CancellationToken.None)).MessageType == WebSocketMessageType.Close) return true;
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
-        {
-            return false; // not frames, or the read ended inside one
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(payload);
-        }
+        Log.EndedAfterClose(logger, CloseOutcome.ProtocolError);
     }
 
     /// <summary>Without the upgraded stream (TestServer, HTTP/2) the bytes cannot be read: wait until the peer hangs up or the close timeout passes.</summary>
@@ -439,9 +379,10 @@ internal sealed class WebSocketEchoSession(IRequestMetering metering, UpgradedCo
         {
             outcome = CloseOutcome.TimedOut;
         }
-        catch (WebSocketException)
+        catch (WebSocketException ex)
         {
-            outcome = CloseOutcome.PeerHungUp; // or broke the protocol after our close: either way there is nothing to wait for
+            // The peer hung up, or broke the protocol after our close (a frame the framework cannot skip): nothing to wait for.
+            outcome = ex.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely ? CloseOutcome.PeerHungUp : CloseOutcome.ProtocolError;
         }
         Log.EndedAfterClose(logger, outcome);
     }

@@ -134,7 +134,8 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
         Assert.True(total.Failures == 0, $"a polling or SSE request failed during the drain: {total}");
     }
 
-    private static async Task<LocalClusterFixture> StartClusterAsync()
+    /// <summary>A cluster of its own for one test that takes an instance away.</summary>
+    internal static async Task<LocalClusterFixture> StartClusterAsync()
     {
         var cluster = new LocalClusterFixture();
         try

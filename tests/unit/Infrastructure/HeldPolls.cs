@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using PushCompare.Web.LongPolling;
+using PushCompare.Web.Polling;
 using PushCompare.Web.Sessions;
 
 namespace PushCompare.UnitTests.Infrastructure;

@@ -99,13 +99,16 @@ public sealed class RawConnection : IAsyncDisposable
     /// fails the test. Linux keeps answering reads with 0 once the FIN is in, even if a reset follows it (Kestrel sends
     /// FIN and RST back to back when it closes with unread data), so the socket's pending error is checked as well.
     /// </summary>
-    public async Task<TcpEnd> ReadEndAsync()
+    /// <param name="within">A bound of the test's own, when how soon the end comes is the behaviour under test (e.g. far below a close timeout).</param>
+    public async Task<TcpEnd> ReadEndAsync(TimeSpan? within = null)
     {
         var one = new byte[1];
         int read;
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(_deadline.Token);
+        if (within is { } limit) bound.CancelAfter(limit);
         try
         {
-            read = await _stream.ReadAsync(one, _deadline.Token);
+            read = await _stream.ReadAsync(one, bound.Token);
         }
         catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
         {
@@ -113,7 +116,7 @@ public sealed class RawConnection : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new Xunit.Sdk.XunitException("Timed out waiting for the server to end the TCP connection.");
+            throw new Xunit.Sdk.XunitException($"The server did not end the TCP connection within {within ?? Eventually.DefaultDeadline}.");
         }
         if (read > 0) throw new Xunit.Sdk.XunitException($"Expected the connection to end; the server sent byte 0x{one[0]:X2}.");
         var pending = (SocketError)(int)_tcp.Client.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using PushCompare.UnitTests.Infrastructure;
-using PushCompare.Web.LongPolling;
+using PushCompare.Web.Polling;
 using PushCompare.Web.Sessions;
 using Xunit.Abstractions;
 

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using PushCompare.UnitTests.Infrastructure;
 using PushCompare.UnitTests.Metering;
-using PushCompare.Web.LongPolling;
+using PushCompare.Web.Polling;
 using PushCompare.Web.Sessions;
 using PushCompare.Web.Messaging;
 

@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using PushCompare.UnitTests.Infrastructure;
-using PushCompare.Web.LongPolling;
+using PushCompare.Web.Polling;
 using PushCompare.Web.Sessions;
 using PushCompare.Web.Messaging;
 

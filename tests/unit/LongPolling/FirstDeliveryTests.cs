@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
-using PushCompare.Web.LongPolling;
+using PushCompare.Web.Polling;
 using PushCompare.Web.Sessions;
 using PushCompare.Web.Messaging;
 

@@ -10,27 +10,41 @@ using StackExchange.Redis;
 namespace PushCompare.Web.Backplane;
 
 /// <summary>
-/// Sessions on Redis when <c>Backplane:Redis</c> is set (docs/protocol.md, "Redis"): the store, its upkeep, the topic
-/// bus that spans instances, the summed per-session figures and the "redis" readiness check. Without the setting nothing here is registered.
+/// Where the polling and SSE sessions and the broadcast topics live. In this process by default (<c>dotnet run</c> needs
+/// nothing); with <c>Backplane:Redis</c> set, in Redis, shared by every instance (docs/protocol.md, "Redis"): the store,
+/// its upkeep, the topic bus that spans instances, the summed per-session figures and the "redis" readiness check.
 /// </summary>
-internal static class RedisBackplane
+public static class BackplaneExtensions
 {
-    /// <summary>True when Redis was configured and the sessions now live there.</summary>
-    public static bool AddRedisSessions(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddBackplane(this IServiceCollection services, IConfiguration configuration)
     {
         var section = configuration.GetSection(BackplaneOptions.Section);
-        if (string.IsNullOrWhiteSpace(section[nameof(BackplaneOptions.Redis)])) return false;
+        return string.IsNullOrWhiteSpace(section[nameof(BackplaneOptions.Redis)]) ? services.AddInMemoryBackplane() : services.AddRedisBackplane(section);
+    }
+
+    private static IServiceCollection AddInMemoryBackplane(this IServiceCollection services)
+    {
+        services.AddSingleton<SessionIds>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<SessionStore>());
+        services.AddHostedService<SessionSweeper>();
+        services.AddSingleton<ITopicBus, InMemoryTopicBus>();
+        return services;
+    }
+
+    private static IServiceCollection AddRedisBackplane(this IServiceCollection services, IConfigurationSection section)
+    {
         services.AddValidatedOptions<BackplaneOptions, BackplaneOptionsValidator>(section);
         services.AddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<BackplaneOptions>>().Value.Redis!));
         services.AddSingleton<RedisSessionStore>();
         services.AddSingleton<ISessionStore>(sp => sp.GetRequiredService<RedisSessionStore>());
         services.AddHostedService<RedisSessionUpkeep>();
-        services.AddSingleton<ITopicBus, RedisTopicBus>(); // before AddTopics, whose TryAdd then keeps this one
+        services.AddSingleton<ITopicBus, RedisTopicBus>();
         services.AddSingleton<RedisFigures>();
         services.AddSingleton<ISharedSessionFigures>(sp => sp.GetRequiredService<RedisFigures>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisFigures>());
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
-        return true;
+        return services;
     }
 
     // Starts even when Redis is down (AbortOnConnectFail off: it keeps reconnecting by itself), and fails a command at

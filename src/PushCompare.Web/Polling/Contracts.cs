@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace PushCompare.Web.LongPolling;
+namespace PushCompare.Web.Polling;
 
 /// <summary>
 /// Body of <c>201 Created</c> from <c>POST /poll</c>: the session id and the limits the client must respect.
@@ -25,4 +25,4 @@ public sealed record PollBatch(long Cursor, string[] Messages);
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(SessionCreated))]
 [JsonSerializable(typeof(PollBatch))]
-internal sealed partial class LongPollingJson : JsonSerializerContext;
+internal sealed partial class PollingJson : JsonSerializerContext;

@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
-namespace PushCompare.Web.LongPolling;
+namespace PushCompare.Web.Polling;
 
 /// <summary>Section "LongPolling" in appsettings.json; the limits it shares with SSE are in "Sessions".</summary>
 public sealed class LongPollingOptions

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using PushCompare.Web.Http;
 
-namespace PushCompare.Web.LongPolling;
+namespace PushCompare.Web.Polling;
 
 /// <summary>
 /// The <c>wait</c> query parameter: how long a poll is held, 0 (answer at once: short polling) to the poll timeout.

@@ -5,7 +5,7 @@ using PushCompare.Metering;
 using PushCompare.Web.Security;
 using PushCompare.Web.Sessions;
 
-namespace PushCompare.Web.LongPolling;
+namespace PushCompare.Web.Polling;
 
 /// <summary>
 /// The HTTP long-polling fallback under <c>/poll</c> (and short polling, a session opened with <c>wait=0</c>). The
@@ -13,30 +13,30 @@ namespace PushCompare.Web.LongPolling;
 /// a session opened by any of them is polled here too); what is long polling's own is the held <c>GET</c> that
 /// acknowledges with its cursor. Every status is listed in docs/protocol.md.
 /// </summary>
-public static class LongPollingEndpoints
+public static class PollingEndpoints
 {
     public const string Path = "/poll";
 
     // A session's polls count as short polling when they answer at once by default, whichever transport opened it.
     private static readonly SessionRoutes Routes = new(Path, session => PollingTransports.For(session.DefaultWait));
 
-    public static IServiceCollection AddLongPolling(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddPolling(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<LongPollingOptions, LongPollingOptionsValidator>(configuration.GetSection(LongPollingOptions.Section));
         services.AddTransport(PollingTransports.LongPoll, SessionEndpoints.OpenCountOf(PollingTransports.LongPoll));
         services.AddTransport(PollingTransports.ShortPoll, SessionEndpoints.OpenCountOf(PollingTransports.ShortPoll));
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, LongPollingJson.Default));
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, PollingJson.Default));
         return services;
     }
 
-    public static RouteGroupBuilder MapLongPolling(this WebApplication app)
+    public static RouteGroupBuilder MapPolling(this WebApplication app)
     {
-        var group = app.MapGroup(Path).RequireOrigin();
+        var group = app.MapGroup(Path).RequireOrigin().WithNoStore().ServesSessions(Routes);
         group.MapPost("", Open).WithName("OpenPollSession").LimitConnects();
-        group.MapPost("/{id}", (string id, string? seq, HttpContext context) => SessionEndpoints.SendAsync(Routes, id, seq, null, context))
+        group.MapPost("/{id}", (RequestedSession session, string? seq, HttpContext context) => SessionEndpoints.SendAsync(session, seq, null, context))
             .WithName("SendPollMessage");
-        group.MapGet("/{id}", Poll).WithName("Poll");
-        group.MapDelete("/{id}", (string id, HttpContext context) => SessionEndpoints.CloseAsync(Routes, id, context)).WithName("ClosePollSession");
+        group.MapGet("/{id}", Poll).WithName("Poll").WithHttpCompression();
+        group.MapDelete("/{id}", SessionEndpoints.CloseAsync).WithName("ClosePollSession");
         return group;
     }
 
@@ -53,7 +53,7 @@ public static class LongPollingEndpoints
         return TypedResults.Created($"{Path}/{session.Id}", new SessionCreated(
             session.Id,
             session.StatsKey,
-            session.Mode == EchoMode.Exact ? Echo.ExactQueryValue : "received",
+            Echo.QueryValue(session.Mode),
             (int)timeout.TotalMilliseconds,
             (int)defaultWait.TotalMilliseconds,
             (int)o.IdleTimeout.TotalMilliseconds,
@@ -62,10 +62,9 @@ public static class LongPollingEndpoints
             o.MaxBacklogBytes));
     }
 
-    private static async Task<IResult> Poll(string id, string? cursor, string? wait, IOptions<LongPollingOptions> options, HttpContext context)
+    private static async Task<IResult> Poll(RequestedSession requested, string? cursor, string? wait, IOptions<LongPollingOptions> options, HttpContext context)
     {
-        var (session, missing) = await SessionEndpoints.FindAsync(Routes, id, context);
-        if (session is null) return missing!;
+        var session = requested.Session;
         if (!QueryNumber.TryParse(cursor, out long after))
         {
             return Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor",

@@ -1,6 +1,6 @@
 using PushCompare.Metering;
 
-namespace PushCompare.Web.LongPolling;
+namespace PushCompare.Web.Polling;
 
 /// <summary>
 /// The two transports of <c>/poll</c>. They share every endpoint; a session is one or the other from the moment it
