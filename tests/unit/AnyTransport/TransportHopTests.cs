@@ -74,7 +74,14 @@ internal static class TransportHopRun
         await hopper.SwitchAsync(Hop.WebSocket, cancel.Token);
         await publishing.Within("every push published", bound);
         int sent = Pushed / TransportHopper.SendEvery;
-        await hopper.ProcessedAtLeast(Pushed + sent).Within("every push and every reply processed", bound);
+        try
+        {
+            await hopper.ProcessedAtLeast(Pushed + sent).Within("every push and every reply processed", bound);
+        }
+        finally
+        {
+            output.WriteLine(hopper.Describe());
+        }
 
         var processed = hopper.Processed;
         output.WriteLine($"{processed.Count} processed, {hopper.Resent} resends dropped, {hopper.Recoveries} recoveries");

@@ -41,6 +41,8 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
 
     public string Id { get; private set; } = "";
 
+    private void Log(string line) => output.WriteLine(line);
+
     /// <summary>Messages received again (a number already processed), dropped: resends, not duplicates.</summary>
     public int Resent { get; private set; }
 
@@ -85,17 +87,20 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
     /// <summary>Moves the session to <paramref name="hop"/>: the new reader supersedes the old one, unconfirmed sends are resent on it.</summary>
     public async Task SwitchAsync(Hop hop, CancellationToken cancel)
     {
-        await _sendTurn.WaitAsync(cancel);
+        // The reader moves first, while sends are in flight on the old transport; then the sends follow it.
         var old = _reader!;
+        old.Retire(); // it ends when superseded; it no longer resumes by itself
+        var next = new ReaderRun(this, hop);
+        long cursor;
+        lock (_gate) cursor = _last;
+        output.WriteLine($"switch {old.Hop} -> {hop} at message {cursor}: {Describe()}");
+        var loop = await OpenReaderAsync(hop, cancel);
+        _reader = next; // before it starts: a poll loop reads only while it is the current reader
+        next.Start(loop, cancel);
+        await _sendTurn.WaitAsync(cancel);
         try
         {
-            old.Retire(); // it ends when superseded; it no longer resumes by itself
-            var next = new ReaderRun(this, hop);
-            long cursor;
-            lock (_gate) cursor = _last;
-            output.WriteLine($"switch {_hop} -> {hop} at message {cursor}, {UnconfirmedCount} sends unconfirmed");
-            next.Start(await OpenReaderAsync(hop, cursor, cancel), cancel);
-            (_hop, _reader) = (hop, next);
+            _hop = hop;
             await ResendAsync(cancel);
         }
         finally
@@ -103,6 +108,14 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
             _sendTurn.Release();
         }
         await old.Ended.Within($"the {old.Hop} reader ends, superseded", TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Where the run stands, for the test's output.</summary>
+    public string Describe()
+    {
+        lock (_gate)
+            return $"{_processed.Count} processed (last {_last}, {_pushed} pushed), sends {_nextSeq - 1} made, unconfirmed [{string.Join(",", _unconfirmed.Keys)}], " +
+                   $"{Resent} resends dropped, {Recoveries} recoveries, reading on {_reader?.Hop}, sending on {_hop}";
     }
 
     /// <summary>Completes once <paramref name="count"/> messages were processed.</summary>
@@ -121,11 +134,13 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
 
     // ---- reading ----
 
-    // A reader of the session on `hop` from `cursor`, its request made (retried while an instance is dying under it).
-    private async Task<Func<CancellationToken, Task>> OpenReaderAsync(Hop hop, long cursor, CancellationToken cancel)
+    // A reader of the session on `hop` from the last message processed, its request made (retried while an instance is dying under it).
+    private async Task<Func<CancellationToken, Task>> OpenReaderAsync(Hop hop, CancellationToken cancel)
     {
         while (true)
         {
+            long cursor;
+            lock (_gate) cursor = _last;
             try
             {
                 switch (hop)
@@ -206,7 +221,9 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
                     sinceAck = 0;
                     long last;
                     lock (_gate) last = _last;
-                    await SendFrameAsync(socket, $"a{last}", cancel);
+                    // Read before the check: a switch retires this reader before it takes its cursor, so an ack sent
+                    // here is never past where the newer reader starts (which would make its cursor "behind").
+                    if (_reader is { Hop: Hop.WebSocket, Retired: false }) await SendFrameAsync(socket, $"a{last}", cancel);
                 }
             }
             else if (frame[0] == 'k')
@@ -242,7 +259,8 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
 
     private async Task PollLoopAsync(CancellationToken cancel)
     {
-        while (true)
+        // A retired poll loop asks no more: a poll acknowledges its cursor, which may be past where the newer reader starts.
+        while (_reader is { Hop: Hop.LongPoll, Retired: false })
         {
             long cursor;
             lock (_gate) cursor = _last;
@@ -252,11 +270,7 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
                 var batch = await PollingClient.ReadBatchAsync(response);
                 for (int i = 0; i < batch.Messages.Length; i++) Process(batch.Cursor - batch.Messages.Length + 1 + i, batch.Messages[i]);
             }
-            else if (response.StatusCode == HttpStatusCode.NoContent)
-            {
-                if (_reader?.Hop != Hop.LongPoll || _reader.Retired) return; // superseded: a newer reader answered this poll empty
-            }
-            else
+            else if (response.StatusCode != HttpStatusCode.NoContent) // 204: nothing within the wait, or superseded
             {
                 Assert.True(response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway, $"a poll answered {response.StatusCode}");
                 await RecoverAsync(cancel);
@@ -314,7 +328,7 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
             {
                 await SendFrameAsync(_socket!, $"s{seq} {text}", cancel);
             }
-            catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or InvalidOperationException)
             {
                 // The socket dropped: its reader reattaches and resends from the server's expectedSeq.
             }
@@ -419,7 +433,7 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
                 catch (Exception ex) when (!cancel.IsCancellationRequested && !_retired && ex is IOException or HttpRequestException or WebSocketException
                                                or Xunit.Sdk.XunitException or OperationCanceledException)
                 {
-                    owner.output.WriteLine($"{hop} reader dropped ({ex.GetType().Name}: {ex.Message}); resuming from the cursor");
+                    owner.Log($"{hop} reader dropped ({ex.GetType().Name}: {ex.Message}); resuming from the cursor");
                     Interlocked.Increment(ref owner.Recoveries);
                     loop = null;
                 }
@@ -440,9 +454,7 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
         try
         {
             await Task.Delay(100, cancel); // a client's reconnect delay
-            long cursor;
-            lock (_gate) cursor = _last;
-            var loop = await OpenReaderAsync(hop, cursor, cancel);
+            var loop = await OpenReaderAsync(hop, cancel);
             if (hop == Hop.WebSocket) await ResendAsync(cancel); // from the o frame's expectedSeq: the rest were confirmed by it
             return loop;
         }
