@@ -2,7 +2,7 @@
 // and its ratio to WebSocket over the same protocol right beside it, so nothing needs a legend; a transport's bars for
 // each protocol sit together. The SVG scales to its box, so it fits a phone.
 import { formatMs, formatNumber, formatRatio, ratio } from './format.js';
-import { UNMETERED } from './compare.js';
+import { UNMETERED } from './compare-metrics.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 320;      // viewBox units; the SVG is drawn at 100% of its container's width

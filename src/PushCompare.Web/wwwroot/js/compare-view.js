@@ -1,9 +1,9 @@
 // Shows a comparison run: per protocol a table (a column per transport, each polling figure with its ratio to
 // WebSocket over the same protocol), side by side; a bar chart per metric with both protocols' bars per transport;
 // and, for a protocol the browser could not reach, a sentence saying why and what to do.
-import { metrics, UNMETERED } from './compare.js';
+import { metrics, UNMETERED } from './compare-metrics.js';
 import { barChart } from './chart.js';
-import { el } from './live-panel.js';
+import { el } from './dom.js';
 import { formatMs, formatNumber, formatRatio, ratio } from './format.js';
 
 const delivered = { id: 'messages', label: 'Messages delivered', get: (r) => r.figures?.messagesOut ?? r.delivered };

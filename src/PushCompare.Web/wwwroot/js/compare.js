@@ -6,19 +6,7 @@ import { CLOSED } from './transports/index.js';
 import { fetchSessionStats, sumStats } from './stats.js';
 import { pageProtocol, serverProtocol } from './protocol.js';
 
-/** What a figure the server does not count over a protocol yet says, instead of 0. */
-export const UNMETERED = 'not metered on this protocol yet';
 const MESSAGE_SLACK_MS = 30_000; // beyond the push and poll periods: a message later than this means the run failed
-
-/** What the table and the charts show, in order; `get` reads one transport's result; `server`: the server's byte figures. */
-export const metrics = [
-  { id: 'requests', server: true, label: 'Requests', get: (r) => r.figures?.requests ?? null },
-  { id: 'bytesUp', server: true, label: 'Bytes up (page → server)', get: (r) => r.figures?.bytesIn ?? null },
-  { id: 'bytesDown', server: true, label: 'Bytes down (server → page)', get: (r) => r.figures?.bytesOut ?? null },
-  { id: 'bytesPerMessage', server: true, label: 'Bytes per delivered message', get: (r) => r.figures?.bytesPerMessage ?? null },
-  { id: 'latencyP50', label: 'Median latency', ms: true, get: (r) => r.latency.p50 },
-  { id: 'latencyP99', label: 'p99 latency', ms: true, get: (r) => r.latency.p99 },
-];
 
 /**
  * @param {object} run

@@ -1,4 +1,4 @@
-// Number formatting shared by the live panel, the comparison table and the charts.
+// Number and time formatting shared by the log, the live panel, the comparison table and the charts.
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
@@ -25,4 +25,10 @@ export function ratio(value, reference) {
 export function formatRatio(r) {
   if (r == null || !Number.isFinite(r)) return '—';
   return `×${r >= 10 ? integer.format(r) : oneDecimal.format(r)}`;
+}
+
+/** Local time as HH:MM:SS.mmm. */
+export function timestamp(date = new Date()) {
+  const pad = (n, width = 2) => String(n).padStart(width, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }

@@ -5,8 +5,8 @@
 import { pageProtocol } from './protocol.js';
 import { CLOSED, OPEN } from './transports/index.js';
 import { fetchSessionStats } from './stats.js';
-import { formatMs, formatNumber } from './format.js';
-import { timestamp } from './log.js';
+import { formatMs, formatNumber, timestamp } from './format.js';
+import { el } from './dom.js';
 
 const AUTO_REFRESH_MS = 1000;
 
@@ -217,11 +217,4 @@ function buildTable(root, transports, serverRows) {
   table.append(group('Browser', ' — what the page itself can see', browserRows, 'browser', 'browser'));
   root.replaceChildren(el('div', { className: 'table-scroll' }, table));
   return cells;
-}
-
-/** A tiny element builder: el('td', { className: 'x' }, 'text', child). */
-export function el(tag, props = {}, ...children) {
-  const element = Object.assign(document.createElement(tag), props);
-  element.append(...children.filter((c) => c !== '' && c != null));
-  return element;
 }

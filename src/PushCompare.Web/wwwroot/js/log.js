@@ -1,13 +1,8 @@
 // The page's log: one <li> per sent message, received message or socket event, newest last.
+import { timestamp } from './format.js';
 
 const MAX_ENTRIES = 500; // older entries are dropped so a long session cannot grow the DOM without bound
 const arrows = { sent: '↑ sent', received: '↓ received', event: '• event' };
-
-/** Local time as HH:MM:SS.mmm. */
-export function timestamp(date = new Date()) {
-  const pad = (n, width = 2) => String(n).padStart(width, '0');
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
-}
 
 /**
  * @param {HTMLOListElement} list the log element

@@ -1,7 +1,7 @@
 // HttpSession: the life of one server session of an HTTP transport (/poll, /sse; docs/protocol.md), shared by
-// LongPollSocket and EventSourceSocket: POST to open it (retried), every request tracked until it has finished,
+// every SessionSocket: POST to open it (retried), every request tracked until it has finished,
 // retries with backoff, and DELETE to end it once those requests have settled, so the server's figures are final then.
-import { RetryEvent, CONNECTING, OPEN } from './socket.js';
+import { RetryEvent } from './socket.js';
 import { backoffDelay, retryAfterMs, sleep } from './backoff.js';
 
 /** Close codes the HTTP sockets report; 4000–4999 is the range RFC 6455 leaves to applications. */
@@ -23,7 +23,6 @@ export const retryDefaults = Object.freeze({
 });
 
 const CLOSE_SETTLE_MS = 5000; // close waits this long at most for the session's last requests after the DELETE
-const utf8 = new TextEncoder();
 
 /** A failed attempt worth repeating unchanged: network error, 5xx, 429, or a body cut short. */
 export class Retryable extends Error {
@@ -158,43 +157,6 @@ export class HttpSession {
   #settled() {
     const all = Promise.allSettled([...this.#inflight]);
     return Promise.race([all, new Promise((resolve) => setTimeout(resolve, CLOSE_SETTLE_MS))]);
-  }
-}
-
-/**
- * What send() does first on every session socket, as WebSocket does: throws while connecting, refuses binary data (these
- * transports carry text), and answers whether the message may go (once closing has begun, data is discarded).
- */
-export function acceptsText(state, data, name) {
-  if (state === CONNECTING) {
-    throw new DOMException(`Failed to execute 'send' on '${name}': Still in CONNECTING state.`, 'InvalidStateError');
-  }
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data) || data instanceof Blob) {
-    throw new TypeError(`${name} carries text messages only.`);
-  }
-  return state === OPEN;
-}
-
-/** traffic() of a session socket: its requests' Resource Timing entries and the messages it handled. */
-export function resourceTraffic(tally, sent, received) {
-  return {
-    source: 'resource-timing',
-    requests: tally.requests,
-    messagesSent: sent.messages,
-    messagesReceived: received.messages,
-    bytesSent: null,
-    bytesReceived: tally.transferSize,
-    payloadBytesReceived: tally.encodedBodySize,
-  };
-}
-
-/** Throws as WebSocket.close does for a code or reason it would refuse. */
-export function checkCloseArguments(code, reason) {
-  if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
-    throw new DOMException(`The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, 'InvalidAccessError');
-  }
-  if (utf8.encode(reason).length > 123) {
-    throw new DOMException('The close reason must not be greater than 123 UTF-8 bytes.', 'SyntaxError');
   }
 }
 

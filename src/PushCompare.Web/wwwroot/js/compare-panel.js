@@ -1,0 +1,55 @@
+// The comparison panel: its form starts a run over every transport on both of the app's protocols (compare.js), its
+// status line follows the run, and the result goes to the table and charts (compare-view.js).
+import { runProtocols } from './compare.js';
+import { showComparison } from './compare-view.js';
+
+/**
+ * @param {object} ui the form, its fields (echoes, pushSeconds, pushInterval), the run button, the status line and
+ *   the targets of the table, charts and summary (compared)
+ * @param {object} deps
+ * @param {readonly object[]} deps.transports
+ * @param {Function} deps.createSocket
+ * @param {ReturnType<import('./log.js').createLog>} deps.log
+ * @param {() => object} deps.connect options every socket of the run gets (the short-polling interval)
+ * @param {() => void} deps.done told when a run ended, either way
+ */
+export function createComparePanel(ui, { transports, createSocket, log, connect, done }) {
+  ui.form.addEventListener('submit', (e) => { e.preventDefault(); compare(); });
+
+  async function compare() {
+    ui.run.disabled = true;
+    ui.status.dataset.state = 'running';
+    const started = performance.now();
+    const workload = `${ui.echoes.valueAsNumber} echoes, then ${ui.pushSeconds.valueAsNumber} s of push every ${ui.pushInterval.valueAsNumber} ms`;
+    log.event(`comparison run started: ${workload}`, 'Comparison');
+    let leg = null;
+    try {
+      const sets = await runProtocols({
+        onLeg: (next) => { leg = next; },
+        transports,
+        createSocket,
+        echoes: ui.echoes.valueAsNumber,
+        pushSeconds: ui.pushSeconds.valueAsNumber,
+        pushIntervalMs: ui.pushInterval.valueAsNumber,
+        connect: connect(),
+        onProgress: ({ transport: t, phase, done: n, total }) => {
+          const step = phase === 'done' ? 'done' : phase === 'echo' ? `echo ${n + 1} of ${total}` : `push tick ${n + 1} of ${total}`;
+          ui.status.textContent = `${leg.protocol.text} · ${t.label}: ${step}`;
+        },
+      });
+      showComparison(ui.compared, sets);
+      const seconds = Math.round((performance.now() - started) / 1000);
+      const over = sets.filter((s) => s.results).map((s) => s.protocol.text).join(' and ');
+      ui.status.textContent = `Done in ${seconds} s: ${workload}, over ${transports.map((t) => t.label).join(', ')}, on ${over}.`;
+      ui.status.dataset.state = 'done';
+      log.event(`comparison run finished in ${seconds} s`, 'Comparison');
+    } catch (err) {
+      ui.status.textContent = `The run failed: ${err.message}`;
+      ui.status.dataset.state = 'error';
+      log.event(`comparison run failed — ${err.message}`, 'Comparison', 'error');
+    } finally {
+      ui.run.disabled = false;
+      done();
+    }
+  }
+}
