@@ -85,7 +85,7 @@ public static partial class ServerSentEventsEndpoints
             }
             cursor = given;
         }
-        var attached = await session.AttachAsync(cursor);
+        var attached = await session.AttachAsync(cursor, ReaderKind.Stream);
         if (attached.Reader == 0)
         {
             return attached.Read.Status switch

@@ -20,6 +20,13 @@ internal readonly record struct SessionOpening(IMessageSession? Session, OpenRef
 /// </summary>
 internal readonly record struct SessionFound(IMessageSession? Session, bool WasIssued, string? StatsKey);
 
+/// <summary>How a reader reads a session's log: a poll answers once; a stream (SSE, a session-mode WebSocket) stays and is sent every message as it comes.</summary>
+internal enum ReaderKind
+{
+    Poll,
+    Stream,
+}
+
 /// <summary>Result of accepting a client's message; <paramref name="ExpectedSeq"/> is what a refused gap should have carried.</summary>
 internal readonly record struct SendResult(SendStatus Status, long ExpectedSeq = 0);
 
@@ -104,8 +111,11 @@ internal interface IMessageSession
     /// <summary>Acknowledges up to <paramref name="upTo"/>; the reason when it is ahead of what was sent.</summary>
     ValueTask<(bool Ok, string? Problem)> AcknowledgeAsync(long upTo);
 
-    /// <summary>Becomes the one reader after acknowledging up to <paramref name="cursor"/> (null: from what is acknowledged); an older reader is superseded.</summary>
-    ValueTask<Attachment> AttachAsync(long? cursor);
+    /// <summary>
+    /// Becomes the one reader after acknowledging up to <paramref name="cursor"/> (null: from what is acknowledged); an
+    /// older reader is superseded, whatever its transport. <paramref name="kind"/> says how this one reads.
+    /// </summary>
+    ValueTask<Attachment> AttachAsync(long? cursor, ReaderKind kind);
 
     /// <summary>The messages after <paramref name="after"/> at once or within <paramref name="wait"/>; ends early when superseded, closed or drained.</summary>
     Task<LogRead> ReadAsync(long after, long reader, TimeSpan wait, CancellationToken aborted);
@@ -125,7 +135,7 @@ internal static class SessionReads
     /// <summary>A long poll: acknowledges up to <paramref name="cursor"/>, then answers at once or holds for a message, the timeout or a newer poll.</summary>
     public static async Task<LogRead> PollAsync(this IMessageSession session, long cursor, TimeSpan timeout, CancellationToken aborted)
     {
-        var attached = await session.AttachAsync(cursor);
+        var attached = await session.AttachAsync(cursor, ReaderKind.Poll);
         if (attached.Reader == 0) return attached.Read;
         try
         {

@@ -323,7 +323,7 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
     ValueTask<(bool Ok, string? Problem)> IMessageSession.AcknowledgeAsync(long upTo) =>
         ValueTask.FromResult((TryAcknowledge(upTo, out string? problem), problem));
 
-    ValueTask<Attachment> IMessageSession.AttachAsync(long? cursor)
+    ValueTask<Attachment> IMessageSession.AttachAsync(long? cursor, ReaderKind kind)
     {
         lock (_gate)
         {

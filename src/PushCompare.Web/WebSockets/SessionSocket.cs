@@ -19,12 +19,11 @@ namespace PushCompare.Web.WebSockets;
 internal sealed class SessionSocket(IMessageSession session, ISessionStore store, Attachment attached, SocketSessionOpened opened, IRequestMetering metering,
     WebSocketEchoOptions options, int maxMessageBytes, UpgradedConnection? connection, Action reset, TimeProvider time, ILogger logger)
 {
-    private readonly SemaphoreSlim _sendLock = new(1, 1); // one send at a time: messages, acceptances and the close take turns
     private readonly CancellationTokenSource _stopReading = new(); // the log is no longer read: the socket is closing
     private readonly (string[] Messages, long[] QueuedAt) _delivering = (new string[1], new long[1]); // reused: recorded before the next
     private WebSocket _socket = null!;
     private CancellationTokenSource _ending = null!; // the connection ends: the request aborted, or the peer never answered our close
-    private SendDeadline _deadline = null!;
+    private WebSocketSender _sender = null!; // messages, acceptances and the close take turns, each bounded by the send timeout
     private ITimer? _closeTimer;
     private int _closing;  // 1 once a close frame was sent or received: nothing but the close handshake follows
     private long _acked;   // this socket's client acknowledged up to here (its attach's cursor at first)
@@ -33,22 +32,15 @@ internal sealed class SessionSocket(IMessageSession session, ISessionStore store
     {
         try
         {
-            using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-            {
-                KeepAliveInterval = options.KeepAliveInterval,
-                KeepAliveTimeout = options.KeepAliveTimeout,
-                DangerousEnableCompression = options.Compression.Enabled,
-                ServerMaxWindowBits = options.Compression.ServerMaxWindowBits,
-                DisableServerContextTakeover = options.Compression.DisableServerContextTakeover,
-            });
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(options.AcceptContext());
             using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            using var deadline = new SendDeadline(options.SendTimeout, time, reset, logger);
-            (_socket, _ending, _deadline, _acked) = (socket, ending, deadline, attached.Cursor);
+            using var sender = new WebSocketSender(socket, options.SendTimeout, time, reset, logger);
+            (_socket, _ending, _sender, _acked) = (socket, ending, sender, attached.Cursor);
             SessionSocketLog.Attached(logger, attached.Cursor, attached.ExpectedSeq);
             Task reading = Task.CompletedTask;
             try
             {
-                await SendLockedAsync(Encoding.UTF8.GetBytes(SessionFrames.Open + JsonSerializer.Serialize(opened, SessionModeJson.Default.SocketSessionOpened)));
+                await SendAsync(Encoding.UTF8.GetBytes(SessionFrames.Open + JsonSerializer.Serialize(opened, SessionModeJson.Default.SocketSessionOpened)));
                 reading = ReadLogAsync();
                 await ReceiveAsync();
             }
@@ -156,7 +148,7 @@ internal sealed class SessionSocket(IMessageSession session, ISessionStore store
                     if (Interlocked.Exchange(ref _closing, 1) == 0)
                     {
                         await _stopReading.CancelAsync();
-                        await CloseOutputLockedAsync(_socket.CloseStatus ?? WebSocketCloseStatus.Empty, _socket.CloseStatusDescription);
+                        await _sender.CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.Empty, _socket.CloseStatusDescription, _ending.Token);
                     }
                     return;
                 }
@@ -243,23 +235,14 @@ internal sealed class SessionSocket(IMessageSession session, ISessionStore store
 
     private async ValueTask<bool> SendMessageAsync(long n, string text, long firstQueuedAt)
     {
+        if (Volatile.Read(ref _closing) == 1) return false;
         byte[] frame = SessionFrames.FormatMessage(n, text, out int length);
         try
         {
-            await _sendLock.WaitAsync(CancellationToken.None);
-            try
-            {
-                if (!CanSend) return false;
-                // Counted as delivered (or resent) when its first byte is written, as an event of a stream is.
-                (_delivering.Messages[0], _delivering.QueuedAt[0]) = (text, firstQueuedAt);
-                metering.Delivering(_delivering.Messages, _delivering.QueuedAt);
-                await _deadline.WaitAsync(_socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, endOfMessage: true, _ending.Token));
-                return true;
-            }
-            finally
-            {
-                _sendLock.Release();
-            }
+            // Counted as delivered (or resent) when the next byte is written, as an event of a stream is.
+            (_delivering.Messages[0], _delivering.QueuedAt[0]) = (text, firstQueuedAt);
+            metering.Delivering(_delivering.Messages, _delivering.QueuedAt);
+            return await _sender.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Text, _ending.Token);
         }
         finally
         {
@@ -272,7 +255,7 @@ internal sealed class SessionSocket(IMessageSession session, ISessionStore store
         byte[] frame = SessionFrames.FormatAccepted(seq, out int length);
         try
         {
-            await SendLockedAsync(frame.AsMemory(0, length));
+            await SendAsync(frame.AsMemory(0, length));
         }
         finally
         {
@@ -280,21 +263,11 @@ internal sealed class SessionSocket(IMessageSession session, ISessionStore store
         }
     }
 
-    private async ValueTask SendLockedAsync(ReadOnlyMemory<byte> frame)
+    // Nothing but the close handshake follows a close frame, sent or received.
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> frame)
     {
-        await _sendLock.WaitAsync(CancellationToken.None);
-        try
-        {
-            if (CanSend) await _deadline.WaitAsync(_socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, _ending.Token));
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
+        if (Volatile.Read(ref _closing) == 0) await _sender.SendAsync(frame, WebSocketMessageType.Text, _ending.Token);
     }
-
-    // Messages go out only while nothing has closed; the close frame itself while the peer has not finished closing.
-    private bool CanSend => Volatile.Read(ref _closing) == 0 && _socket.State is WebSocketState.Open;
 
     /// <summary>
     /// Closes with <paramref name="status"/> and <paramref name="reason"/> (once: a later close changes nothing), stops
@@ -305,7 +278,7 @@ internal sealed class SessionSocket(IMessageSession session, ISessionStore store
         if (Interlocked.Exchange(ref _closing, 1) == 1) return;
         await _stopReading.CancelAsync();
         SessionSocketLog.Closing(logger, (int)status, reason);
-        if (!await CloseOutputLockedAsync(status, SessionFrames.FitReason(reason))) return;
+        if (!await _sender.CloseOutputAsync(status, SessionFrames.FitReason(reason), _ending.Token)) return;
         connection?.TakeOverEnd();
         _closeTimer = time.CreateTimer(static s => CancelQuietly((CancellationTokenSource)s!), _ending, options.CloseTimeout, Timeout.InfiniteTimeSpan);
     }
@@ -319,21 +292,6 @@ internal sealed class SessionSocket(IMessageSession session, ISessionStore store
         catch (ObjectDisposedException)
         {
             // The socket ended as the timer fired.
-        }
-    }
-
-    private async ValueTask<bool> CloseOutputLockedAsync(WebSocketCloseStatus status, string? reason)
-    {
-        await _sendLock.WaitAsync(CancellationToken.None);
-        try
-        {
-            if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return false;
-            await _deadline.WaitAsync(new ValueTask(_socket.CloseOutputAsync(status, reason, _ending.Token)));
-            return true;
-        }
-        finally
-        {
-            _sendLock.Release();
         }
     }
 

@@ -96,7 +96,7 @@ internal sealed class WebSocketSessionMode(ISessionStore store, IOptions<WebSock
             session = found;
         }
 
-        var attached = await session.AttachAsync(cursor);
+        var attached = await session.AttachAsync(cursor, ReaderKind.Stream);
         if (attached.Reader == 0)
         {
             await (attached.Read.Status switch

@@ -38,7 +38,7 @@ public sealed class ClusterTransportHopTests(ITestOutputHelper output)
     [Fact]
     public async Task The_same_through_the_gateway_over_three_instances_with_one_killed_mid_run()
     {
-        await using var cluster = await InstanceFailureTests.StartClusterAsync();
+        await using var cluster = await InstanceFailureTests.StartClusterAsync(new LocalClusterFixture());
         var victim = cluster.Instances[1];
         // Published to an instance that stays: a publish is not idempotent, so it must not be retried blind through a dying one.
         await TransportHopRun.RunAsync(cluster.Gateway, cluster.Instances[0].Address, output, midRun: () =>
