@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using static PushCompare.Hosting.CommandLineChecks;
 
 namespace PushCompare.Bench.Cli;
 
@@ -160,8 +161,7 @@ internal static class Commands
             }
             catch (FormatException ex)
             {
-                await parsed.InvocationConfiguration.Error.WriteLineAsync($"Error: {ex.Message}");
-                return 2;
+                return await CommandLineChecks.RefuseAsync(parsed.InvocationConfiguration.Error, ex);
             }
             return await run(settings, cancel);
         });
@@ -364,13 +364,4 @@ internal static class Commands
         }
         return new Variant(name, args, env);
     }
-
-    private static T Positive<T>(T value, string option) where T : System.Numerics.INumber<T> =>
-        value > T.Zero ? value : throw new FormatException($"{option} must be greater than 0.");
-
-    private static double NonNegative(double value, string option) =>
-        value >= 0 ? value : throw new FormatException($"{option} must not be negative.");
-
-    private static int AtLeast(int value, int min, string option) =>
-        value >= min ? value : throw new FormatException($"{option} must be at least {min}.");
 }
