@@ -77,7 +77,7 @@ public static class WebSocketEchoEndpoint
         return next(context);
     }
 
-    /// <summary>Checks the upgrade request, then hands it to a <see cref="WebSocketEchoSession"/>; no await of its own.</summary>
+    /// <summary>Checks the upgrade request, then hands it to a <see cref="WebSocketSession"/>; no await of its own.</summary>
     private sealed class EchoHandler(IOptions<WebSocketEchoOptions> options, IOptions<MessagingOptions> messaging, ITopicBus topics, TimeProvider time,
         ServiceShutdown shutdown, OpenSockets open, ILoggerFactory loggers)
     {
@@ -108,7 +108,7 @@ public static class WebSocketEchoEndpoint
             }
 
             var connection = context.Features.Get<IHttpUpgradeFeature>() as UpgradedConnection;
-            return new WebSocketEchoSession(metering, connection, connection is null ? context.Abort : connection.Reset, connect,
+            return new WebSocketSession(metering, connection, connection is null ? context.Abort : connection.Reset, connect,
                     messaging.Value.MaxMessageBytes, options.Value, topics, time, _logger)
                 .RunAsync(context, figures, open, shutdown.Stopping);
         }

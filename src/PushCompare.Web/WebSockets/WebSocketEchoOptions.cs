@@ -41,6 +41,16 @@ public sealed class WebSocketEchoOptions
     /// <summary>permessage-deflate (RFC 7692), section "WebSockets:Compression"; off unless enabled (docs/protocol.md says why).</summary>
     [ValidateObjectMembers]
     public WebSocketCompressionOptions Compression { get; set; } = new();
+
+    /// <summary>How the framework accepts a socket with these settings: keep-alive, and permessage-deflate only when the client offered it.</summary>
+    internal WebSocketAcceptContext AcceptContext() => new()
+    {
+        KeepAliveInterval = KeepAliveInterval,
+        KeepAliveTimeout = KeepAliveTimeout,
+        DangerousEnableCompression = Compression.Enabled,
+        ServerMaxWindowBits = Compression.ServerMaxWindowBits,
+        DisableServerContextTakeover = Compression.DisableServerContextTakeover,
+    };
 }
 
 /// <summary>

@@ -26,12 +26,16 @@ public sealed class SmallMessageApp() : AppFactory(("Messaging:MaxMessageBytes",
 }
 
 /// <summary>
-/// Sessions expire after 1 s without a poll; a held poll (10 s) outlasts that many times over. 1 s rather than less
-/// so that a loaded CI machine cannot stall a test long enough to expire a session it is still setting up.
+/// Sessions expire after 1 s without a poll; a held poll (10 s) outlasts that many times over. On a test clock, so
+/// time passes only when the test advances it: a loaded machine cannot expire a session the test is still setting up.
 /// </summary>
-public sealed class IdleExpiryApp() : AppFactory(
+public sealed class IdleExpiryApp() : TestClockApp(
     ("Sessions:IdleTimeout", "00:00:01"),
-    ("LongPolling:PollTimeout", "00:00:10"));
+    ("LongPolling:PollTimeout", "00:00:10"))
+{
+    /// <summary>Past the idle timeout and the sweep after it (the sweeper runs four times per idle timeout), short of the poll timeout.</summary>
+    public static readonly TimeSpan PastIdleTimeout = TimeSpan.FromSeconds(1.5);
+}
 
 /// <summary>The app on real Kestrel bound to a free loopback port, for tests that must see the bytes on the wire.</summary>
 public sealed class KestrelApp : AppFactory

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
 
@@ -12,19 +13,22 @@ public sealed record ServerEvent(string Type, string? Id, string Data, int? Retr
 public sealed record OpenedStreamSession(string Id, string StatsKey, JsonElement Body);
 
 /// <summary>
-/// <c>GET /sse/{id}</c> read as the event-stream format says (WHATWG HTML §9.2.6): lines ending in LF, fields
-/// <c>data</c> (joined with LF), <c>id</c>, <c>event</c>, <c>retry</c>; a blank line dispatches. A test-side parser,
-/// independent of the server's formatter, so the tests check the wire rather than trust it.
+/// <c>GET /sse/{id}</c> read with .NET's <see cref="SseParser"/>, the client side of the event-stream format (WHATWG HTML
+/// §9.2.6): the tests see each event as an EventSource would dispatch it, parsed by code that shares nothing with the
+/// server's writer but the standard.
 /// </summary>
 public sealed class EventStream : IAsyncDisposable
 {
     private readonly HttpResponseMessage _response;
-    private readonly StreamReader _reader;
+    private readonly Stream _body;
+    private readonly IAsyncEnumerator<SseItem<string>> _events;
+    private Task<bool>? _reading;
 
     private EventStream(HttpResponseMessage response, Stream body)
     {
         _response = response;
-        _reader = new StreamReader(body, new UTF8Encoding(false));
+        _body = body;
+        _events = SseParser.Create(body, static (_, data) => Encoding.UTF8.GetString(data)).EnumerateAsync().GetAsyncEnumerator();
     }
 
     public HttpResponseMessage Response => _response;
@@ -62,47 +66,24 @@ public sealed class EventStream : IAsyncDisposable
         return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     }
 
-    /// <summary>The next event, heartbeats included; null at the end of the stream. Fails the test after the deadline.</summary>
+    /// <summary>
+    /// The next event, heartbeats included, with the id and retry fields it carried itself (null without them); null at
+    /// the end of the stream. Fails the test after the deadline.
+    /// </summary>
     public async Task<ServerEvent?> NextAsync(TimeSpan? deadline = null)
     {
-        using var timeout = new CancellationTokenSource(deadline ?? Eventually.DefaultDeadline);
-        var data = new StringBuilder();
-        string type = "", id = "";
-        bool hasData = false, hasId = false;
-        int? retry = null;
-        while (true)
+        _reading = _events.MoveNextAsync().AsTask();
+        try
         {
-            string? line;
-            try
-            {
-                line = await _reader.ReadLineAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new Xunit.Sdk.XunitException("Timed out waiting for the next server-sent event.");
-            }
-            if (line is null) return null;
-            if (line.Length == 0)
-            {
-                if (!hasData && retry is null && type.Length == 0) continue;
-                return new ServerEvent(type.Length == 0 ? "message" : type, hasId ? id : null, data.ToString(), retry);
-            }
-            int colon = line.IndexOf(':');
-            string field = colon < 0 ? line : line[..colon];
-            string value = colon < 0 ? "" : line[(colon + 1)..];
-            if (value.StartsWith(' ')) value = value[1..];
-            switch (field)
-            {
-                case "data":
-                    if (hasData) data.Append('\n');
-                    data.Append(value);
-                    hasData = true;
-                    break;
-                case "id": id = value; hasId = true; break;
-                case "event": type = value; break;
-                case "retry": retry = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
-            }
+            if (!await _reading.WaitAsync(deadline ?? Eventually.DefaultDeadline)) return null;
         }
+        catch (TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException("Timed out waiting for the next server-sent event.");
+        }
+        var item = _events.Current;
+        return new ServerEvent(item.EventType.Length == 0 ? SseParser.EventTypeDefault : item.EventType, item.EventId, item.Data,
+            item.ReconnectionInterval is { } retry ? (int)retry.TotalMilliseconds : null);
     }
 
     /// <summary>The next event that is not a heartbeat.</summary>
@@ -115,11 +96,14 @@ public sealed class EventStream : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        _reader.Dispose();
+        // Ending the body first ends a read still waiting on it (after a timed-out NextAsync); the parser can only be
+        // disposed between reads.
+        await _body.DisposeAsync();
         _response.Dispose();
-        return ValueTask.CompletedTask;
+        if (_reading is not null) await _reading.ContinueWith(static _ => { }, TaskScheduler.Default);
+        await _events.DisposeAsync();
     }
 }
 

@@ -7,8 +7,12 @@ using Xunit.Abstractions;
 
 namespace PushCompare.UnitTests.Lifecycle;
 
-// 2 s: long enough that a session outlives the gap between its own two requests on a loaded box, short enough to expire all soon.
-public sealed class AbandonApp() : AppFactory(("Sessions:IdleTimeout", "00:00:02"));
+// On a test clock: the sessions expire when the test advances it, however long opening 10,000 of them takes on a loaded box.
+public sealed class AbandonApp() : TestClockApp(("Sessions:IdleTimeout", "00:00:02"))
+{
+    /// <summary>Past the idle timeout and the sweep after it.</summary>
+    public static readonly TimeSpan PastIdleTimeout = TimeSpan.FromSeconds(3);
+}
 
 /// <summary>The managed heap is process-wide: this collection runs alone, after the parallel ones.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
@@ -28,6 +32,7 @@ public sealed class AbandonedSessionsTests(AbandonApp app, ITestOutputHelper out
         var store = app.Services.GetRequiredService<SessionStore>();
         var warmup = await http.OpenSessionAsync(); // JIT, pools and caches settle before the baseline
         await http.SendAcceptedAsync(warmup.Id, "warm");
+        app.Clock.Advance(AbandonApp.PastIdleTimeout);
         await Eventually.AssertAsync(() => store.TrackedCount == 0, "the warm-up session is swept");
         long baseline = SettledHeap();
 
@@ -40,6 +45,7 @@ public sealed class AbandonedSessionsTests(AbandonApp app, ITestOutputHelper out
         }
         long loaded = SettledHeap();
 
+        app.Clock.Advance(AbandonApp.PastIdleTimeout);
         await Eventually.AssertAsync(() => store.OpenCount == 0 && store.TrackedCount == 0,
             "every abandoned session has expired and been removed", TimeSpan.FromSeconds(30));
         long after = SettledHeap();

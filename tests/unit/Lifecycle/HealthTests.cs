@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 using PushCompare.UnitTests.Infrastructure;
 
 namespace PushCompare.UnitTests.Lifecycle;
@@ -14,19 +13,11 @@ namespace PushCompare.UnitTests.Lifecycle;
 public sealed class HealthTests
 {
     /// <summary>A 4-minute drain grace on a fake clock, so the test decides when the grace is over.</summary>
-    private sealed class GraceApp : AppFactory
+    private sealed class GraceApp : TestClockApp
     {
-        public FakeTimeProvider Clock { get; } = new();
-
         public GraceApp() : base(("Health:DrainGrace", "00:04:00"))
         {
             StartOnKestrel();
-        }
-
-        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
-        {
-            base.ConfigureWebHost(builder);
-            builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
         }
     }
 

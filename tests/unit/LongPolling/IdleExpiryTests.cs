@@ -17,6 +17,7 @@ public sealed class IdleExpiryTests(IdleExpiryApp app) : IClassFixture<IdleExpir
         var heldPoll = _http.PollAsync(held.Id, 0);
         await app.WaitUntilHeldAsync(held.Id);
         var idle = await _http.OpenSessionAsync();
+        app.Clock.Advance(IdleExpiryApp.PastIdleTimeout);
 
         // A send neither starts nor holds a poll, so probing with it does not count as activity.
         await Eventually.AssertAsync(async () => (await _http.SendAsync(idle.Id, "anyone?")).StatusCode == HttpStatusCode.Gone,

@@ -47,13 +47,16 @@ public sealed class LifecycleTests
     [Fact]
     public async Task A_client_that_never_reconnects_is_named_in_the_close_once_the_drain_times_out()
     {
-        await using var app = new AppFactory(("Sessions:ShutdownDrainTimeout", "00:00:00.300"));
+        var drainTimeout = TimeSpan.FromMilliseconds(300);
+        await using var app = new TestClockApp(("Sessions:ShutdownDrainTimeout", drainTimeout.ToString()));
         var http = app.CreateClient();
         var session = await http.OpenStreamSessionAsync("?echo=exact");
         for (int seq = 1; seq <= 2; seq++) await http.SendStreamAcceptedAsync(session.Id, $"m{seq}", $"?seq={seq}");
         var store = (PushCompare.Web.Sessions.SessionStore)app.Services.GetService(typeof(PushCompare.Web.Sessions.SessionStore))!;
 
-        await app.AppHost!.StopAsync();
+        var stopped = app.AppHost!.StopAsync();
+        await app.Clock.AdvanceArmedAsync(drainTimeout); // the drain waits for the client; it never comes
+        await stopped.Within("the host stops once the drain times out");
 
         Assert.Contains("messages 1..2 were acknowledged", store.Find(session.Id).Session!.CloseReason);
     }
@@ -61,7 +64,7 @@ public sealed class LifecycleTests
     [Fact]
     public async Task A_session_without_a_stream_expires_while_one_with_an_open_stream_does_not()
     {
-        await using var app = new AppFactory(("Sessions:IdleTimeout", "00:00:01"), ("ServerSentEvents:HeartbeatInterval", "00:00:00.200"));
+        await using var app = new TestClockApp(("Sessions:IdleTimeout", "00:00:01"), ("ServerSentEvents:HeartbeatInterval", "00:00:00.200"));
         var http = app.CreateClient();
         var streaming = await http.OpenStreamSessionAsync();
         var abandoned = await http.OpenStreamSessionAsync();
@@ -69,6 +72,7 @@ public sealed class LifecycleTests
 
         // Watched through the store: any request to the session would count as activity and keep it alive.
         var store = (PushCompare.Web.Sessions.SessionStore)app.Services.GetService(typeof(PushCompare.Web.Sessions.SessionStore))!;
+        app.Clock.Advance(TimeSpan.FromSeconds(1.5)); // past the idle timeout and the sweep after it, heartbeats on the way
         await Eventually.AssertAsync(() => store.Find(abandoned.Id).Session is not { CloseReason: null }, "the session nobody streams expires",
             TimeSpan.FromSeconds(15));
         var (gone, _) = await EventStream.TryOpenAsync(http, abandoned.Id);

@@ -5,8 +5,8 @@ using PushCompare.Web.Topics;
 
 namespace PushCompare.UnitTests.Topics;
 
-/// <summary>Sessions expire after 1 s without a poll, so an abandoned subscriber's end can be seen.</summary>
-public sealed class TopicExpiryApp() : AppFactory(("Sessions:IdleTimeout", "00:00:01"), ("LongPolling:PollTimeout", "00:00:10"));
+/// <summary>Sessions expire after 1 s without a poll, on a test clock, so an abandoned subscriber's end can be seen when the test says.</summary>
+public sealed class TopicExpiryApp() : TestClockApp(("Sessions:IdleTimeout", "00:00:01"), ("LongPolling:PollTimeout", "00:00:10"));
 
 /// <summary>Issue 11, topics: a subscription lives exactly as long as its connection or session, however that ends.</summary>
 public sealed class LifetimeTests(TopicExpiryApp app) : IClassFixture<TopicExpiryApp>
@@ -27,6 +27,7 @@ public sealed class LifetimeTests(TopicExpiryApp app) : IClassFixture<TopicExpir
         Assert.Equal(2, Bus.SubscriberCount(topic)); // DELETE answers after the session closed: synchronous
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         await Eventually.AssertAsync(() => Bus.SubscriberCount(topic) == 1, "the closed WebSocket is unsubscribed");
+        app.Clock.Advance(TimeSpan.FromSeconds(1.5)); // past the idle timeout and the sweep after it
         await Eventually.AssertAsync(() => Bus.SubscriberCount(topic) == 0, "the abandoned SSE session expires and is unsubscribed");
         Assert.Equal(0, await _http.PublishAcceptedAsync(topic, "nobody left"));
         var gone = await _http.SendStreamAsync(abandoned.Id, "anyone?");

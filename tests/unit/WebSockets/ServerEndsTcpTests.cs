@@ -71,7 +71,8 @@ public sealed class ServerEndsTcpTests(PatientCloseApp patient) : IClassFixture<
 /// <summary>The same rule for the 1001 the server sends when it shuts down; each test stops a host of its own.</summary>
 public sealed class ShutdownEndsTcpTests
 {
-    private sealed class StoppableApp : AppFactory
+    /// <summary>On a test clock: the close timeout passes only when a test advances it.</summary>
+    private sealed class StoppableApp : TestClockApp
     {
         public StoppableApp(string closeTimeout) : base(("WebSockets:CloseTimeout", closeTimeout))
         {
@@ -97,11 +98,13 @@ public sealed class ShutdownEndsTcpTests
     public async Task During_shutdown_a_peer_that_never_answers_1001_is_ended_with_a_FIN_by_the_close_timeout()
     {
         // The host's own shutdown timeout (30 s) would end it only after the tests' 10 s deadline, and with a reset.
-        await using var app = new StoppableApp("00:00:01");
+        var closeTimeout = TimeSpan.FromSeconds(1);
+        await using var app = new StoppableApp(closeTimeout.ToString());
         await using var raw = await RawConnection.OpenWebSocketAsync(app.KestrelAddress);
 
         var stopped = app.AppHost!.StopAsync();
         Assert.Equal(1001, (await raw.ReadFrameAsync()).CloseCode);
+        await app.Clock.AdvanceArmedAsync(closeTimeout); // the server waits for an answer that never comes
 
         Assert.Equal(TcpEnd.Fin, await raw.ReadEndAsync());
         await stopped.WaitAsync(Eventually.DefaultDeadline);
