@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
 
 namespace PushCompare.Gateway;
 
@@ -17,6 +18,7 @@ public static class GatewayApp
         builder.Services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         builder.Services.AddSingleton<IProxyConfigProvider, GatewayConfig>();
         var proxy = builder.Services.AddReverseProxy();
+        builder.Services.AddSingleton<IActiveHealthCheckPolicy, InstanceHealthPolicy>();
         bool metering = GatewayMetering.IsEnabled(builder.Configuration);
         if (metering) builder.AddGatewayMetering(proxy); // the browser's connection ends here: it is metered here
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Transforms;
 
@@ -43,7 +42,7 @@ internal sealed class GatewayConfig(IOptions<GatewayOptions> options) : IProxyCo
                     Enabled = true,
                     Interval = o.HealthCheckInterval,
                     Timeout = o.HealthCheckTimeout,
-                    Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
+                    Policy = InstanceHealthPolicy.PolicyName, // the consecutive-failures rule, logged per instance
                     Path = ReadyPath,
                 },
             },
@@ -54,7 +53,7 @@ internal sealed class GatewayConfig(IOptions<GatewayOptions> options) : IProxyCo
             // Responses are streamed as they come (YARP never buffers them), so SSE events and held polls pass at once.
             HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = o.ActivityTimeout },
             Destinations = o.Destinations.Select((address, i) => (address, i))
-                .ToDictionary(d => $"instance{d.i + 1}", d => new DestinationConfig { Address = d.address }),
+                .ToDictionary(d => $"web{d.i + 1}", d => new DestinationConfig { Address = d.address }),
         };
         return new Snapshot([route], [cluster]);
     }

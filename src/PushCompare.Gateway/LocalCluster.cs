@@ -1,6 +1,7 @@
-using System.Globalization;
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using PushCompare.Hosting;
+using static PushCompare.Hosting.CommandLineChecks;
 
 namespace PushCompare.Gateway;
 
@@ -15,14 +16,44 @@ internal static class LocalCluster
     /// <summary>The line the cluster prints when it is ready; tests and scripts wait for it.</summary>
     public const string ReadyPrefix = "PushCompare cluster ready: ";
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Parses <c>cluster [options]</c> (<c>cluster --help</c> lists them) and runs the cluster; 2 for a value out of range, as the bench.</summary>
+    public static Task<int> RunAsync(string[] args)
     {
-        var settings = new ConfigurationBuilder().AddCommandLine(args).Build();
-        string redisAddress = settings["redis"] ?? "127.0.0.1:6379";
-        int instanceCount = int.Parse(settings["instances"] ?? "3", CultureInfo.InvariantCulture);
-        int port = int.Parse(settings["port"] ?? "0", CultureInfo.InvariantCulture);
-        string? webDll = settings["web-dll"] ?? DotnetApp.BuildMetadata(typeof(LocalCluster).Assembly, "PushCompare.WebDll");
-        string? webRoot = settings["web-root"] ?? DotnetApp.BuildMetadata(typeof(LocalCluster).Assembly, "PushCompare.WebRoot");
+        var redis = new Option<string>("--redis") { HelpName = "host:port", Description = "A Redis to use when it answers, host:port; else a private redis-server is started", DefaultValueFactory = _ => "127.0.0.1:6379" };
+        var instances = new Option<int>("--instances") { HelpName = "N", Description = "PushCompare.Web instances behind the gateway", DefaultValueFactory = _ => 3 };
+        var port = new Option<int>("--port") { HelpName = "port", Description = "The gateway's port on 127.0.0.1 (0: a free one)", DefaultValueFactory = _ => 0 };
+        var webDll = new Option<string?>("--web-dll") { HelpName = "path", Description = "The app the instances run (default: the PushCompare.Web.dll built with the gateway)" };
+        var webRoot = new Option<string?>("--web-root") { HelpName = "path", Description = "Where the instances serve the page from (default: the source tree's wwwroot)" };
+        var command = new Command("cluster", "Runs a local cluster: Redis, PushCompare.Web instances sharing it, and the gateway in front; Ctrl-C stops it all.")
+        {
+            redis, instances, port, webDll, webRoot,
+        };
+        command.SetAction(async (parsed, cancel) =>
+        {
+            ClusterOptions options;
+            try
+            {
+                options = new ClusterOptions(
+                    parsed.GetValue(redis)!,
+                    AtLeast(parsed.GetValue(instances), 1, "--instances"),
+                    Between(parsed.GetValue(port), 0, 65535, "--port"),
+                    parsed.GetValue(webDll) ?? DotnetApp.BuildMetadata(typeof(LocalCluster).Assembly, "PushCompare.WebDll"),
+                    parsed.GetValue(webRoot) ?? DotnetApp.BuildMetadata(typeof(LocalCluster).Assembly, "PushCompare.WebRoot"));
+            }
+            catch (FormatException ex)
+            {
+                return await RefuseAsync(parsed.InvocationConfiguration.Error, ex);
+            }
+            return await RunAsync(options);
+        });
+        // Ctrl-C is the cluster's own to handle: it stops what it started.
+        return new RootCommand("PushCompare's gateway") { command }.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    }
+
+    private sealed record ClusterOptions(string Redis, int Instances, int Port, string? WebDll, string? WebRoot);
+
+    private static async Task<int> RunAsync(ClusterOptions options)
+    {
         var health = new GatewayOptions();
         // After SIGTERM an instance keeps serving until the gateway has surely seen /readyz fail (its failures in a row,
         // each up to an interval plus a timeout apart), and one interval more.
@@ -40,23 +71,23 @@ internal static class LocalCluster
         {
             cluster = await ClusterProcesses.StartAsync(new ClusterSpec
             {
-                WebDll = webDll ?? "",
-                WebRoot = webRoot,
-                Instances = instanceCount,
-                ExistingRedis = redisAddress,
+                WebDll = options.WebDll ?? "",
+                WebRoot = options.WebRoot,
+                Instances = options.Instances,
+                ExistingRedis = options.Redis,
                 DrainGrace = grace,
                 OnLine = (name, line) => Console.WriteLine($"[{name}] {line}"),
             }, stop.Token);
             Console.WriteLine(cluster.OwnRedis is null
                 ? $"Redis: using the one at {cluster.RedisAddress}."
-                : $"Redis: none answered at {redisAddress}; started redis-server at {cluster.RedisAddress} (temporary, persists nothing).");
+                : $"Redis: none answered at {options.Redis}; started redis-server at {cluster.RedisAddress} (temporary, persists nothing).");
             foreach (var instance in cluster.Instances) Console.WriteLine($"Instance {instance.Name}: {instance.Address} (pid {instance.Process.Pid}).");
 
-            gateway = GatewayApp.Build(["--urls", $"http://127.0.0.1:{port}", .. cluster.GatewayDestinations]);
+            gateway = GatewayApp.Build(["--urls", $"http://127.0.0.1:{options.Port}", .. cluster.GatewayDestinations]);
             await gateway.StartAsync(stop.Token);
             var url = new Uri(gateway.Urls.First().Replace("localhost", "127.0.0.1", StringComparison.Ordinal) + "/");
             await cluster.WaitUntilReadyAsync([url], stop.Token);
-            Console.WriteLine($"{ReadyPrefix}{url} (gateway, round-robin over {instanceCount} instances; Redis at {cluster.RedisAddress}). Ctrl-C stops them all.");
+            Console.WriteLine($"{ReadyPrefix}{url} (gateway, round-robin over {options.Instances} instances; Redis at {cluster.RedisAddress}). Ctrl-C stops them all.");
 
             var exited = cluster.Instances.Select(instance => instance.Process.WaitForExitAsync(stop.Token)).ToArray();
             await Task.WhenAny(Task.WhenAny(exited), Task.Delay(Timeout.Infinite, stop.Token));

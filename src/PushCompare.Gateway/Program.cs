@@ -8,7 +8,7 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        if (args is ["cluster", .. var rest]) return await LocalCluster.RunAsync(rest);
+        if (args is ["cluster", ..]) return await LocalCluster.RunAsync(args);
         await GatewayApp.Build(args).RunAsync();
         return 0;
     }

@@ -139,6 +139,8 @@ public sealed class LivePanelTests(BrowserFixture browser) : IAsyncLifetime
     public async Task Auto_refresh_reads_every_second_while_ticked_and_stops_when_unticked()
     {
         var page = _echo.Page;
+        // Playwright's clock, installed before the page loads: time flows as usual, and the test can run it ahead.
+        await page.Clock.InstallAsync();
         await _echo.OpenAsync("websocket");
         string ws = await SessionKeyAsync("websocket");
         await Expect(page.GetByTestId("live-panel")).ToContainTextAsync("Auto-refresh every second (adds a GET /api/stats per second to the Network tab)");
@@ -155,7 +157,8 @@ public sealed class LivePanelTests(BrowserFixture browser) : IAsyncLifetime
         await _reads.CountAsync(_reads.Count + 1);
         await AutoRefresh.UncheckAsync();
         int atUntick = _reads.Count;
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // the quiet time after unticking is what is under test
+        await page.Clock.RunForAsync(2500); // the quiet time after unticking is what is under test: every timer due in it fires
+        await EchoAsync("after the quiet time"); // a read started in it has been reported by now
         Assert.Equal(atUntick, _reads.Count);
     }
 

@@ -97,11 +97,13 @@ public sealed class TrafficContrastTests(BrowserFixture browser) : IAsyncLifetim
         var sockets = new ConcurrentQueue<(IWebSocket Socket, int RequestsBefore)>();
         page.Request += (_, request) => requests.Enqueue(request);
         page.WebSocket += (_, socket) => sockets.Enqueue((socket, requests.Count));
+        await page.Clock.InstallAsync(); // Playwright's clock, before the page loads: the idle time below runs ahead
 
         await _echo.OpenAsync("websocket");
         await SendNumberedAsync();
-        // The idle time is what is under test: a timer of the page's own (a stats refresh) would show up in it.
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        // The idle time is what is under test: a timer of the page's own (a stats refresh) would show up in it, as every
+        // timer due in these 5 s fires (a request one made and reported late would fail the checks after the switch).
+        await page.Clock.RunForAsync(5000);
 
         // Everything over HTTP is the page's own assets, all of them loaded before the one socket was opened.
         var (socket, requestsBefore) = Assert.Single(sockets);

@@ -18,9 +18,12 @@ public sealed class BackplaneOptions
     [Required, RegularExpression("^[A-Za-z0-9:_.-]{1,64}$")]
     public string KeyPrefix { get; set; } = "pushcompare:";
 
-    /// <summary>How often an instance adds its share of each session's figures into Redis (<c>/api/stats?session=</c> sums them).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
-    public TimeSpan FiguresInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How often an instance adds its share of each session's figures into Redis unasked (<c>/api/stats?session=</c> asks
+    /// every instance for its share at once, so this only bounds what an instance killed without warning takes with it).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan FiguresInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 [OptionsValidator]

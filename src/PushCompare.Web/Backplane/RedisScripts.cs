@@ -3,203 +3,280 @@ namespace PushCompare.Web.Backplane;
 /// <summary>
 /// The Lua scripts that make each session operation one atomic step on Redis (docs/protocol.md, "Redis"): a retried
 /// send that reaches two instances at once runs its check-and-queue as one script, so exactly one queues the reply.
-/// Every script gets KEYS = { session hash, log list } and ARGV = { idle ms, key prefix, session id, ... }; the shared
-/// helpers below are written once and prepended to each. StackExchange.Redis sends a script once and EVALSHA after.
+/// A session is one hash, <c>{prefix}s:{id}</c> (the id in braces is its Redis Cluster hash tag): its state fields and
+/// one field per unacknowledged message, so every script reads the state with one HMGET, writes it back with one HSET
+/// and touches no other key (a script never crosses a hash slot). Every session script gets KEYS = { session hash } and
+/// ARGV = { idle ms, key prefix, session id, now (the calling instance's Unix ms), ... }; the shared helpers below are
+/// written once and prepended to each. The store loads every script once per server, then calls it by EVALSHA.
 /// </summary>
 internal static class RedisScripts
 {
-    // The session hash's fields: tr transport id, mode, wait (ms), sk stats key, mm/mb backlog limits, last (newest seq),
-    // acked, handed (newest seq read once), cseq (client seq accepted), bytes (unacknowledged UTF-8 bytes), gen (reader
-    // generation), ractive (a reader is attached), rinst (its instance), oinst (opening instance), closed (reason),
-    // topic (the broadcast topic it subscribed to: a close on any instance leaves the topic's set at once).
-    // Log entries are "<redis ms when queued> <text>"; entry i is message acked + 1 + i.
+    // State fields: last (newest seq), acked, handed (newest seq given to a reader), cseq (client seq accepted), qb (UTF-8
+    // bytes ever queued), ab (of those, acknowledged: qb - ab is the backlog), gen (reader generation), ractive (a reader
+    // is attached), rinst (its instance), rone (it answers once: a long poll), closed (reason), mm/mb (backlog limits),
+    // oinst (opening instance), tr, sk (stats key), topic and tcur (the last of the topic's broadcasts taken into the
+    // log). Message n is field m<n> = "<qb after it> <queued ms> <text>".
+    // A reader's instance is told by PUBLISH on {prefix}wake:{instance}: "m <id> <gen> <seq> <ms> <text>" (the message
+    // itself, so the reader needs no second script), "s <id> <gen>" (superseded), "c <id> <reason>" (closed).
     private const string Prelude = """
-        local meta, log = KEYS[1], KEYS[2]
-        local idle, prefix, id = tonumber(ARGV[1]), ARGV[2], ARGV[3]
-        local function now() local t = redis.call('TIME') return t[1] * 1000 + math.floor(t[2] / 1000) end
-        local function num(f) return tonumber(redis.call('HGET', meta, f) or '0') end
-        local function openSets() return prefix .. 'open', prefix .. 'open:' .. redis.call('HGET', meta, 'tr') end
-        local function touch()
-          redis.call('PEXPIRE', meta, idle)
-          redis.call('PEXPIRE', log, idle)
-          local all, byTransport = openSets()
-          local deadline = now() + idle
-          redis.call('ZADD', all, 'XX', deadline, id)
-          redis.call('ZADD', byTransport, 'XX', deadline, id)
+        local S = KEYS[1]
+        local idle, prefix, id, now = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+        local F = {'last', 'acked', 'handed', 'cseq', 'qb', 'ab', 'gen', 'ractive', 'rinst', 'rone', 'closed', 'mm', 'mb', 'oinst', 'tr', 'sk', 'topic', 'tcur'}
+        local s, w = {}, {}
+        local function load(key)
+          S, w, s = key, {}, {}
+          local v = redis.call('HMGET', S, unpack(F))
+          for i = 1, #F do s[F[i]] = v[i] end
+          return s.last ~= false
         end
-        local function notify(field, kind)
-          local instance = redis.call('HGET', meta, field)
-          if instance then redis.call('PUBLISH', prefix .. 'wake:' .. instance, kind .. id) end
+        local function n(f) return tonumber(s[f] or '0') or 0 end
+        local function set(f, v) s[f] = tostring(v) w[#w + 1] = f w[#w + 1] = v end
+        local function save() if #w > 0 then redis.call('HSET', S, unpack(w)) w = {} end end
+        local function range(cmd, from, to) -- HMGET or HDEL of messages from..to, in slices Lua's stack takes
+          local out = {}
+          local i = from
+          while i <= to do
+            local f = {}
+            for j = i, math.min(to, i + 999) do f[#f + 1] = 'm' .. j end
+            local r = redis.call(cmd, S, unpack(f))
+            if cmd == 'HMGET' then for _, e in ipairs(r) do out[#out + 1] = e end end
+            i = i + 1000
+          end
+          return out
         end
-        local function gone()
-          if redis.call('EXISTS', meta) == 0 then return {'gone'} end
-          local reason = redis.call('HGET', meta, 'closed')
-          if reason then return {'closed', reason} end
+        local function notify(instance, notice) if instance then redis.call('PUBLISH', prefix .. 'wake:' .. instance, notice) end end
+        local function closedResult(now) return {'closed', s.closed, now and '1' or '0', s.tr or '', s.sk or '', s.topic or ''} end
+        local function gone(key)
+          if not load(key or S) then return {'gone'} end
+          if s.closed then return closedResult(false) end
           return nil
         end
         local function close(reason)
-          local all, byTransport = openSets()
-          redis.call('ZREM', all, id)
-          redis.call('ZREM', byTransport, id)
-          local topic = redis.call('HGET', meta, 'topic')
-          if topic then redis.call('SREM', prefix .. 'topic:' .. topic .. ':sessions', id) end
-          redis.call('HSET', prefix .. 'f:' .. redis.call('HGET', meta, 'sk'), 'open', 0)
-          if redis.call('HGET', meta, 'ractive') == '1' then notify('rinst', '!') end
-          notify('oinst', '!')
-          redis.call('HSET', meta, 'closed', reason, 'bytes', 0, 'ractive', 0)
-          redis.call('DEL', log)
-          redis.call('PEXPIRE', meta, idle) -- a closed session lingers one idle period so its reason reaches the client
+          local notice = 'c ' .. id .. ' ' .. reason
+          if s.ractive == '1' then notify(s.rinst, notice) end
+          if s.oinst ~= s.rinst or s.ractive ~= '1' then notify(s.oinst, notice) end
+          range('HDEL', n('acked') + 1, n('last'))
+          set('closed', reason) set('ractive', 0) set('qb', 0) set('ab', 0)
+          save()
+          redis.call('PEXPIRE', S, idle) -- a closed session lingers one idle period so its reason reaches the client
         end
-        local function trim(upTo)
-          local acked = num('acked')
-          local n = upTo - acked
-          if n <= 0 then return end
-          local bytes = 0
-          for _, e in ipairs(redis.call('LRANGE', log, 0, n - 1)) do bytes = bytes + #e - string.find(e, ' ', 1, true) end
-          redis.call('LTRIM', log, n, -1)
-          redis.call('HSET', meta, 'acked', upTo)
-          redis.call('HINCRBY', meta, 'bytes', -bytes)
+        -- Acknowledges up to upTo; nextEntry is message upTo + 1 when the caller has read it already.
+        local function trim(upTo, nextEntry)
+          local a, l = n('acked'), n('last')
+          if upTo <= a then return end
+          local ab = n('qb')
+          if upTo < l then
+            local e = nextEntry or redis.call('HGET', S, 'm' .. (upTo + 1))
+            local one = string.find(e, ' ', 1, true)
+            local two = string.find(e, ' ', one + 1, true)
+            ab = tonumber(string.sub(e, 1, one - 1)) - (#e - two)
+          end
+          range('HDEL', a + 1, upTo)
+          set('acked', upTo) set('ab', ab)
         end
         local function enqueue(text)
-          if redis.call('LLEN', log) + 1 > num('mm') or num('bytes') + #text > num('mb') then
+          local l, qb = n('last') + 1, n('qb') + #text
+          if l - n('acked') > n('mm') or qb - n('ab') > n('mb') then
             close('\1backlog')
             return false
           end
-          redis.call('RPUSH', log, now() .. ' ' .. text)
-          redis.call('PEXPIRE', log, math.max(redis.call('PTTL', meta), 1)) -- queueing is no activity: the log lives as long as its session
-          redis.call('HINCRBY', meta, 'last', 1)
-          redis.call('HINCRBY', meta, 'bytes', #text)
-          if redis.call('HGET', meta, 'ractive') == '1' then notify('rinst', '') end
+          set('m' .. l, qb .. ' ' .. now .. ' ' .. text) set('last', l) set('qb', qb)
+          if s.ractive == '1' then -- handed to the attached reader with the notice; a long poll is answered by it
+            set('handed', l)
+            if s.rone == '1' then set('ractive', 0) end
+            notify(s.rinst, 'm ' .. id .. ' ' .. s.gen .. ' ' .. l .. ' ' .. now .. ' ' .. text)
+          end
           return true
         end
 
         """;
 
-    /// <summary>ARGV 4.. = transport, mode, wait ms, stats key, max messages, max bytes, max sessions, instance. {'ok'} or {'full'}.</summary>
-    public const string Open = Prelude + """
-        local t = now()
-        local all, byTransport = prefix .. 'open', prefix .. 'open:' .. ARGV[4]
-        redis.call('ZREMRANGEBYSCORE', all, '-inf', t)
-        redis.call('ZREMRANGEBYSCORE', byTransport, '-inf', t)
-        if redis.call('ZCARD', all) >= tonumber(ARGV[10]) then return {'full'} end
-        redis.call('HSET', meta, 'tr', ARGV[4], 'mode', ARGV[5], 'wait', ARGV[6], 'sk', ARGV[7], 'mm', ARGV[8], 'mb', ARGV[9],
-          'last', 0, 'acked', 0, 'handed', 0, 'cseq', 0, 'bytes', 0, 'gen', 0, 'ractive', 0, 'oinst', ARGV[11])
-        redis.call('PEXPIRE', meta, idle)
-        redis.call('ZADD', all, t + idle, id)
-        redis.call('ZADD', byTransport, t + idle, id)
-        local figures = prefix .. 'f:' .. ARGV[7]
-        redis.call('HSET', figures, 'open', 1, 'tr', ARGV[4], 'opened', t)
-        redis.call('PEXPIRE', figures, 86400000)
-        return {'ok'}
-        """;
-
-    /// <summary>ARGV 4 = client seq or '' (no de-duplication), 5 = reply. {'ok'}, {'dup'}, {'gap', expected}, {'closed', reason}, {'gone'}.</summary>
-    public const string Accept = Prelude + """
-        local g = gone() if g then return g end
-        if ARGV[4] ~= '' then
-          local seq, last = tonumber(ARGV[4]), num('cseq')
-          if seq <= last then return {'dup'} end
-          if seq > last + 1 then return {'gap', tostring(last + 1)} end
-        end
-        if not enqueue(ARGV[5]) then return {'closed', redis.call('HGET', meta, 'closed')} end
-        if ARGV[4] ~= '' then redis.call('HSET', meta, 'cseq', ARGV[4]) end
-        return {'ok'}
-        """;
-
-    /// <summary>ARGV 4 = text (a push tick, a topic's message). {'ok'}, {'closed', reason}, {'gone'}.</summary>
-    public const string Enqueue = Prelude + """
-        local g = gone() if g then return g end
-        if not enqueue(ARGV[4]) then return {'closed', redis.call('HGET', meta, 'closed')} end
-        return {'ok'}
-        """;
-
-    /// <summary>ARGV 4 = up to. {'ok'}, {'ahead', handed}, {'closed', reason}, {'gone'}.</summary>
-    public const string Acknowledge = Prelude + """
-        local g = gone() if g then return g end
-        local upTo, handed = tonumber(ARGV[4]), num('handed')
-        if upTo > handed then return {'ahead', tostring(handed)} end
-        trim(upTo)
-        touch()
-        return {'ok'}
-        """;
-
-    /// <summary>ARGV 4 = cursor or '' (from what is acknowledged), 5 = instance. {'ok', reader, cursor}, {'ahead', last}, {'behind', acked}, closed, gone.</summary>
-    public const string Attach = Prelude + """
-        local g = gone() if g then return g end
-        local last, acked = num('last'), num('acked')
-        local cursor = acked
-        if ARGV[4] ~= '' then cursor = tonumber(ARGV[4]) end
-        if cursor > last then return {'ahead', tostring(last)} end
-        if cursor < acked then return {'behind', tostring(acked)} end
-        trim(cursor)
-        touch()
-        if redis.call('HGET', meta, 'ractive') == '1' then notify('rinst', '') end -- the older reader learns it was superseded
-        local reader = redis.call('HINCRBY', meta, 'gen', 1)
-        redis.call('HSET', meta, 'rinst', ARGV[5], 'ractive', 1)
-        return {'ok', tostring(reader), tostring(cursor)}
-        """;
-
-    /// <summary>ARGV 4 = after, 5 = reader. {'msgs', last, handed before, first seq - 1, {entries}}, {'empty'}, {'superseded'}, closed, gone.</summary>
-    public const string Read = Prelude + """
-        local g = gone() if g then return g end
-        if redis.call('HGET', meta, 'gen') ~= ARGV[5] then return {'superseded'} end
-        touch()
-        local last, after = num('last'), tonumber(ARGV[4])
-        if last <= after then return {'empty'} end
-        local acked, handed = num('acked'), num('handed')
-        local from = math.max(after, acked)
-        if last > handed then redis.call('HSET', meta, 'handed', last) end
-        return {'msgs', tostring(last), tostring(handed), tostring(from), redis.call('LRANGE', log, from - acked, -1)}
-        """;
-
-    /// <summary>ARGV 4 = reader. The reader is done: the session is idle from now on. Always {'ok'}.</summary>
-    public const string Detach = Prelude + """
-        if gone() then return {'ok'} end
-        if redis.call('HGET', meta, 'gen') == ARGV[4] then
-          redis.call('HSET', meta, 'ractive', 0)
-          redis.call('HDEL', meta, 'rinst')
-          touch()
-        end
-        return {'ok'}
-        """;
-
-    /// <summary>ARGV 4 = reader. An attached reader on a live instance keeps its session from expiring. {'ok'} or {'stale'}.</summary>
-    public const string Refresh = Prelude + """
-        if gone() or redis.call('HGET', meta, 'gen') ~= ARGV[4] then return {'stale'} end
-        touch()
-        return {'ok'}
-        """;
-
-    /// <summary>ARGV 4 = reason. {'ok'}, closed, gone.</summary>
-    public const string Close = Prelude + """
-        local g = gone() if g then return g end
-        close(ARGV[4])
-        return {'ok'}
-        """;
-
-    /// <summary>ARGV 4 = topic. Adds the session to the topic's set of session subscribers. {'ok'}, closed, gone.</summary>
-    public const string Subscribe = Prelude + """
-        local g = gone() if g then return g end
-        redis.call('SADD', prefix .. 'topic:' .. ARGV[4] .. ':sessions', id)
-        redis.call('HSET', meta, 'topic', ARGV[4])
+    /// <summary>ARGV 5.. = transport, mode, wait ms, stats key, max messages, max bytes, instance. {'ok'}.</summary>
+    public const string Open = """
+        local S, idle = KEYS[1], tonumber(ARGV[1])
+        redis.call('HSET', S, 'tr', ARGV[5], 'mode', ARGV[6], 'wait', ARGV[7], 'sk', ARGV[8], 'mm', ARGV[9], 'mb', ARGV[10],
+          'last', 0, 'acked', 0, 'handed', 0, 'cseq', 0, 'qb', 0, 'ab', 0, 'gen', 0, 'ractive', 0, 'oinst', ARGV[11])
+        redis.call('PEXPIRE', S, idle)
         return {'ok'}
         """;
 
     /// <summary>
-    /// KEYS[1] = the topic's set of session ids; ARGV 3 = '', 4 = text, 5 = the topic's channel. A broadcast, atomically:
-    /// appended to every subscribed session's log by the same enqueue as a reply (backlog limits, reader wake-up), ids
-    /// whose session expired or closed dropped from the set (a dead instance unsubscribes nothing), then PUBLISHed as
-    /// "&lt;redis ms&gt; &lt;text&gt;" for live subscribers. {sessions appended, instances that received the PUBLISH}.
+    /// KEYS = { every open session, those of this transport } (one hash slot: both tagged <c>{prefix}</c>); ARGV = now
+    /// ms, idle ms, max sessions, id. Drops the expired, then takes a place for the session: {'ok'} or {'full'}.
     /// </summary>
-    public const string Publish = Prelude + """
-        local members, text = KEYS[1], ARGV[4]
-        local appended = 0
-        for _, sid in ipairs(redis.call('SMEMBERS', members)) do
-          id, meta, log = sid, prefix .. 's:' .. sid, prefix .. 'l:' .. sid -- the prelude's helpers act on this session now
-          if gone() then redis.call('SREM', members, sid)
-          elseif enqueue(text) then appended = appended + 1 end -- a full backlog closes the session; close() unsubscribes it
+    public const string Reserve = """
+        local all, byTransport, now = KEYS[1], KEYS[2], tonumber(ARGV[1])
+        redis.call('ZREMRANGEBYSCORE', all, '-inf', now)
+        redis.call('ZREMRANGEBYSCORE', byTransport, '-inf', now)
+        if redis.call('ZCARD', all) >= tonumber(ARGV[3]) then return {'full'} end
+        redis.call('ZADD', all, now + tonumber(ARGV[2]), ARGV[4])
+        redis.call('ZADD', byTransport, now + tonumber(ARGV[2]), ARGV[4])
+        return {'ok'}
+        """;
+
+    /// <summary>ARGV 5 = client seq or '' (no de-duplication), 6 = reply. {'ok'}, {'dup'}, {'gap', expected}, closed, {'gone'}.</summary>
+    public const string Accept = Prelude + """
+        local g = gone() if g then return g end
+        if ARGV[5] ~= '' then
+          local seq, last = tonumber(ARGV[5]), n('cseq')
+          if seq <= last then return {'dup'} end
+          if seq > last + 1 then return {'gap', tostring(last + 1)} end
         end
-        return {appended, redis.call('PUBLISH', ARGV[5], now() .. ' ' .. text)}
+        if not enqueue(ARGV[6]) then return closedResult(true) end
+        if ARGV[5] ~= '' then set('cseq', ARGV[5]) end
+        save()
+        return {'ok'}
+        """;
+
+    /// <summary>ARGV 5 = text (a push tick). {'ok'}, closed, {'gone'}.</summary>
+    public const string Enqueue = Prelude + """
+        local g = gone() if g then return g end
+        if not enqueue(ARGV[5]) then return closedResult(true) end
+        save()
+        return {'ok'}
+        """;
+
+    /// <summary>ARGV 5 = up to. {'ok'}, {'ahead', handed}, closed, {'gone'}.</summary>
+    public const string Acknowledge = Prelude + """
+        local g = gone() if g then return g end
+        local upTo, handed = tonumber(ARGV[5]), n('handed')
+        if upTo > handed then return {'ahead', tostring(handed)} end
+        trim(upTo)
+        save()
+        redis.call('PEXPIRE', S, idle)
+        return {'ok'}
+        """;
+
+    /// <summary>
+    /// A reader arrives: acknowledges up to the cursor, supersedes the older reader and reads what follows, in one step.
+    /// ARGV 5 = cursor or '' (from what is acknowledged), 6 = instance, 7 = how it reads: 'stream' (stays attached),
+    /// 'hold' (a long poll: attached only when there is nothing to answer yet) or 'now' (never attached).
+    /// {'ok', reader, cursor, attached '1'/'0', last, handed before, {entries}, topic, topic cursor}, {'ahead', last},
+    /// {'behind', acked}, closed, gone.
+    /// </summary>
+    public const string Attach = Prelude + """
+        local g = gone() if g then return g end
+        local l, a = n('last'), n('acked')
+        local cursor = a
+        if ARGV[5] ~= '' then cursor = tonumber(ARGV[5]) end
+        if cursor > l then return {'ahead', tostring(l)} end
+        if cursor < a then return {'behind', tostring(a)} end
+        local entries = range('HMGET', cursor + 1, l)
+        trim(cursor, entries[1])
+        if s.ractive == '1' then notify(s.rinst, 's ' .. id .. ' ' .. s.gen) end -- the older reader learns it was superseded
+        local reader, handed = n('gen') + 1, n('handed')
+        set('gen', reader)
+        if l > handed then set('handed', l) end
+        local attached = ARGV[7] == 'stream' or (ARGV[7] == 'hold' and #entries == 0)
+        if attached then set('ractive', 1) set('rinst', ARGV[6]) set('rone', ARGV[7] == 'hold' and 1 or 0) else set('ractive', 0) end
+        save()
+        redis.call('PEXPIRE', S, idle)
+        return {'ok', tostring(reader), tostring(cursor), attached and '1' or '0', tostring(l), tostring(handed), entries, s.topic or '', tostring(n('tcur')),
+          tostring(n('cseq') + 1)}
+        """;
+
+    /// <summary>
+    /// ARGV 5 = after, 6 = reader, 7 = '1' to detach as well (a long poll's last look). The read when the notices did
+    /// not carry it. {'msgs', last, handed before, first seq - 1, {entries}}, {'empty'}, {'superseded'}, closed, gone.
+    /// </summary>
+    public const string Read = Prelude + """
+        local g = gone() if g then return g end
+        if s.gen ~= ARGV[6] then return {'superseded'} end
+        if ARGV[7] == '1' then set('ractive', 0) end
+        redis.call('PEXPIRE', S, idle)
+        local l, after = n('last'), tonumber(ARGV[5])
+        if l <= after then save() return {'empty'} end
+        local handed = n('handed')
+        local from = math.max(after, n('acked'))
+        if l > handed then set('handed', l) end
+        save()
+        return {'msgs', tostring(l), tostring(handed), tostring(from), range('HMGET', from + 1, l)}
+        """;
+
+    /// <summary>ARGV 5 = reader. The reader is done: the session is idle from now on. Always {'ok'}.</summary>
+    public const string Detach = Prelude + """
+        if gone() then return {'ok'} end
+        if s.gen == ARGV[5] and s.ractive == '1' then
+          set('ractive', 0)
+          save()
+          redis.call('PEXPIRE', S, idle)
+        end
+        return {'ok'}
+        """;
+
+    /// <summary>ARGV 5 = reader. An attached reader on a live instance keeps its session from expiring. {'ok'} or {'stale'}.</summary>
+    public const string Refresh = Prelude + """
+        if gone() or s.gen ~= ARGV[5] then return {'stale'} end
+        redis.call('PEXPIRE', S, idle)
+        return {'ok'}
+        """;
+
+    /// <summary>ARGV 5 = reason. Closed now (what the caller cleans up: transport, stats key, topic), closed before, or gone.</summary>
+    public const string Close = Prelude + """
+        local g = gone() if g then return g end
+        close(ARGV[5])
+        return closedResult(true)
+        """;
+
+    /// <summary>ARGV 5 = topic, 6 = its last broadcast now. The session takes every broadcast after it. {'ok'}, closed, gone.</summary>
+    public const string Subscribe = Prelude + """
+        local g = gone() if g then return g end
+        set('topic', ARGV[5]) set('tcur', ARGV[6])
+        save()
+        return {'ok'}
+        """;
+
+    /// <summary>
+    /// Takes the topic's broadcasts into the session's log, in order, each as a message stamped with its publish time
+    /// (backlog limits and reader hand-off as for a reply). ARGV 5 = after ('' for no read), 6.. = broadcast number, ms,
+    /// text, for consecutive broadcasts; those taken already are skipped. {'ok', after, last, handed before, {entries
+    /// after it}} ({'ok'} without a read), {'behind', topic cursor} when a broadcast between is missing, closed, gone.
+    /// </summary>
+    public const string Absorb = Prelude + """
+        local g = gone() if g then return g end
+        local tcur, handed = n('tcur'), n('handed')
+        for i = 6, #ARGV, 3 do
+          local b = tonumber(ARGV[i])
+          if b > tcur + 1 then save() return {'behind', tostring(tcur)} end
+          if b == tcur + 1 then
+            now = ARGV[i + 1]
+            if not enqueue(ARGV[i + 2]) then return closedResult(true) end
+            tcur = b
+            set('tcur', b)
+          end
+        end
+        save()
+        if ARGV[5] == '' then return {'ok'} end
+        local l, after = n('last'), math.max(tonumber(ARGV[5]), n('acked'))
+        if l > handed then set('handed', l) save() end
+        return {'ok', tostring(after), tostring(l), tostring(handed), range('HMGET', after + 1, l)}
+        """;
+
+    /// <summary>
+    /// KEYS = { the topic's log, its session subscribers (a sorted set, score: the session's expiry deadline, renewed by
+    /// the instances that serve it) }; ARGV = session id, deadline. {last broadcast}.
+    /// </summary>
+    public const string Join = """
+        redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+        return tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+        """;
+
+    /// <summary>
+    /// KEYS = { the topic's log (field n: the last broadcast's number; m&lt;n&gt; = "&lt;n&gt; &lt;ms&gt; &lt;text&gt;", the
+    /// latest ARGV 3 of them), its set of session subscribers }; ARGV = now ms, text, broadcasts kept, the live channel,
+    /// the feed channel (both in the topic's hash slot). A broadcast is written once, whatever the number of subscribers:
+    /// each session takes it into its own log by its own cursor. {session subscribers, live receivers}.
+    /// </summary>
+    public const string Publish = """
+        local log, keep = KEYS[1], tonumber(ARGV[3])
+        local b = redis.call('HINCRBY', log, 'n', 1)
+        local entry = b .. ' ' .. ARGV[1] .. ' ' .. ARGV[2]
+        redis.call('HSET', log, 'm' .. b, entry)
+        if b > keep then redis.call('HDEL', log, 'm' .. (b - keep)) end
+        local live = redis.call('SPUBLISH', ARGV[4], entry)
+        redis.call('SPUBLISH', ARGV[5], entry)
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1]) -- expired, or left by an instance that died
+        return {redis.call('ZCARD', KEYS[2]), live}
         """;
 
     /// <summary>The closed reason a full backlog leaves: each instance says it in words, with the limits the session opened with.</summary>
@@ -213,4 +290,7 @@ internal static class RedisScripts
         redis.call('PEXPIRE', f, 86400000)
         return 1
         """;
+
+    /// <summary>Every script, for loading them once per server before the first call.</summary>
+    public static readonly string[] All = [Open, Reserve, Accept, Enqueue, Acknowledge, Attach, Read, Detach, Refresh, Close, Subscribe, Absorb, Join, Publish, AddFigures];
 }

@@ -28,6 +28,8 @@ internal sealed partial class RedisSessionStore : ISessionStore
     private readonly ConcurrentDictionary<(string Id, long Reader), byte> _readersHere = new();
     private readonly ConcurrentDictionary<string, OpenedHere> _openedHere = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<TransportDescriptor, int> _openCounts = new();
+    private readonly ConcurrentDictionary<string, Facts> _facts = new(StringComparer.Ordinal); // what never changes, by id
+    private ConcurrentDictionary<string, (string Transport, string? Topic)> _touched = new(StringComparer.Ordinal); // by id, since the last upkeep
     private readonly Lock _readyGate = new();
     private Task<SessionIds>? _ready;
     private int _draining;
@@ -42,8 +44,9 @@ internal sealed partial class RedisSessionStore : ISessionStore
         _prefix = backplane.Value.KeyPrefix;
         Instance = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         _channel = RedisChannel.Literal(_prefix + "wake:" + Instance);
+        Feeds = new TopicFeeds(redis, this, logger);
         // A notice published while the subscription was down is lost: every waiting reader re-reads once it is back.
-        _redis.ConnectionRestored += (_, _) => _wakeups.FireAll();
+        _redis.ConnectionRestored += (_, _) => _wakeups.RereadAll();
     }
 
     /// <summary>This instance's name in Redis (its wake-up channel); random per process.</summary>
@@ -61,7 +64,16 @@ internal sealed partial class RedisSessionStore : ISessionStore
 
     internal IDatabase Database => _redis.GetDatabase();
 
-    private RedisKey[] Keys(string id) => [_prefix + "s:" + id, _prefix + "l:" + id];
+    /// <summary>The session's one key; the id in braces is its hash tag, so a cluster keeps it whole on one node.</summary>
+    internal RedisKey SessionKey(string id) => _prefix + "s:{" + id + "}";
+
+    // Every open session, and those of one transport (score: expiry deadline, Unix ms): one hash slot, apart from the sessions.
+    private RedisKey OpenKey(string? transportId = null) => "{" + _prefix + "}open" + (transportId is null ? "" : ":" + transportId);
+
+    internal RedisKey FiguresKey(string statsKey) => _prefix + "f:" + statsKey;
+
+    /// <summary>How broadcasts reach this deployment's sessions.</summary>
+    internal TopicFeeds Feeds { get; }
 
     public async ValueTask<SessionOpening> OpenAsync(TransportDescriptor transport, EchoMode mode, TimeSpan defaultWait)
     {
@@ -69,15 +81,21 @@ internal sealed partial class RedisSessionStore : ISessionStore
         var ids = await ReadyAsync();
         string id = ids.NewId();
         string statsKey = ids.StatsKey(id);
+        long now = NowMs(), idle = (long)_options.IdleTimeout.TotalMilliseconds;
+        var place = await Guard(Database.ScriptEvaluateAsync(RedisScripts.Reserve, [OpenKey(), OpenKey(transport.Id)],
+            [now, idle, _options.MaxSessions, id]));
+        if (Status((RedisResult[])place!) != "ok") return new(null, OpenRefusal.TooMany);
         var opened = new OpenedHere(statsKey);
         _openedHere[id] = opened; // before the script: a close on another instance may notify this one at once
-        var result = await EvalAsync(RedisScripts.Open, id, transport.Id, mode == EchoMode.Exact ? "exact" : "received",
-            (long)defaultWait.TotalMilliseconds, statsKey, _options.MaxBacklogMessages, _options.MaxBacklogBytes, _options.MaxSessions, Instance);
-        if (Status(result) != "ok")
-        {
-            _openedHere.TryRemove(id, out _);
-            return new(null, OpenRefusal.TooMany);
-        }
+        var db = Database;
+        RedisKey figures = FiguresKey(statsKey);
+        // Pipelined: the session and its figures' header go in one round trip (two keys, two hash slots, no script spans both).
+        var session = EvalAsync(RedisScripts.Open, id, transport.Id, mode == EchoMode.Exact ? "exact" : "received",
+            (long)defaultWait.TotalMilliseconds, statsKey, _options.MaxBacklogMessages, _options.MaxBacklogBytes, Instance);
+        var header = db.HashSetAsync(figures, [new("open", 1), new("tr", transport.Id), new("opened", now)]);
+        var lease = db.KeyExpireAsync(figures, TimeSpan.FromDays(1));
+        await Guard(WhenAll([session, header, lease]));
+        Remember(id, new Facts(transport, mode, defaultWait, statsKey, null, null));
         return new(new RedisSession(this, id, statsKey, transport, mode, defaultWait, null), OpenRefusal.None);
     }
 
@@ -85,13 +103,28 @@ internal sealed partial class RedisSessionStore : ISessionStore
     {
         var ids = await ReadyAsync();
         if (!ids.WasIssued(id)) return new(null, false, null); // never issued (by any instance): no round trip
-        var fields = await Guard(Database.HashGetAsync(Keys(id)[0], ["tr", "mode", "wait", "sk", "closed"]));
-        if (fields[0].IsNull || _transports.All.FirstOrDefault(t => t.Id == fields[0]) is not { } transport)
-            return new(null, true, ids.StatsKey(id)); // expired (its keys' TTL ran out) or closed long enough ago
-        var session = new RedisSession(this, id, fields[3]!, transport, fields[1] == "exact" ? EchoMode.Exact : EchoMode.Prefixed,
-            TimeSpan.FromMilliseconds((long)fields[2]), fields[4].IsNull ? null : Reason(fields[4]!));
+        if (!_facts.TryGetValue(id, out var facts))
+        {
+            // What never changes about a session is read once per instance; what does is in each operation's answer.
+            var fields = await Guard(Database.HashGetAsync(SessionKey(id), ["tr", "mode", "wait", "sk", "closed", "topic"]));
+            if (fields[0].IsNull || _transports.All.FirstOrDefault(t => t.Id == fields[0]) is not { } transport)
+                return new(null, true, ids.StatsKey(id)); // expired (its key's TTL ran out) or closed long enough ago
+            facts = new Facts(transport, fields[1] == "exact" ? EchoMode.Exact : EchoMode.Prefixed, TimeSpan.FromMilliseconds((long)fields[2]),
+                fields[3]!, fields[4].IsNull ? null : (string)fields[4]!, fields[5].IsNull ? null : (string)fields[5]!);
+            Remember(id, facts);
+        }
+        var session = new RedisSession(this, id, facts.StatsKey, facts.Transport, facts.Mode, facts.Wait, facts.Closed is { } closed ? Reason(closed) : null);
         return new(session, true, session.StatsKey);
     }
+
+    private void Remember(string id, Facts facts)
+    {
+        // Bounded: past the limit the cache starts over, and each session costs one read again on its next request.
+        if (_facts.Count >= FactsLimit) _facts.Clear();
+        _facts[id] = facts;
+    }
+
+    private int FactsLimit => Math.Max(1024, _options.MaxSessions * 2);
 
     public async ValueTask<bool> AppendAsync(string id, string text)
     {
@@ -103,7 +136,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
     {
         var result = await EvalAsync(RedisScripts.Enqueue, id, text);
         if (Status(result) == "ok") return true;
-        ForgetOpened(id);
+        await EndedAsync(id, result);
         return false;
     }
 
@@ -115,7 +148,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
     public async Task DrainAsync(TimeSpan timeout, CancellationToken cancel)
     {
         Interlocked.Exchange(ref _draining, 1);
-        _wakeups.FireAll();
+        _wakeups.RereadAll();
         try
         {
             // The readers answer within one Redis round trip of the wake; the bound covers a store that hangs.
@@ -159,24 +192,88 @@ internal sealed partial class RedisSessionStore : ISessionStore
     /// <summary>A closed reason in words: a full backlog is stored as a marker and said with this instance's limits.</summary>
     internal string Reason(string stored) => stored == RedisScripts.BacklogReason ? MessageSession.BacklogFullReason(_options) : stored;
 
-    internal Task<RedisResult[]> EvalAsync(string script, string id, params RedisValue[] args) => EvalAsync(script, Keys(id), id, args);
+    /// <summary>A notice said the session closed with <paramref name="stored"/>: this instance remembers why; the reason in words.</summary>
+    internal string Ended(string id, string stored)
+    {
+        if (_facts.TryGetValue(id, out var facts)) _facts[id] = facts with { Closed = stored };
+        ForgetOpened(id);
+        return Reason(stored);
+    }
+
+    /// <summary>
+    /// A script answered {'closed', reason, closed now, transport, stats key, topic} or {'gone'}: this instance remembers
+    /// it, and when the script itself closed the session, takes it out of what spans hash slots (the open sets, its
+    /// figures, its topic). The reason in words, null when the session expired.
+    /// </summary>
+    internal async Task<string?> EndedAsync(string id, RedisResult[] result)
+    {
+        if (Status(result) != "closed")
+        {
+            _facts.TryRemove(id, out _);
+            ForgetOpened(id);
+            return null;
+        }
+        string stored = (string)result[1]!;
+        if ((string?)result[2] == "1") await ForgetClosedAsync(id, (string)result[3]!, (string)result[4]!, (string)result[5]!);
+        return Ended(id, stored);
+    }
+
+    /// <summary>What a close leaves to do outside the session's own key, in one round trip.</summary>
+    internal Task ForgetClosedAsync(string id, string transportId, string statsKey, string topic)
+    {
+        var db = Database;
+        var batch = new List<Task>
+        {
+            db.SortedSetRemoveAsync(OpenKey(), id),
+            db.SortedSetRemoveAsync(OpenKey(transportId), id),
+            db.HashSetAsync(FiguresKey(statsKey), "open", 0),
+        };
+        if (topic.Length > 0) batch.Add(db.SortedSetRemoveAsync(Feeds.SessionsKey(topic), id));
+        return Guard(WhenAll(batch));
+    }
+
+    private static async Task<bool> WhenAll(List<Task> tasks)
+    {
+        await Task.WhenAll(tasks);
+        return true;
+    }
+
+    /// <summary>The topic session <paramref name="id"/> takes broadcasts of, as far as this instance knows (null: none).</summary>
+    internal string? TopicOf(string id) => _facts.TryGetValue(id, out var facts) ? facts.Topic : null;
+
+    /// <summary>Session <paramref name="id"/> now takes the broadcasts of <paramref name="topic"/>.</summary>
+    internal void SubscribedTo(string id, string topic)
+    {
+        if (_facts.TryGetValue(id, out var facts)) _facts[id] = facts with { Topic = topic };
+    }
+
+    /// <summary>An operation through this instance kept the session alive: its place in the open sets is refreshed with the next upkeep.</summary>
+    internal void Touched(string id, TransportDescriptor transport) => _touched[id] = (transport.Id, TopicOf(id));
+
+    internal Task<RedisResult[]> EvalAsync(string script, string id, params RedisValue[] args) => EvalAsync(script, [SessionKey(id)], id, args);
 
     /// <summary>A script with other keys than one session's (a topic's publish); ARGV starts as for every script.</summary>
     internal async Task<RedisResult[]> EvalAsync(string script, RedisKey[] keys, string id, params RedisValue[] args)
     {
         await ReadyAsync();
-        RedisValue[] values = [(long)_options.IdleTimeout.TotalMilliseconds, _prefix, id, .. args];
+        RedisValue[] values = [(long)_options.IdleTimeout.TotalMilliseconds, _prefix, id, NowMs(), .. args];
         var result = await Guard(Database.ScriptEvaluateAsync(script, keys, values));
         return (RedisResult[])result!;
     }
 
     /// <summary>
-    /// This machine's Stopwatch timestamp for a moment stamped with Redis's clock (ms since the epoch), at least 1: where a
-    /// message's latency starts when another instance queued it (docs/measuring.md).
+    /// The time a message is stamped with where it is queued, Unix ms on that instance's clock (instances keep their
+    /// clocks in step, as any deployment does; one box in the bench): no <c>TIME</c> call on Redis per message.
+    /// </summary>
+    internal static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// This machine's Stopwatch timestamp for a moment stamped with <see cref="NowMs"/> on some instance, at least 1: where
+    /// a message's latency starts when another instance queued it (docs/measuring.md).
     /// </summary>
     internal static long LocalTimestampOf(long redisMs)
     {
-        long nowTs = Stopwatch.GetTimestamp(), nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long nowTs = Stopwatch.GetTimestamp(), nowMs = NowMs();
         return Math.Max(1, nowTs - Math.Max(0, nowMs - redisMs) * Stopwatch.Frequency / 1000);
     }
 
@@ -218,7 +315,27 @@ internal sealed partial class RedisSessionStore : ISessionStore
         byte[]? key = await Guard(db.StringGetAsync(keyName));
         if (key is not { Length: SessionIds.KeyBytes }) throw new InvalidOperationException($"Redis key {keyName} does not hold a {SessionIds.KeyBytes}-byte id key.");
         await Guard(SubscribeAsync());
+        _ = LoadScriptsAsync(); // meanwhile a first call loads its own script: no request waits for all of them
         return new SessionIds(key);
+    }
+
+    // Each script is sent to every primary once, here, so no SCRIPT LOAD falls inside a request (the client sends
+    // EVALSHA from then on, and reloads a script by itself should a restarted server have forgotten it).
+    private async Task LoadScriptsAsync()
+    {
+        try
+        {
+            foreach (var endpoint in _redis.GetEndPoints())
+            {
+                var server = _redis.GetServer(endpoint);
+                if (!server.IsConnected || server.IsReplica) continue;
+                foreach (string script in RedisScripts.All) await server.ScriptLoadAsync(script);
+            }
+        }
+        catch (Exception ex) when (IsOutage(ex))
+        {
+            // Unreachable now: each script is loaded with its first call instead.
+        }
     }
 
     private async Task<bool> SubscribeAsync()
@@ -227,19 +344,12 @@ internal sealed partial class RedisSessionStore : ISessionStore
         return true;
     }
 
-    // "<id>": the log of session id changed (a message, a newer reader); "!<id>": it closed.
-    private void OnNotice(string notice)
+    // A message handed to a reader here, a reader superseded, a session closed (see RedisScripts).
+    private void OnNotice(string payload)
     {
-        if (notice.StartsWith('!'))
-        {
-            string id = notice[1..];
-            ForgetOpened(id);
-            _wakeups.Fire(id);
-        }
-        else
-        {
-            _wakeups.Fire(notice);
-        }
+        if (!Notice.TryParse(payload, out string id, out var notice)) return;
+        if (notice.Kind == NoticeKind.Closed) Ended(id, notice.Text!);
+        _wakeups.Post(id, notice);
     }
 
     // ---- upkeep, run by RedisSessionUpkeep ----
@@ -254,33 +364,68 @@ internal sealed partial class RedisSessionStore : ISessionStore
         var batch = new List<Task>();
         if (refreshReaders)
         {
-            foreach (var (id, reader) in _readersHere.Keys) batch.Add(EvalAsync(RedisScripts.Refresh, id, reader));
+            foreach (var (id, reader) in _readersHere.Keys) batch.Add(RefreshAsync(id, reader));
             foreach (var id in _openedHere.Keys) batch.Add(ForgetIfGoneAsync(db, id));
         }
-        var now = await Guard(db.ExecuteAsync("TIME"));
-        var parts = (RedisResult[])now!;
-        long ms = (long)parts[0] * 1000 + (long)parts[1] / 1000;
+        long now = NowMs();
+        // The sessions used through this instance since the last upkeep keep their places in the open sets: one ZADD a
+        // set, instead of a sorted-set write in every request's script.
+        var touched = Interlocked.Exchange(ref _touched, new(StringComparer.Ordinal));
+        if (!touched.IsEmpty)
+        {
+            double deadline = now + _options.IdleTimeout.TotalMilliseconds;
+            batch.Add(db.SortedSetAddAsync(OpenKey(), [.. touched.Keys.Select(id => new SortedSetEntry(id, deadline))], SortedSetWhen.Exists));
+            foreach (var group in touched.GroupBy(t => t.Value.Transport))
+                batch.Add(db.SortedSetAddAsync(OpenKey(group.Key), [.. group.Select(t => new SortedSetEntry(t.Key, deadline))], SortedSetWhen.Exists));
+            foreach (var group in touched.Where(t => t.Value.Topic is not null).GroupBy(t => t.Value.Topic!))
+                batch.Add(db.SortedSetAddAsync(Feeds.SessionsKey(group.Key), [.. group.Select(t => new SortedSetEntry(t.Key, deadline))], SortedSetWhen.Exists));
+        }
         foreach (var transport in _transports.Transports)
         {
             if (transport.Keying != SessionKeying.ServerIssued) continue;
-            batch.Add(CountAsync(db, transport, ms));
+            batch.Add(CountAsync(db, transport, now));
         }
-        await Task.WhenAll(batch);
+        // This instance's heartbeat: who is alive to add its share of a session's figures when asked.
+        batch.Add(db.SortedSetAddAsync(InstancesKey, Instance, now + InstanceLease.TotalMilliseconds));
+        batch.Add(db.SortedSetRemoveRangeByScoreAsync(InstancesKey, double.NegativeInfinity, now));
+        await Guard(WhenAll(batch));
+    }
+
+    private RedisKey InstancesKey => "{" + _prefix + "}instances";
+
+    private static readonly TimeSpan InstanceLease = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many other instances have sent a heartbeat within the last few seconds.</summary>
+    internal async Task<int> OtherInstancesAsync()
+    {
+        var db = Database;
+        var counting = db.SortedSetLengthAsync(InstancesKey, NowMs(), double.PositiveInfinity, Exclude.Start);
+        var mine = db.SortedSetScoreAsync(InstancesKey, Instance);
+        long live = await Guard(counting);
+        bool self = await Guard(mine) is not null;
+        return (int)Math.Max(0, live - (self ? 1 : 0));
+    }
+
+    private async Task RefreshAsync(string id, long reader)
+    {
+        var r = await EvalAsync(RedisScripts.Refresh, id, reader);
+        if (Status(r) == "ok" && _facts.TryGetValue(id, out var facts)) Touched(id, facts.Transport);
     }
 
     private async Task ForgetIfGoneAsync(IDatabase db, string id)
     {
-        var fields = await Guard(db.HashGetAsync(Keys(id)[0], ["tr", "closed"]));
+        var fields = await Guard(db.HashGetAsync(SessionKey(id), ["tr", "closed"]));
         if (!fields[0].IsNull && fields[1].IsNull) return;
         // Expired (a close already cleared it): the summed figures say the session is no longer open.
         if (fields[0].IsNull && _openedHere.TryGetValue(id, out var opened))
-            await Guard(db.HashSetAsync(_prefix + "f:" + opened.StatsKey, "open", 0));
+            await Guard(db.HashSetAsync(FiguresKey(opened.StatsKey), "open", 0));
+        _facts.TryRemove(id, out _);
         ForgetOpened(id);
     }
 
     private async Task CountAsync(IDatabase db, TransportDescriptor transport, long nowMs)
     {
-        long open = await Guard(db.SortedSetLengthAsync(_prefix + "open:" + transport.Id, nowMs, double.PositiveInfinity, Exclude.Start));
+        long open = await Guard(db.SortedSetLengthAsync(OpenKey(transport.Id), nowMs, double.PositiveInfinity, Exclude.Start));
         _openCounts[transport] = (int)Math.Min(open, int.MaxValue);
     }
 
@@ -290,6 +435,9 @@ internal sealed partial class RedisSessionStore : ISessionStore
     internal static partial void UpkeepFailed(ILogger logger, string reason);
 
     internal ILogger Logger => _logger;
+
+    /// <summary>What never changes about a session, and the reason it closed once this instance learnt it.</summary>
+    private sealed record Facts(TransportDescriptor Transport, EchoMode Mode, TimeSpan Wait, string StatsKey, string? Closed, string? Topic);
 
     /// <summary>What this instance holds for a session it opened: its push stream's stop, and its figures' lease.</summary>
     private sealed class OpenedHere(string statsKey)

@@ -6,13 +6,14 @@ using StackExchange.Redis;
 namespace PushCompare.Web.Backplane;
 
 /// <summary>
-/// Topics across instances (docs/protocol.md, "Topics" and "Redis"). Session subscribers are ids in a Redis set per
-/// topic, <c>{prefix}topic:{name}:sessions</c>; a publish is one script (<see cref="RedisScripts.Publish"/>) that appends
-/// to each of their logs as a reply is appended and wakes their readers on whichever instance holds them. Live
-/// subscribers (WebSockets) stay objects on their instance: while it holds any of a topic's, the instance subscribes
-/// once to the channel <c>{prefix}topic:{name}</c>, which the same script PUBLISHes to, and offers what arrives to them
-/// (pub/sub is at-most-once, as a WebSocket's delivery is anyway). Redis orders all publishes to a topic, from any
-/// instance, because each runs as one script.
+/// Topics across instances (docs/protocol.md, "Topics" and "Redis"). A publish is one script on the topic's own hash
+/// slot (<see cref="RedisScripts.Publish"/>): the broadcast is numbered and written once into the topic's log, and
+/// announced on the topic's sharded channels; session subscribers (ids in <c>{prefix}topic:{name}:sessions</c>, a sorted
+/// set whose scores are their sessions' expiry deadlines, so one whose instance died drops out by itself) take it
+/// into their own logs by their own cursors (<see cref="TopicFeeds"/>). Live subscribers (WebSockets) stay objects on
+/// their instance: while it holds any of a topic's, the instance listens to the channel <c>{prefix}topic:{name}</c>
+/// (SSUBSCRIBE) and offers what arrives to them (pub/sub is at-most-once, as a WebSocket's delivery is anyway). Redis
+/// orders all publishes to a topic, from any instance, because each runs as one script.
 /// </summary>
 internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisSessionStore store, ILogger<RedisTopicBus> logger) : ITopicBus
 {
@@ -20,14 +21,14 @@ internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisS
     private readonly Dictionary<string, LiveTopic> _live = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _sessionsHere = new(StringComparer.Ordinal); // subscribed through this instance
 
-    private RedisKey SessionsKey(string topic) => store.KeyPrefix + "topic:" + topic + ":sessions";
-
-    private RedisChannel Channel(string topic) => RedisChannel.Literal(store.KeyPrefix + "topic:" + topic);
-
     public async ValueTask<IDisposable> SubscribeSessionAsync(string topic, string sessionId)
     {
-        // A session that closed meanwhile is not added (the script checks); it unsubscribes nothing then either.
-        await store.EvalAsync(RedisScripts.Subscribe, sessionId, topic);
+        // Joined first: the session then takes every broadcast after the topic's last one at that moment.
+        var feeds = store.Feeds;
+        var joined = await RedisSessionStore.Guard(store.Database.ScriptEvaluateAsync(RedisScripts.Join,
+            [feeds.LogKey(topic), feeds.SessionsKey(topic)], [sessionId, RedisSessionStore.NowMs() + (long)store.Options.IdleTimeout.TotalMilliseconds]));
+        await store.EvalAsync(RedisScripts.Subscribe, sessionId, topic, (long)joined);
+        store.SubscribedTo(sessionId, topic);
         _sessionsHere.AddOrUpdate(topic, 1, (_, n) => n + 1);
         return new SessionSubscription(this, topic, sessionId);
     }
@@ -48,7 +49,10 @@ internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisS
     public async ValueTask<int> PublishAsync(string topic, string text, CancellationToken cancel)
     {
         // Not cancelled with the request: once sent, the script runs whole or not at all, and its answer is the publish's.
-        var result = await store.EvalAsync(RedisScripts.Publish, [SessionsKey(topic)], "", text, Channel(topic).ToString());
+        var feeds = store.Feeds;
+        var result = (RedisResult[])(await RedisSessionStore.Guard(store.Database.ScriptEvaluateAsync(RedisScripts.Publish,
+            [feeds.LogKey(topic), feeds.SessionsKey(topic)],
+            [RedisSessionStore.NowMs(), text, feeds.Kept, feeds.LiveChannel(topic).ToString(), feeds.FeedChannel(topic).ToString()])))!;
         return (int)result[0] + (int)result[1];
     }
 
@@ -63,7 +67,7 @@ internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisS
     // subscribers here. ChannelMessageQueue.OnMessage handles one message at a time, so sockets get them in Redis's order.
     private async Task ListenAsync(string topic, LiveTopic live)
     {
-        var channel = Channel(topic);
+        var channel = store.Feeds.LiveChannel(topic);
         while (true)
         {
             try
@@ -90,11 +94,12 @@ internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisS
         }
     }
 
+    // "<number> <ms> <text>".
     private static void Deliver(LiveTopic live, string payload)
     {
-        int space = payload.IndexOf(' ', StringComparison.Ordinal);
-        var message = new Broadcast(payload[(space + 1)..],
-            RedisSessionStore.LocalTimestampOf(long.Parse(payload.AsSpan(0, space), CultureInfo.InvariantCulture)));
+        var parts = payload.Split(' ', 3);
+        if (parts.Length != 3) return;
+        var message = new Broadcast(parts[2], RedisSessionStore.LocalTimestampOf(long.Parse(parts[1], CultureInfo.InvariantCulture)));
         foreach (var subscriber in live.Members.Keys) subscriber.Live.Offer(message); // a refusal resets that socket only
     }
 
@@ -116,7 +121,7 @@ internal sealed partial class RedisTopicBus(IConnectionMultiplexer redis, RedisS
         _sessionsHere.TryRemove(KeyValuePair.Create(topic, 0));
         try
         {
-            store.Database.SetRemove(SessionsKey(topic), sessionId, CommandFlags.FireAndForget);
+            store.Database.SortedSetRemove(store.Feeds.SessionsKey(topic), sessionId, CommandFlags.FireAndForget);
         }
         catch (Exception ex) when (RedisSessionStore.IsOutage(ex))
         {

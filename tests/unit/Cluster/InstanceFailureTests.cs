@@ -21,9 +21,16 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
     private const int Sessions = 10, Messages = 300;
 
     [Fact]
-    public async Task Killing_an_instance_mid_run_loses_and_duplicates_nothing_on_polling_and_SSE_and_fails_its_WebSockets()
+    public Task Killing_an_instance_mid_run_loses_and_duplicates_nothing_on_polling_and_SSE_and_fails_its_WebSockets() =>
+        KillMidRunAsync(new LocalClusterFixture());
+
+    [Fact]
+    public Task Killing_an_instance_mid_run_on_a_Redis_Cluster_loses_and_duplicates_nothing_on_polling_and_SSE() =>
+        KillMidRunAsync(new RedisClusterBackplane());
+
+    private async Task KillMidRunAsync(LocalClusterFixture fixture)
     {
-        await using var cluster = await StartClusterAsync();
+        await using var cluster = await StartClusterAsync(fixture);
         var victim = cluster.Instances[1];
         var sockets = await OpenWebSocketsAsync(cluster, 2 * LocalClusterFixture.InstanceCount);
         var onVictim = new List<ClientWebSocket>();
@@ -58,7 +65,7 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
     [Fact]
     public async Task Draining_an_instance_under_load_fails_no_request()
     {
-        await using var cluster = await StartClusterAsync();
+        await using var cluster = await StartClusterAsync(new LocalClusterFixture());
         var victim = cluster.Instances[0];
         using var cancel = new CancellationTokenSource(Bound);
         using var stopLoad = new CancellationTokenSource();
@@ -134,9 +141,9 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
         Assert.True(total.Failures == 0, $"a polling or SSE request failed during the drain: {total}");
     }
 
-    private static async Task<LocalClusterFixture> StartClusterAsync()
+    /// <summary>Starts <paramref name="cluster"/>, a cluster of its own for one test that takes an instance away.</summary>
+    internal static async Task<LocalClusterFixture> StartClusterAsync(LocalClusterFixture cluster)
     {
-        var cluster = new LocalClusterFixture();
         try
         {
             await cluster.InitializeAsync();

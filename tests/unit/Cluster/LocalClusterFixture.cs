@@ -28,7 +28,7 @@ public sealed class ClusterInstance(string name, ChildProcess process, Uri addre
 /// (every client is 127.0.0.1 behind the gateway). Health checks tolerate a busy 2-core machine (5 s probe timeout),
 /// and each instance's drain grace outlasts the gateway's removal of it.
 /// </summary>
-public sealed class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
+public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
 {
     public const int InstanceCount = 3;
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1), ProbeTimeout = TimeSpan.FromSeconds(5);
@@ -37,7 +37,7 @@ public sealed class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
     /// <summary>As the cluster command computes it: every failed probe in a row, each up to an interval plus a timeout apart, and one interval more.</summary>
     public static readonly TimeSpan DrainGrace = (ProbeInterval + ProbeTimeout) * FailuresBeforeRemoval + ProbeInterval;
 
-    private RedisServer _redis = null!;
+    private IAsyncDisposable? _redis;
     private readonly List<ClusterInstance> _instances = [];
     private ChildProcess? _gateway;
 
@@ -46,14 +46,20 @@ public sealed class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
     /// <summary>The gateway: every test request goes here.</summary>
     public Uri Gateway { get; private set; } = null!;
 
-    public RedisServer Redis => _redis;
+    /// <summary>The Redis the instances share, and the <c>Backplane:Redis</c> setting that reaches it: a private redis-server.</summary>
+    protected virtual async Task<(IAsyncDisposable Redis, string Configuration)> StartRedisAsync()
+    {
+        var redis = await RedisServer.StartNewAsync();
+        return (redis, redis.Configuration);
+    }
 
     public async Task InitializeAsync()
     {
-        _redis = await RedisServer.StartNewAsync();
+        var (redis, configuration) = await StartRedisAsync();
+        _redis = redis;
         string web = BuiltDll("PushCompare.WebDll"), gateway = BuiltDll("PushCompare.GatewayDll");
         var started = await Task.WhenAll(Enumerable.Range(1, InstanceCount).Select(i => DotnetApp.StartAsync($"instance web{i}", web, [
-            $"Backplane:Redis={_redis.Configuration}",
+            $"Backplane:Redis={configuration}",
             $"Health:DrainGrace={DrainGrace:c}",
             "LongPolling:PollTimeout=00:00:02",
             "ServerSentEvents:HeartbeatInterval=00:00:00.500",
@@ -135,5 +141,15 @@ public sealed class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
         if (_gateway is not null) await _gateway.DisposeAsync();
         await Task.WhenAll(_instances.Select(i => i.Process.DisposeAsync().AsTask()));
         if (_redis is not null) await _redis.DisposeAsync();
+    }
+}
+
+/// <summary>The same cluster on a real Redis Cluster of three masters: <c>Backplane:Redis</c> is the masters' seed list.</summary>
+public sealed class RedisClusterBackplane : LocalClusterFixture
+{
+    protected override async Task<(IAsyncDisposable Redis, string Configuration)> StartRedisAsync()
+    {
+        var redis = await RedisCluster.StartAsync();
+        return (redis, redis.Configuration);
     }
 }

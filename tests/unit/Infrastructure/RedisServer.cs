@@ -66,9 +66,12 @@ public class RedisApp(RedisServer redis, string prefix, params (string Key, stri
         return this;
     }
 
+    /// <summary>Where the app keeps session <paramref name="id"/> in Redis: one hash, the id in braces its cluster hash tag.</summary>
+    public string SessionKey(string id) => $"{prefix}s:{{{id}}}";
+
     /// <summary>Evidence that a poll is held or a stream open for the session, on any instance: its hash in Redis marks a reader.</summary>
     public Task WaitUntilReadAsync(string id) => Eventually.AssertAsync(async () =>
-        (await redis.CommandAsync($"HGET {prefix}s:{id} ractive"))?.EndsWith("\n1", StringComparison.Ordinal) == true,
+        (await redis.CommandAsync($"HGET {SessionKey(id)} ractive"))?.EndsWith("\n1", StringComparison.Ordinal) == true,
         $"a reader is attached to session {id}");
 
     public HttpClient CreateWireClient() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 8 }) { BaseAddress = KestrelAddress };

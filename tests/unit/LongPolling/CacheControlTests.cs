@@ -44,4 +44,16 @@ public sealed class CacheControlTests(ShortPollApp app) : IClassFixture<ShortPol
         Assert.True(response.Headers.CacheControl?.NoStore == true,
             $"405 from PUT /poll/{{id}} lacks Cache-Control: no-store (got '{response.Headers.CacheControl}')");
     }
+
+    [Fact]
+    public async Task Routing_refusals_are_no_store_but_the_page_is_cacheable()
+    {
+        var nothingHere = await _http.GetAsync("/poll/abc/def");
+        var page = await _http.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.NotFound, nothingHere.StatusCode);
+        Assert.True(nothingHere.Headers.CacheControl?.NoStore == true, $"404 from GET /poll/abc/def lacks Cache-Control: no-store (got '{nothingHere.Headers.CacheControl}')");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Null(page.Headers.CacheControl); // no-store is what an endpoint declares, not a rule for every answer
+    }
 }
