@@ -22,12 +22,13 @@ public static class GatewayAttribution
 
     /// <summary>
     /// Instance to gateway, on the response of a request a transport claimed: <c>TRANSPORT[; keying=client-chosen]
-    /// [; framing=rfc6455][; session=KEY]</c>, defaults (server-issued keys, no framing) left out.
+    /// [; framing=rfc6455][; session=KEY][; issued=server-issued|client-chosen]</c>, defaults (server-issued keys, no
+    /// framing, a session key issued as the transport's keying says) left out.
     /// </summary>
     public const string ResponseHeader = "PushCompare-Attribution";
 
-    private const string KeyingParameter = "keying", FramingParameter = "framing", SessionParameter = "session";
-    private const string ClientChosen = "client-chosen", Rfc6455 = "rfc6455";
+    private const string KeyingParameter = "keying", FramingParameter = "framing", SessionParameter = "session", IssuedParameter = "issued";
+    private const string ClientChosen = "client-chosen", ServerIssued = "server-issued", Rfc6455 = "rfc6455";
     private const int MaxTokenLength = 64; // transport ids, stats keys (22) and client keys (at most 64) alike
 
     /// <summary>
@@ -58,6 +59,8 @@ public static class GatewayAttribution
         if (declaration.Keying == SessionKeying.ClientChosen) text.Append("; ").Append(KeyingParameter).Append('=').Append(ClientChosen);
         if (declaration.Framing == WireFraming.Rfc6455) text.Append("; ").Append(FramingParameter).Append('=').Append(Rfc6455);
         if (declaration.SessionKey is { } key) text.Append("; ").Append(SessionParameter).Append('=').Append(key);
+        if (declaration.SessionKey is not null && declaration.SessionKeying != declaration.Keying)
+            text.Append("; ").Append(IssuedParameter).Append('=').Append(declaration.SessionKeying == SessionKeying.ClientChosen ? ClientChosen : ServerIssued);
         return text.ToString();
     }
 
@@ -71,7 +74,7 @@ public static class GatewayAttribution
         if (string.IsNullOrEmpty(value)) return false;
         var parts = value.Split(';', StringSplitOptions.TrimEntries);
         if (!IsToken(parts[0])) return false;
-        var (keying, framing, key) = (SessionKeying.ServerIssued, WireFraming.None, (string?)null);
+        var (keying, framing, key, issued) = (SessionKeying.ServerIssued, WireFraming.None, (string?)null, (SessionKeying?)null);
         foreach (var part in parts.AsSpan(1))
         {
             int eq = part.IndexOf('=');
@@ -85,10 +88,13 @@ public static class GatewayAttribution
                 case FramingParameter: return false;
                 case SessionParameter when IsToken(given): key = given; break;
                 case SessionParameter: return false;
+                case IssuedParameter when given == ServerIssued: issued = SessionKeying.ServerIssued; break;
+                case IssuedParameter when given == ClientChosen: issued = SessionKeying.ClientChosen; break;
+                case IssuedParameter: return false;
                 default: break; // a later version's parameter
             }
         }
-        declaration = new Declaration(parts[0], keying, framing, key);
+        declaration = new Declaration(parts[0], keying, framing, key, issued == keying ? null : issued);
         return true;
     }
 
@@ -97,4 +103,9 @@ public static class GatewayAttribution
 }
 
 /// <summary>What an instance declared about one request: its transport (as the transport describes itself) and its session's key.</summary>
-internal sealed record Declaration(string Transport, SessionKeying Keying, WireFraming Framing, string? SessionKey);
+/// <paramref name="IssuedAs"/>: who issued the session's key when not the transport's own keying (a server-issued session
+/// carried by a transport whose plain connections name their own keys); null when it is.
+internal sealed record Declaration(string Transport, SessionKeying Keying, WireFraming Framing, string? SessionKey, SessionKeying? IssuedAs = null)
+{
+    public SessionKeying SessionKeying => IssuedAs ?? Keying;
+}

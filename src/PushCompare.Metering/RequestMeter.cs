@@ -18,6 +18,7 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
     private long _heldIn, _heldOut;     // moved before the claim
     private string[]? _batch;           // a batch of messages handed to the response, recorded when its first byte is written
     private long[]? _batchQueuedAt;
+    private WireCounters? _sessionPart; // the session's part for the claiming transport, set with Session
 
     /// <summary>The claiming transport's figures, or "other" while nobody has claimed the request.</summary>
     public TransportMeter Transport => Volatile.Read(ref _transport) ?? meter.Other;
@@ -72,17 +73,17 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
             if (session is null) return; // nobody can place it: it stays "other"
             transport = session.Transport;
         }
-        else if (session is not null && !ReferenceEquals(session.Transport, transport))
-        {
-            session = null; // a key of another transport's session: its figures stay its own
-        }
+        // A session may be carried by any transport: the request counts in the part of the transport that serves it.
         Claim(meter.Transport(transport), session);
     }
 
-    public bool TryOpenSession(TransportDescriptor transport, string? key, out IDisposable session)
+    public bool TryOpenSession(TransportDescriptor transport, string? key, out IDisposable session) =>
+        TryOpenSession(transport, key, transport.Keying, out session);
+
+    public bool TryOpenSession(TransportDescriptor transport, string? key, SessionKeying keying, out IDisposable session)
     {
         key ??= transport.Id + "-" + connectionId;
-        if (!meter.TryAddSession(key, transport, out var added))
+        if (!meter.TryAddSession(key, transport, keying, out var added))
         {
             Claim(meter.Transport(transport), null); // the refusal is still this transport's traffic
             session = null!;
@@ -98,7 +99,8 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
     /// and the session it counts to; null while no transport has claimed it, or when it is "other".
     /// </summary>
     internal Declaration? Declaration => Volatile.Read(ref _transport) is { } claimed && !ReferenceEquals(claimed, meter.Other)
-        ? new Declaration(claimed.Descriptor.Id, claimed.Descriptor.Keying, claimed.Descriptor.Framing, Session?.Key)
+        ? new Declaration(claimed.Descriptor.Id, claimed.Descriptor.Keying, claimed.Descriptor.Framing, Session?.Key,
+            Session is { } s && s.Keying != claimed.Descriptor.Keying ? s.Keying : null)
         : null;
 
     /// <summary>
@@ -110,7 +112,7 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
     internal IDisposable? Declare(Declaration declaration)
     {
         if (meter.Declared(declaration.Transport, declaration.Keying, declaration.Framing) is not { } transport) return null;
-        var session = declaration.SessionKey is { } key ? meter.FindOrAddSession(key, transport) : null;
+        var session = declaration.SessionKey is { } key ? meter.FindOrAddSession(key, transport, declaration.SessionKeying) : null;
         Claim(transport, session);
         return session is not null && ReferenceEquals(Session, session) ? session.Open() : null;
     }
@@ -128,24 +130,31 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
     {
         if (Volatile.Read(ref _transport) is null)
         {
-            Session = session; // published by the exchange below
+            _sessionPart = session?.PartOf(transport);
+            Session = session; // both published by the exchange below
             if (Interlocked.CompareExchange(ref _transport, transport, null) is null)
             {
                 transport.Counters.Increment(Figure.Requests);
-                session?.Counters.Increment(Figure.Requests);
+                _sessionPart?.Increment(Figure.Requests);
                 MoveHeld(ref _heldIn, Figure.BytesIn);
                 MoveHeld(ref _heldOut, Figure.BytesOut);
                 OnClaimed(transport);
                 connection.ServedBy(transport);
                 return;
             }
-            if (!ReferenceEquals(Volatile.Read(ref _transport), transport)) Session = null; // another claim won: not its session
+            if (!ReferenceEquals(Volatile.Read(ref _transport), transport))
+            {
+                Session = null; // another claim won: not its session
+                _sessionPart = null;
+            }
         }
         if (session is null || Session is not null || !ReferenceEquals(Volatile.Read(ref _transport), transport)) return;
-        session.Counters.Increment(Figure.Requests);
-        session.Counters.Add(Figure.BytesIn, In);
-        session.Counters.Add(Figure.BytesOut, Out);
-        OnSessionNamed(session);
+        var part = session.PartOf(transport);
+        part.Increment(Figure.Requests);
+        part.Add(Figure.BytesIn, In);
+        part.Add(Figure.BytesOut, Out);
+        OnSessionNamed(part);
+        _sessionPart = part;
         Session = session;
     }
 
@@ -154,8 +163,8 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
     {
     }
 
-    /// <summary>A session was named after the claim: it gets what the request moved so far.</summary>
-    protected virtual void OnSessionNamed(SessionMeter session)
+    /// <summary>A session was named after the claim: its part for this transport gets what the request moved so far.</summary>
+    protected virtual void OnSessionNamed(WireCounters sessionPart)
     {
     }
 
@@ -217,7 +226,7 @@ internal class RequestMeter(WireMeter meter, HttpLayerMeter connection, string c
     protected void Add(Figure figure, long amount)
     {
         Transport.Counters.Add(figure, amount);
-        Session?.Counters.Add(figure, amount);
+        _sessionPart?.Add(figure, amount);
     }
 
     private sealed class NotTracked : IDisposable
@@ -261,9 +270,9 @@ internal sealed class TlsRequestMeter(WireMeter meter, HttpLayerMeter connection
         MoveHeld(ref _heldRecordOut, Figure.TlsRecordBytesOut);
     }
 
-    protected override void OnSessionNamed(SessionMeter session)
+    protected override void OnSessionNamed(WireCounters sessionPart)
     {
-        session.Counters.Add(Figure.TlsRecordBytesIn, RecordIn);
-        session.Counters.Add(Figure.TlsRecordBytesOut, RecordOut);
+        sessionPart.Add(Figure.TlsRecordBytesIn, RecordIn);
+        sessionPart.Add(Figure.TlsRecordBytesOut, RecordOut);
     }
 }

@@ -21,6 +21,13 @@ public interface IRequestMetering
     /// </summary>
     bool TryOpenSession(TransportDescriptor transport, string? key, out IDisposable session);
 
+    /// <summary>
+    /// As <see cref="TryOpenSession(TransportDescriptor, string?, out IDisposable)"/> for a key issued as
+    /// <paramref name="keying"/> says, whatever the opening transport's own keying (a server-issued session opened on a
+    /// transport whose plain connections name their own keys).
+    /// </summary>
+    bool TryOpenSession(TransportDescriptor transport, string? key, SessionKeying keying, out IDisposable session);
+
     /// <summary>A client message of <paramref name="payloadBytes"/> arrived and its reply is created now; returns that moment for <see cref="MessageDelivered"/>.</summary>
     long MessageReceived(long payloadBytes);
 
@@ -52,6 +59,9 @@ public static class RequestMetering
             session = this;
             return true;
         }
+
+        public bool TryOpenSession(TransportDescriptor transport, string? key, SessionKeying keying, out IDisposable session) =>
+            TryOpenSession(transport, key, out session);
 
         public long MessageReceived(long payloadBytes) => 0;
 

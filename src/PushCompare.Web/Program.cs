@@ -1,6 +1,7 @@
 using PushCompare.Web.Backplane;
 using PushCompare.Web.Health;
 using PushCompare.Web.Http;
+using PushCompare.Web.Links;
 using PushCompare.Web.Messaging;
 using PushCompare.Web.Polling;
 using PushCompare.Metering;
@@ -27,6 +28,7 @@ builder.Services.AddTopics();
 builder.Services.AddConnectionGuards(builder.Configuration);
 builder.Services.AddHttpCompression(builder.Configuration);
 builder.Services.AddHealth(builder.Configuration);
+builder.Services.AddLinks(builder.Configuration); // Links:4g=5083 serves the app again through an emulated 4G link (off by default)
 builder.AddWireMetering();
 
 var app = builder.Build();

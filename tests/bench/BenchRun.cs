@@ -24,7 +24,7 @@ internal sealed record BenchRun(int ExitCode, string Output, BenchReport? Report
 
     public RunResult Single => Assert.Single(Runs);
 
-    public RunResult Run(string transport, string target = "pushcompare", string headers = "dotnet") =>
+    public RunResult Run(string transport, string target = "pushcompare", string headers = "minimal") =>
         Assert.Single(Runs, r => r.Transport == transport && r.Target == target && r.Headers == headers);
 
     /// <summary>Asserts a clean exit with the output in the failure message (the output lists every problem).</summary>

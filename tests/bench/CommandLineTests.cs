@@ -3,6 +3,7 @@ using PushCompare.Bench;
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Running;
 using PushCompare.Bench.Targets;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.BenchTests;
 
@@ -118,6 +119,29 @@ public sealed class CommandLineTests
         Assert.NotEqual(0, await BenchApp.RunAsync(["push", "--rate", "100"], output));
         Assert.Contains("--rate applies to the echo scenario only", output.ToString());
     }
+
+    // Options are matched with a trailing space where a longer one starts the same ("--client" in "--clients").
+    [Theory]
+    [InlineData("echo", new[] { "--size", "--rate", "--client", "--poll-interval", "--transport" }, new[] { "--broadcast", "--interval ", "--poll-client" })]
+    [InlineData("push", new[] { "--interval", "--broadcast", "--poll-client", "--transport" }, new[] { "--rate", "--client ", "--size", "--peer" })]
+    [InlineData("lubbers", new[] { "--interval", "--broadcast", "--poll-client" }, new[] { "--rate", "--client ", "--size" })]
+    [InlineData("idle", new[] { "--poll-client", "--transport", "--clients" }, new[] { "--rate", "--interval ", "--broadcast", "--compression", "--size" })]
+    public async Task Each_scenarios_help_lists_only_the_options_it_uses(string scenario, string[] listed, string[] unlisted)
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await BenchApp.RunAsync([scenario, "--help"], output));
+        string help = output.ToString();
+        foreach (string option in listed) Assert.Contains(option, help);
+        foreach (string option in unlisted) Assert.DoesNotContain(option, help);
+    }
+
+    [Theory]
+    [InlineData("echo")]
+    [InlineData("push")]
+    [InlineData("lubbers")]
+    [InlineData("idle")]
+    public async Task Every_scenario_measures_every_transport_unless_told_otherwise(string scenario) =>
+        Assert.Null((await ParseAsync(scenario)).RequestedTransports);
 
     [Fact]
     public async Task Help_lists_the_four_scenarios()

@@ -46,7 +46,7 @@ public sealed class EchoScenarioTests
     [Fact]
     public async Task Report_files_are_written_as_json_markdown_and_svg()
     {
-        var bench = (await BenchRun.StartAsync("echo", "-c", "1", "-d", "1", "--warmup", "0")).Passed();
+        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket", "-c", "1", "-d", "1", "--warmup", "0")).Passed();
 
         string md = File.ReadAllText(Path.Combine(bench.Directory, "echo.md"));
         Assert.Contains("## Runs", md);
@@ -96,7 +96,7 @@ public sealed class EchoScenarioTests
     public async Task Chromium_headers_add_exactly_what_Chromium_sends_per_request()
     {
         var bench = (await BenchRun.StartAsync("echo", "-t", "longpoll", "-c", "2", "-d", "1.5", "--warmup", "0.5", "--chromium-headers")).Passed();
-        var plain = bench.Run("longpoll", headers: "dotnet");
+        var plain = bench.Run("longpoll", headers: "minimal");
         var chromium = bench.Run("longpoll", headers: "chromium");
 
         string origin = "http://127.0.0.1:12345";

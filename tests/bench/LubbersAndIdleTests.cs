@@ -5,7 +5,7 @@ namespace PushCompare.BenchTests;
 /// <summary>The Lubbers &amp; Greco table and the idle-memory scenario at small scale.</summary>
 public sealed class LubbersAndIdleTests
 {
-    /// <summary>Needs server push (issue 4) and wait=0: fails with the bench's explanation until the server has them.</summary>
+    /// <summary>The table needs server push and wait=0: against a server without them the bench fails with its explanation.</summary>
     [Fact]
     public async Task Lubbers_table_puts_measured_bytes_beside_2010_and_extrapolates_100000_clients()
     {
@@ -18,7 +18,7 @@ public sealed class LubbersAndIdleTests
         Assert.Equal(2.0, LubbersTable.OverheadPerMessage(ws)); // exactly the frame header, as in 2010
         foreach (var run in bench.Runs) Assert.Equal(0, run.Totals.Lost);
         // SSE sits between the two: an event's fields and its chunk's framing per message, not a request and response.
-        double sse = LubbersTable.OverheadPerMessage(bench.Run("sse", headers: "raw"))!.Value;
+        double sse = LubbersTable.OverheadPerMessage(bench.Run("sse", headers: "minimal"))!.Value;
         Assert.InRange(sse, 2.0, LubbersTable.OverheadPerMessage(bench.Run("longpoll"))!.Value);
 
         var table = bench.Table("Lubbers & Greco (2010)");
@@ -35,7 +35,7 @@ public sealed class LubbersAndIdleTests
         Assert.Equal("-", sseRow[5]); // the paper had no SSE figure
         Assert.Equal("-", sseRow[7]);
         var measuredSse = Assert.Single(table.Rows, r => r[1] == "sse" && r[^1] == "measured");
-        Assert.Equal(Format.Bytes(LubbersTable.OverheadPerMessage(bench.Run("sse", headers: "raw"))), measuredSse[4]);
+        Assert.Equal(Format.Bytes(LubbersTable.OverheadPerMessage(bench.Run("sse", headers: "minimal"))), measuredSse[4]);
     }
 
     /// <summary>--compression: the app is started with both compressions and the clients negotiate them.</summary>
@@ -57,7 +57,7 @@ public sealed class LubbersAndIdleTests
     [Fact]
     public async Task Idle_connections_held_polls_and_open_streams_are_charged_against_a_warm_baseline()
     {
-        var bench = (await BenchRun.StartAsync("idle", "-c", "20", "-d", "1", "--warmup", "1")).Passed();
+        var bench = (await BenchRun.StartAsync("idle", "-t", "websocket,longpoll,sse", "-c", "20", "-d", "1", "--warmup", "1")).Passed();
 
         Assert.Equal(["websocket", "longpoll", "sse"], bench.Runs.Select(r => r.Transport));
         foreach (var run in bench.Runs)
@@ -71,7 +71,7 @@ public sealed class LubbersAndIdleTests
         // Only the 20 session POSTs completed: each session's GET was held by the server until the run ended.
         Assert.Equal(20, bench.Run("longpoll").Totals.Requests);
         // SSE: each session's POST and its stream's GET, then its DELETE after the window; no stream was cut.
-        var sse = bench.Run("sse", headers: "raw");
+        var sse = bench.Run("sse", headers: "minimal");
         Assert.Equal(3 * 20, sse.Totals.Requests);
         Assert.Equal(0, sse.Totals.Reconnects);
         Assert.Equal(20, sse.Sse!.Streams);

@@ -9,6 +9,7 @@ using PushCompare.Bench.Cli;
 using PushCompare.Bench.Clients;
 using PushCompare.Bench.Metrics;
 using PushCompare.Bench.Reporting;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.BenchTests;
 

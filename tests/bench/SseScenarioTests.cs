@@ -14,7 +14,7 @@ public sealed class SseScenarioTests
         var bench = (await BenchRun.StartAsync("push", "-t", "sse", "-c", "3", "-d", "1.5", "--warmup", "0.5", "--interval", "100")).Passed();
         var run = bench.Single;
 
-        Assert.Equal("raw", run.Headers);
+        Assert.Equal("minimal", run.Headers);
         Assert.True(run.Window.Received > 0);
         Assert.Equal(0, run.Totals.Lost);
         Assert.Equal(0, run.Totals.Duplicates);
@@ -102,7 +102,7 @@ public sealed class SseScenarioTests
     public async Task Chromium_headers_add_exactly_what_Chromium_sends_per_message()
     {
         var bench = (await BenchRun.StartAsync("echo", "-t", "sse", "-c", "2", "-d", "1.5", "--warmup", "0.5", "--chromium-headers")).Passed();
-        var raw = bench.Run("sse", headers: "raw");
+        var raw = bench.Run("sse", headers: "minimal");
         var chromium = bench.Run("sse", headers: "chromium");
 
         string origin = "http://127.0.0.1:12345";

@@ -1,5 +1,6 @@
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Running;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.BenchTests;
 
@@ -9,7 +10,7 @@ public sealed class TargetsTests
     [Fact]
     public async Task Node_ws_peer_runs_the_same_scenario_with_the_same_client()
     {
-        var bench = (await BenchRun.StartAsync("echo", "-c", "2", "-d", "1", "--warmup", "0.5", "--peer", "node")).Passed();
+        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket", "-c", "2", "-d", "1", "--warmup", "0.5", "--peer", "node")).Passed();
 
         var ours = bench.Run("websocket");
         var peer = bench.Run("websocket", target: "node-ws");
@@ -60,7 +61,7 @@ public sealed class TargetsTests
     {
         var settings = new BenchSettings
         {
-            Scenario = "echo", Transports = [Transport.WebSocket], Clients = [1], DurationSeconds = 1, WarmupSeconds = 0,
+            Scenario = "echo", Transports = [TransportCatalog.All[0]], Clients = [1], DurationSeconds = 1, WarmupSeconds = 0,
             ServerEnv = ["DOTNET_gcServer=1"],
             Variants = [new Variant("inline-off-wks", ["Performance:InlineSocketScheduling=false"], ["DOTNET_gcServer=0", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"])],
         };
@@ -79,7 +80,7 @@ public sealed class TargetsTests
     [Fact]
     public async Task Variants_alternate_order_each_round_and_are_compared()
     {
-        var bench = (await BenchRun.StartAsync("echo", "-c", "1", "-d", "1", "--warmup", "0", "--rounds", "2",
+        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket", "-c", "1", "-d", "1", "--warmup", "0", "--rounds", "2",
             "--variant", "big=Messaging:MaxMessageBytes=65536", "--variant", "small=Messaging:MaxMessageBytes=4096")).Passed();
 
         Assert.Equal(["big", "small", "small", "big"], bench.Runs.Select(r => r.Target));

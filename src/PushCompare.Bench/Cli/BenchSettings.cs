@@ -1,17 +1,5 @@
 namespace PushCompare.Bench.Cli;
 
-/// <summary>
-/// The transports the bench has a client for (ids in <see cref="TransportCatalog"/>); short polling is long polling
-/// with <c>wait=0</c> on a fixed interval. Which of them a server offers is read from the server itself.
-/// </summary>
-public enum Transport
-{
-    WebSocket,
-    LongPoll,
-    ShortPoll,
-    Sse,
-}
-
 /// <summary>Which request headers the client sends: the .NET client's minimum, or the set a real Chromium sends.</summary>
 public enum HeaderProfile
 {
@@ -58,7 +46,12 @@ public sealed record BenchSettings
     /// The transports to run: <see cref="RequestedTransports"/> checked against what the server lists at
     /// <c>GET /api/stats</c> once it is up (<see cref="Running.BenchRunner"/>), in that order.
     /// </summary>
-    public IReadOnlyList<Transport> Transports { get; init; } = [];
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<Transports.BenchTransport> Transports { get; init; } = [];
+
+    /// <summary>The ids of <see cref="Transports"/>, as the report's JSON names them.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("transports")]
+    public IReadOnlyList<string> TransportIds => [.. Transports.Select(t => t.Id)];
 
     /// <summary>Transports the server offers that the bench has no client for ("id (label)"), when "all" was asked.</summary>
     public IReadOnlyList<string> UnmeasuredTransports { get; init; } = [];

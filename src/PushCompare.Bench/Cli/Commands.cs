@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using PushCompare.Bench.Transports;
 using static PushCompare.Hosting.CommandLineChecks;
 
 namespace PushCompare.Bench.Cli;
@@ -19,7 +20,7 @@ internal static class Commands
         var transport = new Option<string>("--transport", "-t")
         {
             Description = "Transport ids as the server lists them at GET /api/stats (" + string.Join(", ", TransportCatalog.Ids) +
-                " here), a comma list of them, or all (every one the server offers)",
+                " here), a comma list of them, or all (the default: every one the server offers)",
             DefaultValueFactory = _ => d.Transports,
         };
         var clients = new Option<string>("--clients", "-c") { Description = "Concurrent clients; a comma list runs each count", DefaultValueFactory = _ => d.Clients };
@@ -28,9 +29,9 @@ internal static class Commands
         var size = new Option<int>("--size", "-s") { Description = $"Echo message size in bytes (at least {Clients.Payload.MinSize})", DefaultValueFactory = _ => 32 };
         var interval = new Option<int>("--interval") { Description = "Milliseconds between server pushes to each client", DefaultValueFactory = _ => 1000 };
         var pollInterval = new Option<int>("--poll-interval") { Description = "Milliseconds between short polls (wait=0)", DefaultValueFactory = _ => 1000 };
-        var rate = new Option<string?>("--rate", "-r") { Description = "Echo open loop: offered messages/s over all clients; a comma list steps up through the rates" };
-        var p99 = new Option<double>("--p99-limit") { Description = "Open loop: a rate is held when p99 stays within this many ms", DefaultValueFactory = _ => 5 };
-        var allSteps = new Option<bool>("--all-steps") { Description = "Open loop: keep stepping up after a rate that was not held" };
+        var rate = new Option<string?>("--rate", "-r") { Description = "Open loop: offered messages/s over all clients, sent on a fixed schedule whatever the replies do; a comma list steps up through the rates" };
+        var p99 = new Option<double>("--p99-limit") { Description = "With --rate: a rate is held when p99 stays within this many ms", DefaultValueFactory = _ => 5 };
+        var allSteps = new Option<bool>("--all-steps") { Description = "With --rate: keep stepping up after a rate that was not held" };
         var outDir = new Option<string?>("--out", "-o") { Description = "Folder for the report: <scenario>.json, .md and .svg" };
         var url = new Option<string?>("--url") { Description = "Measure a running server at this base URL instead of starting the app" };
         var serverPid = new Option<int?>("--server-pid") { Description = "With --url: the server's process id, for CPU and memory from /proc" };
@@ -51,8 +52,8 @@ internal static class Commands
         var drain = new Option<double>("--drain") { Description = "Seconds to wait for replies still in flight when the window ends", DefaultValueFactory = _ => 10 };
         var pollClient = new Option<string>("--poll-client")
         {
-            Description = "HTTP client of the polling push and idle clients: httpclient (.NET HttpClient) or raw (hand-written HTTP/1.1, " +
-                "one keep-alive connection per client, near-zero allocation); echo always uses httpclient",
+            Description = "HTTP client of the long- and short-polling clients: httpclient (.NET HttpClient) or raw (hand-written HTTP/1.1, " +
+                "one keep-alive connection per client, near-zero allocation)",
             DefaultValueFactory = _ => "httpclient",
         };
         pollClient.AcceptOnlyFromAmong("httpclient", "raw");
@@ -70,7 +71,7 @@ internal static class Commands
         };
         var broadcast = new Option<bool>("--broadcast")
         {
-            Description = $"push and lubbers: the clients subscribe with topic={BenchSettings.BroadcastTopic} and one publisher POSTs a tick to " +
+            Description = $"The clients subscribe with topic={BenchSettings.BroadcastTopic} and one publisher POSTs a tick to " +
                 $"/topics/{BenchSettings.BroadcastTopic} every --interval ms (one message to every client) instead of each client's own push=",
         };
         var compression = new Option<bool>("--compression") { Description = "Start the app with WebSocket permessage-deflate and HTTP compression on; the clients negotiate both" };
@@ -91,7 +92,7 @@ internal static class Commands
         };
         var client = new Option<string>("--client")
         {
-            Description = "Echo, closed-loop WebSocket: the load client, dotnet (the bench's own) or node (the Node ws client in bench/peers/node-ws-echo, one process)",
+            Description = "The load client of closed-loop WebSocket echo: dotnet (the bench's own) or node (the Node ws client in bench/peers/node-ws-echo, one process)",
             DefaultValueFactory = _ => "dotnet",
         };
         client.AcceptOnlyFromAmong("dotnet", "node");
@@ -103,6 +104,9 @@ internal static class Commands
             serverArg, serverEnv, variant, rounds, peer, chromium, noProgress, drain, connectConcurrency, pollClient, broadcast,
             protocol, tls, clientsPerConnection, compression, client, cluster, gateways,
         };
+        // Every option parses on every command, so one given to the wrong scenario is refused with a reason (below);
+        // --help lists only those this scenario uses.
+        foreach (var option in command.Options) option.Hidden = !Uses(d.Name, option.Name);
         command.SetAction(async (parsed, cancel) =>
         {
             BenchSettings settings;
@@ -144,14 +148,17 @@ internal static class Commands
                     Gateways = parsed.GetValue(gateways),
                 };
                 CheckNodeClient(settings);
+                // The Node load client speaks WebSocket only, so "every transport" (the default) means WebSocket with it.
+                if (settings.EchoClient == EchoClientKind.Node) settings = settings with { RequestedTransports = ["websocket"] };
                 CheckCluster(settings, d.Name, OpenFilesLimit());
                 CheckStacks(settings);
                 if (settings.Broadcast && d.Name is not ("push" or "lubbers")) throw new FormatException("--broadcast applies to the push and lubbers scenarios only.");
                 if (settings.Broadcast && settings.NodePeer) throw new FormatException("--broadcast needs the app's /topics: the Node peer has none.");
                 // The raw HTTP clients (raw polling, SSE) parse the bytes themselves and have no Brotli/gzip decoder.
                 if (settings.Compression && settings.PollClient == PollClientKind.Raw) throw new FormatException("--compression needs --poll-client httpclient: the raw client cannot decode a compressed body.");
-                if (settings.Compression && (settings.RequestedTransports is null || settings.RequestedTransports.Contains("sse")))
-                    throw new FormatException("--compression does not cover sse (the bench's SSE client parses the raw stream and has no Brotli/gzip decoder; tests/unit/Compression covers it): pass --transport websocket,longpoll,shortpoll.");
+                if (settings.Compression && Requested(settings).FirstOrDefault(t => t.CompressionRefusal is not null) is { } uncompressed)
+                    throw new FormatException($"--compression does not cover {uncompressed.Id} ({uncompressed.CompressionRefusal}): pass --transport " +
+                        string.Join(",", TransportCatalog.All.Where(t => t.CompressionRefusal is null).Select(t => t.Id)) + ".");
                 if (settings.Compression && settings.Url is not null) throw new FormatException("--compression starts the app with compression on; with --url, start the server with it yourself.");
                 if (settings.PollClient == PollClientKind.Raw && d.Name == "echo") throw new FormatException("--poll-client raw applies to the push and idle scenarios; echo uses HttpClient.");
                 if (settings.PollClient == PollClientKind.Raw && settings.ChromiumHeaders) throw new FormatException("--chromium-headers needs --poll-client httpclient: the raw client sends only Host (and Content-Length on a POST).");
@@ -220,13 +227,23 @@ internal static class Commands
         return [.. stacks.Distinct()];
     }
 
+    /// <summary>Whether scenario <paramref name="scenario"/> uses option <paramref name="option"/> (the others are hidden from its --help).</summary>
+    internal static bool Uses(string scenario, string option) => option switch
+    {
+        "--size" or "--rate" or "--p99-limit" or "--all-steps" or "--peer" or "--client" => scenario == "echo",
+        "--interval" or "--broadcast" => scenario is "push" or "lubbers",
+        "--poll-interval" or "--compression" => scenario is "echo" or "push" or "lubbers",
+        "--poll-client" => scenario is "push" or "lubbers" or "idle",
+        _ => true,
+    };
+
     /// <summary>The Node load client does one thing: closed-loop WebSocket echo over plain HTTP/1.1.</summary>
     private static void CheckNodeClient(BenchSettings s)
     {
         if (s.EchoClient != EchoClientKind.Node) return;
         if (s.Scenario != "echo") throw new FormatException("--client node applies to the echo scenario only.");
         if (s.Rates.Count > 0) throw new FormatException("--client node runs closed loop only: drop --rate (the open loop needs the bench's own paced client).");
-        if (s.RequestedTransports is not ["websocket"]) throw new FormatException("--client node speaks WebSocket only: pass --transport websocket.");
+        if (s.RequestedTransports is { } ids && ids is not ["websocket"]) throw new FormatException("--client node speaks WebSocket only: pass --transport websocket (or no --transport).");
         if (s.Stacks is not [{ Tls: false, IsHttp2: false }]) throw new FormatException("--client node connects over plain ws:// (HTTP/1.1): drop --tls and --protocol.");
         if (s.ChromiumHeaders) throw new FormatException("--chromium-headers needs the bench's own client: the Node client sends the ws package's handshake.");
         if (s.Compression) throw new FormatException("--compression needs the bench's own client: the Node client does not offer permessage-deflate.");
@@ -305,9 +322,13 @@ internal static class Commands
     /// </summary>
     private static int ConnectionsPerClient(BenchSettings s, string scenario)
     {
-        var ids = s.RequestedTransports ?? TransportCatalog.Ids;
-        return scenario == "echo" && ids.Any(id => id != "websocket") ? 2 : 1;
+        return scenario == "echo" ? Requested(s).Max(t => t.EchoConnections) : 1;
     }
+
+    /// <summary>The transports the command line asks for that the bench knows (all of them for "all"); the server's registry decides later.</summary>
+    private static IEnumerable<BenchTransport> Requested(BenchSettings s) => s.RequestedTransports is { } ids
+        ? TransportCatalog.All.Where(t => ids.Contains(t.Id, StringComparer.OrdinalIgnoreCase)).DefaultIfEmpty(TransportCatalog.All[0])
+        : TransportCatalog.All;
 
     /// <summary>This process's soft limit of open files (children inherit it), from /proc/self/limits; null when unknown or unlimited.</summary>
     private static long? OpenFilesLimit()

@@ -1,17 +1,17 @@
 namespace PushCompare.Bench.Cli;
 
-/// <summary>Per-scenario defaults: each scenario starts from the case its issue target describes.</summary>
+/// <summary>Per-scenario defaults: every scenario measures every transport the server offers unless --transport narrows it.</summary>
 internal sealed record ScenarioDefaults(string Name, string Description, string Transports, string Clients, double Duration, double Warmup)
 {
     public static readonly ScenarioDefaults[] All =
     [
         new("echo", "C clients echo S-byte messages over WebSocket, polling or SSE: closed loop (send, wait for the reply, repeat) or, with --rate, " +
-            "open loop at fixed offered rates → round trips/s and latency percentiles.", "websocket", "50", 10, 2),
+            "open loop at fixed offered rates → round trips/s and latency percentiles.", "all", "50", 10, 2),
         new("push", "C clients each receive one server push every --interval ms → delivery latency (server timestamp to receipt), " +
             "messages lost, HTTP requests per delivered message.", "all", "100", 10, 2),
         new("lubbers", "The Lubbers & Greco (2010) table: 1,000 and 10,000 clients each receiving one message per second over WebSocket, " +
             "long polling, short polling and SSE → measured bytes and Mbit/s beside the 2010 figures, plus a 100,000-client extrapolation.", "all", "1000,10000", 10, 3),
         new("idle", "C idle WebSocket connections, held long polls or open SSE streams → server memory per connection (RSS over the idle baseline, divided).",
-            "websocket,longpoll,sse", "10000", 5, 3),
+            "all", "10000", 5, 3),
     ];
 }

@@ -2,24 +2,21 @@ using Spectre.Console;
 
 namespace PushCompare.Bench.Reporting;
 
-/// <summary>The summary tables on the terminal, after the last run.</summary>
+/// <summary>
+/// The summary tables on the terminal, after the last run: each table's <see cref="ReportTable.Brief"/> columns (all of
+/// them when it names none), laid out to the console's width by <see cref="TextTable"/>. The report written with
+/// <c>--out</c> has every column.
+/// </summary>
 internal static class ConsoleReport
 {
     public static void Render(IAnsiConsole console, IReadOnlyList<ReportTable> tables)
     {
         foreach (var t in tables)
         {
-            var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(t.Title)}[/]");
-            foreach (var c in t.Columns) table.AddColumn(new TableColumn(Markup.Escape(c)));
-            foreach (var row in t.Rows)
+            foreach (string line in TextTable.Lines(t.ForTerminal(), console.Profile.Width))
             {
-                table.AddRow(row.Select(cell => cell.StartsWith("FAILED", StringComparison.Ordinal)
-                    ? $"[red]{Markup.Escape(cell)}[/]"
-                    : Markup.Escape(cell)).ToArray());
+                console.WriteLine(line, line.Contains("FAILED", StringComparison.Ordinal) ? new Style(Color.Red) : Style.Plain);
             }
-            console.Write(table);
-            foreach (var note in t.Notes) console.MarkupLine($"[grey]{Markup.Escape(note)}[/]");
-            console.WriteLine();
         }
     }
 }

@@ -1,5 +1,6 @@
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Running;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.Bench.Reporting;
 
@@ -18,25 +19,16 @@ internal static class LubbersTable
     private const double MebiBit = 1 << 20;
 
     /// <summary>
-    /// Protocol overhead per delivered message at the HTTP layer: WebSocket frame headers and ping/pong (HTTP/1.1), or
-    /// everything around the payload (polling, SSE, and WebSocket over HTTP/2, whose frames ride in DATA frames).
+    /// Protocol overhead per delivered message at the HTTP layer, as the run's transport accounts it: WebSocket frame
+    /// headers and ping/pong (HTTP/1.1), or everything around the payload (polling, SSE, and WebSocket over HTTP/2,
+    /// whose frames ride in DATA frames).
     /// </summary>
-    public static double? OverheadPerMessage(RunResult r)
-    {
-        if (r.Transport != "websocket") return r.HttpOverheadPerMessage;
-        if (r.WebSocket is null) return Client(r)?.HttpOverheadPerMessage;
-        if (r.WebSocket is not { } w || w.FramesDown.DataMessages == 0) return null;
-        double overhead = w.FramesDown.DataHeaderBytes + w.FramesUp.DataHeaderBytes + w.FramesDown.ControlBytes + w.FramesUp.ControlBytes;
-        return overhead / w.FramesDown.DataMessages;
-    }
+    public static double? OverheadPerMessage(RunResult r) => Transport(r)?.OverheadPerMessage(r) ?? r.HttpOverheadPerMessage;
 
-    /// <summary>The paper's bytes per message for a transport; null for SSE, which it did not consider.</summary>
-    private static double? Bytes2010(string transport) => transport switch
-    {
-        "websocket" => WebSocketBytes2010,
-        "longpoll" or "shortpoll" => PollingBytes2010,
-        _ => null,
-    };
+    /// <summary>The paper's bytes per message for a run's transport; null for one it did not consider (SSE).</summary>
+    private static double? Bytes2010(string transport) => TransportCatalog.Find(transport)?.PaperBytesPerMessage;
+
+    private static BenchTransport? Transport(RunResult r) => TransportCatalog.Find(r.Transport);
 
     private static double Mbps(double bytesPerSecond) => bytesPerSecond * 8 / MebiBit;
 
@@ -80,8 +72,6 @@ internal static class LubbersTable
 
     private static LayerBytes? Client(RunResult r) => r.Layers.FirstOrDefault(l => l.Source == "client");
 
-    private static readonly string[] Transports = ["websocket", "sse", "longpoll", "shortpoll"];
-
     /// <summary>
     /// The matrix {HTTP/1.1, HTTP/1.1 + TLS, HTTP/2 + TLS} × {WebSocket, SSE, long polling, short polling}: overhead
     /// bytes per message (both directions, minus the message text) at the HTTP layer and at the wire, beside the 2010
@@ -103,7 +93,7 @@ internal static class LubbersTable
         columns.Add("2010 B/msg");
         var rows = new List<IReadOnlyList<string>>();
         var keys = runs.SelectMany(r => r.Layers.Select(l => (r.Clients, r.Transport, r.Headers, l.Source, r.Target))).Distinct()
-            .OrderBy(k => k.Clients).ThenBy(k => Array.IndexOf(Transports, k.Transport)).ThenBy(k => k.Headers).ThenBy(k => k.Source).ThenBy(k => k.Target);
+            .OrderBy(k => k.Clients).ThenBy(k => TransportCatalog.Ids.ToList().IndexOf(k.Transport)).ThenBy(k => k.Headers).ThenBy(k => k.Source).ThenBy(k => k.Target);
         foreach (var key in keys)
         {
             var row = new List<string> { Format.Int(key.Clients), key.Transport, key.Headers, key.Source };

@@ -2,9 +2,16 @@ using Spectre.Console;
 
 namespace PushCompare.Bench.Reporting;
 
-/// <summary>One update of the live display, about once a second.</summary>
-internal sealed record ProgressState(string Title, string Phase, double Elapsed, double Total, int Connected, int Clients,
-    double MessagesPerSecond, double? P99Ms, long Errors, long Lost);
+/// <summary>
+/// One update of the live display, about once a second: <paramref name="Elapsed"/> seconds into the current phase of
+/// at most <paramref name="Length"/> seconds (0 while connecting, which has no set length).
+/// </summary>
+internal sealed record ProgressState(string Title, string Phase, double Elapsed, double Length, int Connected, int Clients,
+    double MessagesPerSecond, double? P99Ms, long Errors, long Lost)
+{
+    /// <summary>"measuring 3/10 s", "draining 1/10 s" (the drain's length is its limit), "connecting 4 s".</summary>
+    public string Time => Length > 0 ? $"{Elapsed:0}/{Length:0.#} s" : $"{Elapsed:0} s";
+}
 
 /// <summary>Shows a run while it happens: a live table on a terminal, a line every few seconds in a log, or nothing.</summary>
 internal interface IProgressSink
@@ -22,7 +29,7 @@ internal sealed class LiveProgress(IAnsiConsole console) : IProgressSink
         {
             table.UpdateCell(0, 0, Markup.Escape(state.Title));
             table.UpdateCell(0, 1, state.Phase);
-            table.UpdateCell(0, 2, $"{state.Elapsed:0}/{state.Total:0} s");
+            table.UpdateCell(0, 2, state.Time);
             table.UpdateCell(0, 3, $"{state.Connected}/{state.Clients}");
             table.UpdateCell(0, 4, $"{state.MessagesPerSecond:N0}");
             table.UpdateCell(0, 5, state.P99Ms is { } p ? $"{p:0.00} ms" : "-");
@@ -46,7 +53,7 @@ internal sealed class LineProgress(TextWriter output) : IProgressSink
             if (state.Phase == lastPhase && DateTime.UtcNow - last < Every) return;
             last = DateTime.UtcNow;
             lastPhase = state.Phase;
-            output.WriteLine($"  {state.Title}: {state.Phase} {state.Elapsed:0}/{state.Total:0} s, {state.Connected}/{state.Clients} connected, " +
+            output.WriteLine($"  {state.Title}: {state.Phase} {state.Time}, {state.Connected}/{state.Clients} connected, " +
                 $"{state.MessagesPerSecond:N0} msgs/s, p99 {(state.P99Ms is { } p ? $"{p:0.00} ms" : "-")}, errors {state.Errors}, lost {state.Lost}");
         });
     }

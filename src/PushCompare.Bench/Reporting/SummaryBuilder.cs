@@ -1,5 +1,6 @@
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Running;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.Bench.Reporting;
 
@@ -37,7 +38,7 @@ internal static class SummaryBuilder
     private static ReportTable RunsTable(BenchSettings settings, IReadOnlyList<RunResult> runs)
     {
         bool rounds = settings.Rounds > 1;
-        bool polling = runs.Any(r => r.Transport != "websocket");
+        bool polling = runs.Any(r => TransportCatalog.Find(r.Transport)?.CountsRequests ?? true);
         bool tls = runs.Any(r => r.Protocol != "h1");
         var columns = new List<string>();
         if (rounds) columns.Add("round");
@@ -97,15 +98,29 @@ internal static class SummaryBuilder
                 "The publisher's own requests are not in the bytes.");
             notes.AddRange(runs.Where(r => r.Broadcast is not null).Select(r =>
                 $"{r.Target} {r.Transport} C={r.Clients}: {r.Broadcast!.Published} publishes accepted ({r.Broadcast.Refused} refused), each handed to {r.Broadcast.MinSubscribers}–{r.Broadcast.MaxSubscribers} " +
-                (r.TargetKind == "cluster" && r.Transport == "websocket" ? "instances holding the WebSocket subscribers (with Redis a publish counts sessions and instances, not sockets)." : "subscribers.")));
+                (r.TargetKind == "cluster" && TransportCatalog.Find(r.Transport) is { BroadcastReachByInstance: true } ? "instances holding the WebSocket subscribers (with Redis a publish counts sessions and instances, not sockets)." : "subscribers.")));
         }
         if (settings.Rates.Count > 0)
             notes.Add("Open loop: latency runs from the moment each message was due, so a server that falls behind shows as latency.");
-        if (runs.Any(r => r.Transport == "sse"))
-            notes.Add("SSE runs over HTTP/1.1 use the bench's own HTTP/1.1 client (headers \"raw\": Host, and Content-Length / Content-Type on a POST; or Chromium's), over HTTP/2 SocketsHttpHandler; requests/msg counts the opening POST, the stream GET, the ack POSTs (one per 100 events) and the DELETE.");
+        notes.AddRange(TransportCatalog.All.Where(t => t.RunsNote is not null && runs.Any(r => r.Transport == t.Id)).Select(t => t.RunsNote!));
         notes.AddRange(settings.UnmeasuredTransports.Select(Running.BenchRunner.UnmeasuredNote));
-        return new ReportTable("Runs", columns, rows, notes);
+        // The terminal shows the columns a person decides on; the report written with --out has them all.
+        string rate = settings.Scenario == "echo" ? "round trips/s" : "delivered/s";
+        string[] brief = ["round", "target", "transport", "protocol", "clients", "offered/s", rate, "p50 ms", "p99 ms", "lost", "B/msg up", "B/msg down",
+            "server CPU", "connected", "KB per connection", "result"];
+        if (runs.Select(r => r.Target).Distinct().Count() == 1) brief = [.. brief.Where(c => c != "target")];
+        if (runs.Select(r => r.Headers).Distinct().Count() > 1) brief = [.. brief, "headers"];
+        return new ReportTable($"Runs (request headers: {HeaderSets(runs)})", columns, rows, notes) { Brief = [.. columns.Where(brief.Contains)] };
     }
+
+    /// <summary>The request-header sets of the runs, in words, for the runs table's title.</summary>
+    private static string HeaderSets(IReadOnlyList<RunResult> runs) => string.Join(" and ", runs.Select(r => r.Headers).Distinct().Select(h => h switch
+    {
+        "minimal" => "minimal on every transport (Host; Content-Length and Content-Type on a POST; the WebSocket upgrade's required ones)",
+        "chromium" => "Chromium's (what the browser sends with fetch(), EventSource and the WebSocket upgrade)",
+        "node" => "the Node ws client's",
+        _ => h,
+    }));
 
     private static string Outcome(RunResult r) =>
         r.Skipped is { } s ? $"skipped: {s}"
@@ -128,7 +143,7 @@ internal static class SummaryBuilder
         }
         return new ReportTable($"Highest offered rate held (p99 ≤ {Format.Ms(settings.P99LimitMs)} ms, ≥ 97% of it delivered, no errors)",
             ["target", "transport", "protocol", "headers", "clients", "highest rate held/s", "p99 ms there", "vs node-ws"], rows,
-            ["Target 1 asks for at least 2.00× the Node ws peer's highest held rate at C=50, 32 B."]);
+            ["\"vs node-ws\" is this server's highest held rate divided by the Node ws reference server's, same clients and message size: above 1 means this server holds more."]);
     }
 
     private static ReportTable CpuPerThousand(List<RunResult> runs)
@@ -144,7 +159,7 @@ internal static class SummaryBuilder
         }
         return new ReportTable("Server CPU time per 1,000 round trips (closed loop)",
             ["target", "transport", "protocol", "headers", "clients", "round trips/s", "server CPU ms per 1k", "vs node-ws"], rows,
-            ["CPU time is utime + stime of the server process from /proc over the window. Target 1 asks for ≤ 1.00× the Node ws peer at C=1 and C=50."]);
+            ["CPU time is utime + stime of the server process from /proc over the window. \"vs node-ws\" is this server's CPU time per round trip divided by the Node ws reference server's: below 1 means this server spends less."]);
     }
 
     /// <summary>
@@ -156,7 +171,6 @@ internal static class SummaryBuilder
     {
         bool idle = settings.Scenario == "idle";
         var rows = new List<IReadOnlyList<string>>();
-        // Grouped by browser headers or not: the SSE client is "raw" over HTTP/1.1 and "dotnet" over HTTP/2, the same minimal heads.
         foreach (var g in runs.GroupBy(r => (r.Target, r.Transport, Chromium: r.Headers == "chromium", r.Clients)))
         {
             var plain = g.Where(r => r.Protocol == "h1").ToList();
@@ -195,7 +209,8 @@ internal static class SummaryBuilder
         }
         return new ReportTable("By target (mean over rounds, targets alternated within each round)",
             ["target", "transport", "protocol", "headers", "clients", "runs", "mean msgs/s", "min", "max", "mean p99 ms", "throughput cost vs first target"], rows,
-            ["Target 2 (metering on vs off) asks for a cost of at most 5%: run it with --variant off=Metering:Enabled=false --variant on=Metering:Enabled=true (the first variant is the reference)."]);
+            ["\"throughput cost vs first target\" is how much lower each target's mean rate is than the first target's, in percent. What metering costs, for example: " +
+                "--variant off=Metering:Enabled=false --variant on=Metering:Enabled=true (the first variant is the reference)."]);
     }
 
     private static ReportTable IdleMemory(List<RunResult> runs)

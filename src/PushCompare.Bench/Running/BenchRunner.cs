@@ -1,6 +1,7 @@
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Reporting;
 using PushCompare.Bench.Targets;
+using PushCompare.Bench.Transports;
 using Spectre.Console;
 
 namespace PushCompare.Bench.Running;
@@ -115,7 +116,9 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
             console.MarkupLine($"[grey]- {what}: skipped ({Markup.Escape(reason)})[/]");
             return;
         }
-        string figures = Markup.Escape(Format.Any($"{r.MessagesPerSecond:N0} msgs/s, p99 {Format.Ms(r.Latency?.P99Ms)} ms, {r.Totals.Received:N0} received, {r.Totals.Lost} lost"));
+        // The window's figures, as the tables have them: totals also hold the warm-up and the drain, whose edges differ by
+        // transport (a short-polling client stops between polls and never fetches what came after its last one).
+        string figures = Markup.Escape(Format.Any($"{r.MessagesPerSecond:N0} msgs/s, p99 {Format.Ms(r.Latency?.P99Ms)} ms, {r.Window.Received:N0} received in the window, {r.Totals.Lost} lost"));
         if (r.Ok)
         {
             string held = r.Held is { } h ? (h ? " [green]held[/]" : " [yellow]not held[/]") : "";
@@ -142,7 +145,7 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
             throw new TransportRefusedException("no server here lists its transports (GET /api/stats), so --transport cannot be checked.");
         }
         var offered = servers[0].Offered!.Where(o => servers.All(s => s.Offered!.Any(x => x.Id == o.Id))).ToList();
-        var run = new List<Transport>();
+        var run = new List<Transports.BenchTransport>();
         var unmeasured = new List<string>();
         if (settings.RequestedTransports is not { } ids)
         {

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 namespace PushCompare.Bench.Running;
 
 /// <summary>
-/// Drives open-loop WebSocket senders: one worker per core lets each of its clients send every message due, then
+/// Drives open-loop senders whose sends need no answer (WebSocket frames): one worker per core lets each of its clients send every message due, then
 /// waits for the next tick. One ticking thread (Thread.Sleep(1), ~1.1 ms) wakes all workers: .NET timers follow
 /// Environment.TickCount, which on Linux is the coarse clock (4 ms steps on a 250 Hz kernel, as here), and one
 /// timer per client would also cost 1,000 wake-ups a second per client.

@@ -1,8 +1,6 @@
 using PushCompare.Bench.Cli;
 using PushCompare.Bench.Clients;
-using PushCompare.Bench.Clients.Raw;
-using PushCompare.Bench.Clients.Sse;
-using PushCompare.Bench.Metrics;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.Bench.Running;
 
@@ -26,7 +24,7 @@ internal static class ResultChecks
             result.BytesPerMessageDown = (double)result.WindowTraffic.Down / window.Received;
             result.WireBytesPerMessageUp = (double)result.WindowTraffic.WireUp / window.Received;
             result.WireBytesPerMessageDown = (double)result.WindowTraffic.WireDown / window.Received;
-            if (spec.Transport != Transport.WebSocket)
+            if (spec.Transport.CountsRequests)
             {
                 result.RequestsPerMessage = (double)window.Requests / window.Received;
                 result.HttpOverheadPerMessage = (double)(result.WindowTraffic.Up + result.WindowTraffic.Down - window.PayloadUp - window.PayloadDown) / window.Received;
@@ -53,7 +51,7 @@ internal static class ResultChecks
         {
             if (window.Received == 0)
             {
-                p.Add($"no push message arrived in the window: does the server support push ({PushHint(spec.Transport, settings.PushQuery)})?");
+                p.Add($"no push message arrived in the window: does the server support push ({spec.Transport.OpenRequest(settings.PushQuery)})?");
             }
             else
             {
@@ -70,10 +68,7 @@ internal static class ResultChecks
                 p.Add($"a publish reached only {b.MinSubscribers} of {expected} {(expected == result.ClientsConnected ? "subscribers" : "instances holding its WebSocket subscribers")} (the server's 202 count)");
         }
 
-        // Over HTTP/2 a WebSocket's frames are inside DATA frames of a shared connection: no per-connection RFC 6455 split.
-        // The Node load client (no in-process clients) counts its sockets' bytes but does not scan their frames.
-        if (spec.Transport == Transport.WebSocket && !spec.Stack.IsHttp2 && clients.Length > 0) result.WebSocket = AccountWebSocket(result, clients);
-        if (spec.Transport == Transport.Sse) result.Sse = AccountSse(result, clients);
+        spec.Transport.Account(result, spec, [.. clients.Select(c => c.Connection)]);
         if (spec.Mode == RunMode.OpenLoopEcho && spec.Rate is { } rate)
         {
             result.Held = result.Ok && result.MessagesPerSecond >= 0.97 * rate && result.Latency is { } l && l.P99Ms <= settings.P99LimitMs;
@@ -86,84 +81,9 @@ internal static class ResultChecks
     /// so through a cluster the instances the round-robin gateway put them on.
     /// </summary>
     internal static int ExpectedReach(RunResult result, RunSpec spec, BenchSettings settings) =>
-        result.TargetKind == "cluster" && spec.Transport == Transport.WebSocket && settings.Cluster is { } instances
+        result.TargetKind == "cluster" && spec.Transport.BroadcastReachByInstance && settings.Cluster is { } instances
             ? Math.Min(result.ClientsConnected, instances)
             : result.ClientsConnected;
 
-    private static string PushHint(Transport transport, string query) => transport switch
-    {
-        Transport.WebSocket => $"GET /ws?{query}",
-        Transport.Sse => $"POST /sse?{query}",
-        _ => $"POST /poll?{query}",
-    };
-
-    /// <summary>
-    /// Sums the stream byte classes over streams that ended with their last chunk (after the DELETE; a stream cut
-    /// during the run has a half-read end), checks that the parser's classes add up to what the counting stream read
-    /// and that no event was left half-read, and, for clients whose every stream ended so, that each message event
-    /// was counted as a message.
-    /// </summary>
-    private static SseAccounting? AccountSse(RunResult result, BenchClient[] clients)
-    {
-        var sse = clients.OfType<SseClient>().ToList();
-        var clean = sse.SelectMany(c => c.Streams).Where(s => s.EndedCleanly).ToList();
-        if (clean.Count == 0)
-        {
-            if (result.Problems.Count == 0) result.Problems.Add("no SSE stream ended with its last chunk after the DELETE, so its bytes could not be accounted for");
-            return null;
-        }
-        var counts = default(SseByteCounts);
-        long heads = 0, unaccounted = 0;
-        foreach (var s in clean)
-        {
-            var n = s.Parser.Counts;
-            counts += n;
-            heads += s.HeadBytes;
-            unaccounted += s.BodyBytesRead - s.Parser.Fed + n.PendingBytes;
-        }
-        var whole = sse.Where(c => c.Streams.Count > 0 && c.Streams.All(s => s.EndedCleanly)).ToList();
-        long events = whole.Sum(c => c.Streams.Sum(s => s.Parser.Counts.MessageEvents));
-        long received = whole.Sum(c => c.Counters.Received);
-        if (unaccounted != 0) result.Problems.Add($"{unaccounted} SSE stream bytes are neither chunk framing nor part of an event");
-        if (events != received) result.Problems.Add($"{events} message events arrived but the clients counted {received}");
-        return new SseAccounting(whole.Count, clean.Count, sse.Sum(c => c.Counters.Reconnects), heads, counts, unaccounted,
-            Per(counts.PayloadBytes, counts.MessageEvents), Per(counts.MessageFramingBytes, counts.MessageEvents), Per(counts.ChunkFramingBytes, counts.MessageEvents));
-    }
-
-    /// <summary>Sums handshake and frame counts over connections that closed cleanly and checks nothing is left over.</summary>
-    private static WebSocketAccounting? AccountWebSocket(RunResult result, BenchClient[] clients)
-    {
-        var closed = clients.OfType<WebSocketClient>().Where(c => c.ClosedCleanly && c.Stream is { Down: not null, Up: not null }).ToList();
-        if (closed.Count == 0)
-        {
-            if (result.Problems.Count == 0) result.Problems.Add("no WebSocket connection closed cleanly, so its bytes could not be accounted for");
-            return null;
-        }
-        FrameCounts up = default, down = default;
-        long handshakeUp = 0, handshakeDown = 0, unaccounted = 0, received = 0;
-        bool headsComplete = true;
-        foreach (var c in closed)
-        {
-            var s = c.Stream!;
-            headsComplete &= s.Up!.HeadComplete && s.Down!.HeadComplete;
-            var (hu, hd) = c.Handshake;
-            var fu = s.Up!.Counts;
-            var fd = s.Down!.Counts;
-            handshakeUp += hu;
-            handshakeDown += hd;
-            up += fu;
-            down += fd;
-            unaccounted += (s.BytesWritten - hu - fu.TotalBytes) + (s.BytesRead - hd - fd.TotalBytes);
-            received += c.Counters.Received;
-        }
-        if (!headsComplete) result.Problems.Add("an HTTP upgrade head never ended with a blank line (CRLF CRLF): its frames could not be counted");
-        if (down.LostSync || up.LostSync) result.Problems.Add("a WebSocket frame header made no sense: byte accounting lost its place");
-        if (unaccounted != 0) result.Problems.Add($"{unaccounted} WebSocket bytes are neither handshake nor frames");
-        if (down.DataMessages != received) result.Problems.Add($"{down.DataMessages} data messages arrived but the clients counted {received}");
-        return new WebSocketAccounting(closed.Count, handshakeUp, handshakeDown, up, down, unaccounted,
-            Per(down.DataHeaderBytes, down.DataMessages), Per(up.DataHeaderBytes, up.DataMessages),
-            Per(down.DataPayloadBytes, down.DataMessages), Per(up.DataPayloadBytes, up.DataMessages));
-    }
-
-    private static double? Per(long bytes, long messages) => messages > 0 ? (double)bytes / messages : null;
+    internal static double? Per(long bytes, long messages) => messages > 0 ? (double)bytes / messages : null;
 }

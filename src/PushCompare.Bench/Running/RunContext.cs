@@ -22,7 +22,7 @@ internal sealed class RunContext(RunSpec spec, BenchSettings settings, Uri baseU
 
     public ErrorLog Errors { get; } = new();
 
-    /// <summary>Open-loop WebSocket senders, one loop per core.</summary>
+    /// <summary>Open-loop senders whose sends need no answer, one loop per core.</summary>
     public Pacer Pacer { get; } = new(Environment.ProcessorCount);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, HttpMessageInvoker> _invokers = new();

@@ -4,6 +4,7 @@ using PushCompare.Bench.Clients;
 using PushCompare.Bench.Metrics;
 using PushCompare.Bench.Reporting;
 using PushCompare.Bench.Targets;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.Bench.Running;
 
@@ -50,14 +51,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             }
             using var context = new RunContext(spec, settings, baseUri);
             using var spread = instance.Entries.Count > 1 ? SocketFactory.SpreadOver(instance.Entries) : null;
-            // The HttpClient polling client and the HTTP/2 SSE client need the shared handlers; raw polling, HTTP/1.1 SSE
-            // and WebSocket clients open their own connections.
-            bool needsHttp = spec.Transport switch
-            {
-                Transport.WebSocket => false,
-                Transport.Sse => spec.Stack.IsHttp2,
-                _ => settings.PollClient != PollClientKind.Raw,
-            };
+            bool needsHttp = spec.Transport.NeedsSharedHttp(spec, settings);
             using var http = needsHttp ? new PollHttp(baseUri, spec.Headers, context.Traffic, spec.Stack, settings.ClientsPerConnection, settings.Compression) : null;
             context.Http = http;
             try
@@ -65,11 +59,11 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                 long? baseline = null;
                 if (spec.Mode == RunMode.Idle)
                 {
-                    await ServerWarmup.RunAsync(baseUri, spec.Stack, target.SupportsPolling, Offers(target, Transport.Sse), cancel);
+                    await ServerWarmup.RunAsync(baseUri, spec.Stack, Offered(target), cancel);
                     await Task.Delay(TimeSpan.FromSeconds(1), cancel);
                     baseline = ProcessSample.ReadAll(instance.Processes) is { } idle ? ProcessSample.Sum(idle).RssBytes : null;
                 }
-                var clients = Enumerable.Range(0, spec.Clients).Select(i => ClientFactory.Create(context, i)).ToArray();
+                var clients = Enumerable.Range(0, spec.Clients).Select(i => new BenchClient(context, i)).ToArray();
                 await progress.RunAsync(report => MeasureAsync(spec, context, instance, clients, baseline, result, report, cancel));
             }
             catch (Exception ex) when (ex is HttpRequestException or System.Net.WebSockets.WebSocketException or InvalidOperationException)
@@ -84,12 +78,21 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
     private async Task MeasureAsync(RunSpec spec, RunContext context, TargetInstance instance, BenchClient[] clients, long? rssBaseline,
         RunResult result, Action<ProgressState> report, CancellationToken cancel)
     {
-        double total = settings.WarmupSeconds + settings.DurationSeconds;
         var clock = Stopwatch.StartNew();
+        // The progress line shows each phase's own time against that phase's length (the drain's is its upper bound).
+        var phaseClock = Stopwatch.StartNew();
+        double phaseLength = 0;
         double lastRateAt = 0;
         long lastReceived = 0;
         double? lastP99 = null;
         string phase = "connecting";
+
+        void Enter(string name, double seconds)
+        {
+            phase = name;
+            phaseLength = seconds;
+            phaseClock.Restart();
+        }
 
         void Report()
         {
@@ -98,7 +101,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             double rate = now > lastRateAt ? (sum.Received - lastReceived) / (now - lastRateAt) : 0;
             lastRateAt = now;
             lastReceived = sum.Received;
-            report(new ProgressState(spec.Title, phase, now, total, clients.Count(c => c.Connected), clients.Length, rate, lastP99,
+            report(new ProgressState(spec.Title, phase, phaseClock.Elapsed.TotalSeconds, phaseLength, clients.Count(c => c.Connected), clients.Length, rate, lastP99,
                 context.Errors.Count, sum.Lost));
         }
 
@@ -138,7 +141,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         var publisher = spec.Broadcast ? new BroadcastPublisher(context.BaseUri, settings.IntervalMs, context.Errors) : null;
         var publishing = publisher is null ? Task.CompletedTask : Task.Run(() => publisher.RunAsync(context.Stop));
         var all = Task.WhenAll(running);
-        phase = "warm-up";
+        Enter("warm-up", settings.WarmupSeconds);
         while (clock.Elapsed.TotalSeconds < settings.WarmupSeconds && !all.IsCompleted)
         {
             await Task.WhenAny(all, Task.Delay(Min(Tick, TimeSpan.FromSeconds(settings.WarmupSeconds) - clock.Elapsed), cancel));
@@ -157,7 +160,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         long startAllocated = GC.GetTotalAllocatedBytes();
         var window = Stopwatch.StartNew();
         var windowLength = TimeSpan.FromSeconds(settings.DurationSeconds);
-        phase = "measuring";
+        Enter("measuring", settings.DurationSeconds);
         while (window.Elapsed < windowLength && !all.IsCompleted)
         {
             await Task.WhenAny(all, Task.Delay(Min(Tick, windowLength - window.Elapsed), cancel));
@@ -177,8 +180,9 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
 
         // 4. Stop: echo clients finish what is in flight, every client closes; then the accounting is complete.
         context.SignalStop(TimeSpan.FromSeconds(settings.DrainSeconds));
-        phase = "draining";
         var deadline = TimeSpan.FromSeconds(settings.DrainSeconds + 15);
+        Enter("draining", settings.DrainSeconds);
+        Report();
         var draining = Stopwatch.StartNew();
         while (!all.IsCompleted && draining.Elapsed < deadline)
         {
@@ -251,9 +255,9 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
 
     private static string? SkipReason(RunSpec spec, Target target)
     {
-        if (spec.Transport != Transport.WebSocket && !target.SupportsPolling) return $"{target.Name} serves WebSocket only";
+        if (spec.Transport.UsesSessions && !target.SupportsPolling) return $"{target.Name} serves WebSocket only";
         if (spec.Mode == RunMode.Push && !target.SupportsPush) return $"{target.Name} has no server push";
-        if (spec.Mode == RunMode.Idle && spec.Transport == Transport.ShortPoll) return "short polling holds nothing open between polls";
+        if (spec.Mode == RunMode.Idle && spec.Transport.IdleSkipReason is { } idle) return idle;
         if (spec.Stack.Tls && target is AppTarget { Tls: false }) return $"{target.Name} was started without TLS";
         return null;
     }
@@ -266,21 +270,18 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         return result;
     }
 
-    private bool UsesRawPollClient(RunSpec spec) => settings.PollClient == PollClientKind.Raw &&
-        spec.Transport is Transport.LongPoll or Transport.ShortPoll && spec.Mode is RunMode.Push or RunMode.Idle;
-
-    private static bool Offers(Target target, Transport transport) => target.Offered?.Any(o => o.Id == transport.Id()) ?? false;
+    /// <summary>The transports the target offers that the bench can drive (a target without a registry: WebSocket only).</summary>
+    private static List<BenchTransport> Offered(Target target) =>
+        [.. TransportCatalog.All.Where(t => target.Offered?.Any(o => o.Id == t.Id) ?? !t.UsesSessions)];
 
     /// <summary>
-    /// The request-head profile a result is labelled with: the Node load client sends the ws package's handshake ("node");
-    /// the SSE client and the raw polling client write their own minimal heads (Host, and Content-Length/Content-Type on
-    /// a POST), so they are "raw"; Chromium's is "chromium".
+    /// The request-header set a result is labelled with: the Node load client sends the ws package's handshake ("node");
+    /// Chromium's set ("chromium"); otherwise "minimal", the same set on every transport and client: Host, and
+    /// Content-Length and Content-Type on a POST (HttpClient, and the raw polling and SSE clients write exactly these),
+    /// plus the headers a WebSocket upgrade requires.
     /// </summary>
     private string HeadersLabel(RunSpec spec) =>
-        settings.EchoClient == EchoClientKind.Node ? "node"
-        : spec.Headers == HeaderProfile.Chromium ? "chromium"
-        : UsesRawPollClient(spec) || (spec.Transport == Transport.Sse && !spec.Stack.IsHttp2) ? "raw"
-        : spec.Headers.ToString().ToLowerInvariant();
+        settings.EchoClient == EchoClientKind.Node ? "node" : spec.Headers == HeaderProfile.Chromium ? "chromium" : "minimal";
 
     private RunResult NewResult(RunSpec spec, Target target) => new()
     {
@@ -288,7 +289,7 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         Mode = spec.Mode.ToString(),
         Target = target.Name,
         TargetKind = target.Kind,
-        Transport = spec.Transport.Id(),
+        Transport = spec.Transport.Id,
         Protocol = spec.Stack.Id,
         Headers = HeadersLabel(spec),
         Round = spec.Round,

@@ -1,4 +1,5 @@
 using PushCompare.Bench.Cli;
+using PushCompare.Bench.Transports;
 
 namespace PushCompare.Bench.Running;
 
@@ -13,12 +14,12 @@ public enum RunMode
 
 /// <summary>One measured run: one target, one transport, one client count (and one offered rate for open loop).</summary>
 /// <param name="Broadcast">Push through one topic (<c>--broadcast</c>) rather than a tick stream per client.</param>
-public sealed record RunSpec(string Scenario, RunMode Mode, Transport Transport, HeaderProfile Headers, int Clients, double? Rate, int Round,
+public sealed record RunSpec(string Scenario, RunMode Mode, BenchTransport Transport, HeaderProfile Headers, int Clients, double? Rate, int Round,
     bool Broadcast = false)
 {
     /// <summary>HTTP version and TLS of the run's connections.</summary>
     public WireStack Stack { get; init; } = WireStack.Http11;
 
-    public string Title => $"{Scenario}{(Broadcast ? " broadcast" : "")} {Transport.Id()}{(Stack == WireStack.Http11 ? "" : " " + Stack.Id)} C={Clients}" +
+    public string Title => $"{Scenario}{(Broadcast ? " broadcast" : "")} {Transport.Id}{(Stack == WireStack.Http11 ? "" : " " + Stack.Id)} C={Clients}" +
         (Rate is { } r ? $" rate={r:0}/s" : "") + (Headers == HeaderProfile.Chromium ? " (Chromium headers)" : "");
 }

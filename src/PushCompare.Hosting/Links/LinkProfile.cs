@@ -116,12 +116,17 @@ public sealed record LinkProfile
             jitter is null ? basis.Jitter : LinkUnits.ParseDuration(jitter, "jitter"));
     }
 
-    /// <summary>For people: "4g: 60 ms round trip (+0-10 ms jitter), 20 Mbit/s, 0.1 % loss".</summary>
-    public override string ToString()
+    /// <summary>The figures for people: "60 ms round trip (+0-10 ms jitter), 20 Mbit/s, 0.1 % loss".</summary>
+    public string Figures
     {
-        if (IsLoopback) return $"{Name}: no delay, no bandwidth cap, no loss";
-        var jitter = Jitter > TimeSpan.Zero ? $" (+0-{LinkUnits.FormatDuration(Jitter)} jitter)" : "";
-        var cap = BitsPerSecond is { } bps ? LinkUnits.FormatBandwidth(bps) : "no bandwidth cap";
-        return $"{Name}: {LinkUnits.FormatDuration(RoundTrip)} round trip{jitter}, {cap}, {LinkUnits.FormatLoss(Loss)} loss";
+        get
+        {
+            if (IsLoopback) return "no delay, no bandwidth cap, no loss";
+            var jitter = Jitter > TimeSpan.Zero ? $" (+0-{LinkUnits.FormatDuration(Jitter)} jitter)" : "";
+            var cap = BitsPerSecond is { } bps ? LinkUnits.FormatBandwidth(bps) : "no bandwidth cap";
+            return $"{LinkUnits.FormatDuration(RoundTrip)} round trip{jitter}, {cap}, {LinkUnits.FormatLoss(Loss)} loss";
+        }
     }
+
+    public override string ToString() => $"{Name}: {Figures}";
 }

@@ -93,9 +93,26 @@ internal static class GatewayStats
             Open = theirs.Count == 0 ? own.Open : theirs.Any(t => t.Open),
             Latency = Latency(theirs.Select(t => t.Latency)),
             Upstream = theirs.Count == 0 ? null : Upstream(theirs, connections: null),
+            Parts = own.Parts.Keys.Concat(theirs.SelectMany(t => t.Parts.Keys)).Distinct(StringComparer.Ordinal).ToDictionary(id => id,
+                id => Part(own.Parts.GetValueOrDefault(id), [.. theirs.Select(t => t.Parts.GetValueOrDefault(id)).OfType<SessionPartStats>()]),
+                StringComparer.Ordinal),
         };
         stats.Fill(figures);
         return stats;
+    }
+
+    // A session's part, merged as the session is: the gateway's own bytes, the instances' messages and latency.
+    private static SessionPartStats Part(SessionPartStats? own, List<SessionPartStats> theirs)
+    {
+        var figures = own?.ToCounters() ?? new long[WireCounters.Count];
+        TakeCountedByInstances(figures, theirs);
+        var part = new SessionPartStats
+        {
+            Latency = Latency(theirs.Select(t => t.Latency)),
+            Upstream = theirs.Count == 0 ? null : Upstream(theirs, connections: null),
+        };
+        part.Fill(figures);
+        return part;
     }
 
     private static void TakeCountedByInstances(long[] figures, IEnumerable<WireFigures> theirs)

@@ -19,11 +19,12 @@ public sealed record StatsSnapshot(
     long SessionsUntracked)
 {
     /// <summary>
-    /// 3: every byte figure at two layers — HTTP (<c>bytesIn/Out</c>, as before) and wire (<c>wireBytesIn/Out</c>, with
+    /// 4: a session's figures also by the transport that carried them (<c>parts</c>); a session may be read and sent to
+    /// by every transport. 3: every byte figure at two layers — HTTP (<c>bytesIn/Out</c>, as before) and wire (<c>wireBytesIn/Out</c>, with
     /// <c>tlsRecordBytesIn/Out</c>); per transport also the TLS handshake, the HTTP/2 connection frames and requests by
     /// protocol. 2: transports keyed by the registry's ids; server-issued session keys are stats keys, never credentials.
     /// </summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     /// <summary>Open TLS connections (the 100 most recent; none when one session is asked for), each with its own figures since it opened.</summary>
     public TlsConnectionStats[] TlsConnections { get; init; } = [];
@@ -230,9 +231,34 @@ public sealed class TransportStats : WireFigures
 public sealed class SessionStats : WireFigures
 {
     [JsonPropertyOrder(-4)] public required string Key { get; init; }
+
+    /// <summary>The transport that opened the session.</summary>
     [JsonPropertyOrder(-3)] public required string Transport { get; init; }
     [JsonPropertyOrder(-2)] public DateTimeOffset Opened { get; init; }
     [JsonPropertyOrder(-1)] public bool Open { get; init; }
+
+    /// <summary>
+    /// The session's figures by the transport that carried them, keyed by transport id, in the order each first carried
+    /// it; the session's own figures are their sum (latency: count and mean per part, the max only for the whole).
+    /// </summary>
+    public IReadOnlyDictionary<string, SessionPartStats> Parts { get; init; } = new Dictionary<string, SessionPartStats>();
+}
+
+/// <summary>What one transport carried for a session (<see cref="SessionStats.Parts"/>).</summary>
+public sealed class SessionPartStats : WireFigures
+{
+    /// <summary>A part from its counters (indexed by <see cref="Figure"/>): latency count and mean only.</summary>
+    internal static SessionPartStats FromCounters(long[] f)
+    {
+        long count = f[(int)Figure.LatencyCount];
+        var part = new SessionPartStats
+        {
+            Latency = count == 0 ? LatencyStats.Empty
+                : new LatencyStats(count, Math.Round(f[(int)Figure.LatencySumMicroseconds] / 1000.0 / count, 3), null, null, null, null),
+        };
+        part.Fill(f);
+        return part;
+    }
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

@@ -62,7 +62,7 @@ internal sealed partial class WireMeter
 
     private static SessionStats Stats(SessionMeter session)
     {
-        var f = session.Counters.SinceReset();
+        var f = session.SinceReset();
         long count = f[(int)Figure.LatencyCount];
         var stats = new SessionStats
         {
@@ -74,6 +74,7 @@ internal sealed partial class WireMeter
             Latency = count == 0 ? LatencyStats.Empty : new LatencyStats(count,
                 Math.Round(f[(int)Figure.LatencySumMicroseconds] / 1000.0 / count, 3), null, null, null,
                 Math.Round(session.MaxLatencyMicroseconds / 1000.0, 3)),
+            Parts = session.Parts.ToDictionary(p => p.Transport.Descriptor.Id, p => SessionPartStats.FromCounters(p.Counters.SinceReset()), StringComparer.Ordinal),
         };
         stats.Fill(f);
         return stats;

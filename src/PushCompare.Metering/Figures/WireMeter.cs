@@ -97,15 +97,16 @@ internal sealed partial class WireMeter
     public void TlsConnectionClosed(TlsRecordMeter connection) => _tlsConnections.TryRemove(connection, out _);
 
     /// <summary>
-    /// Starts tracking a session under <paramref name="key"/>. False when the key already names a session (of any
-    /// transport, open or closed): a key is one session's, so nobody can add figures to another's. True with a null
-    /// <paramref name="session"/> when the table is full (the session counts in its transport's totals only).
+    /// Starts tracking a session under <paramref name="key"/>, issued as <paramref name="keying"/> says. False when the key
+    /// already names a session (of any transport, open or closed): a key is one session's, so nobody can add figures to
+    /// another's. True with a null <paramref name="session"/> when the table is full (the session counts in its
+    /// transport's totals only).
     /// </summary>
-    public bool TryAddSession(string key, TransportDescriptor transport, out SessionMeter? session) =>
-        TryAddSession(key, Transport(transport), out session);
+    public bool TryAddSession(string key, TransportDescriptor transport, SessionKeying keying, out SessionMeter? session) =>
+        TryAddSession(key, Transport(transport), keying, out session);
 
-    /// <summary>As <see cref="TryAddSession(string, TransportDescriptor, out SessionMeter?)"/>, for any transport's figures (a gateway's declared ones too).</summary>
-    public bool TryAddSession(string key, TransportMeter transport, out SessionMeter? session)
+    /// <summary>As <see cref="TryAddSession(string, TransportDescriptor, SessionKeying, out SessionMeter?)"/>, for any transport's figures (a gateway's declared ones too).</summary>
+    public bool TryAddSession(string key, TransportMeter transport, SessionKeying keying, out SessionMeter? session)
     {
         session = null;
         if (_sessions.ContainsKey(key)) return false;
@@ -114,7 +115,7 @@ internal sealed partial class WireMeter
             if (Interlocked.Increment(ref _untracked) == 1) SessionLimitReached(_logger, _options.MaxTrackedSessions);
             return true;
         }
-        var fresh = new SessionMeter(key, transport, _time.GetUtcNow());
+        var fresh = new SessionMeter(key, transport, keying, _time.GetUtcNow());
         if (!_sessions.TryAdd(key, fresh)) return false; // another connection took the key at the same moment
         Interlocked.Increment(ref _tracked);
         session = fresh;
@@ -123,21 +124,24 @@ internal sealed partial class WireMeter
 
     /// <summary>
     /// The session listed as <paramref name="key"/>, started now if no request has named it yet (a gateway learns its
-    /// sessions from its instances' declarations); null when the table is full or the key names another transport's.
+    /// sessions from its instances' declarations); null when the table is full. A server-issued key may be carried by
+    /// any transport; a client-chosen one names one connection, so another transport's request never adds to it (nor
+    /// a request with a client-chosen key to a server-issued session).
     /// </summary>
-    public SessionMeter? FindOrAddSession(string key, TransportMeter transport)
+    public SessionMeter? FindOrAddSession(string key, TransportMeter transport, SessionKeying keying)
     {
         var session = FindSession(key);
-        if (session is null && TryAddSession(key, transport, out var added)) session = added;
+        if (session is null && TryAddSession(key, transport, keying, out var added)) session = added;
         session ??= FindSession(key); // another request of the session added it first
-        return session is not null && ReferenceEquals(session.TransportMeter, transport) ? session : null;
+        if (session is null || session.Keying != keying) return null;
+        return keying == SessionKeying.ServerIssued || ReferenceEquals(session.TransportMeter, transport) ? session : null;
     }
 
     public void RecordLatency(TransportMeter transport, SessionMeter? session, TimeSpan elapsed)
     {
         long microseconds = Math.Max(0, elapsed.Ticks / TimeSpan.TicksPerMicrosecond);
         transport.Latency?.Record(microseconds);
-        session?.RecordLatency(microseconds);
+        session?.RecordLatency(transport, microseconds);
         _instruments?.RecordDelivery(transport, elapsed.TotalMilliseconds);
     }
 

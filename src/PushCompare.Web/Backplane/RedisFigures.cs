@@ -21,7 +21,7 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
     : BackgroundService, ISharedSessionFigures
 {
     private static readonly string[] FieldNames = [.. Enum.GetNames<Figure>().Select(n => n.ToLowerInvariant())];
-    private readonly ConditionalWeakTable<SessionMeter, long[]> _added = new(); // per meter: the lifetime totals already added
+    private readonly ConditionalWeakTable<WireCounters, long[]> _added = new(); // per session part: the lifetime totals already added
     private readonly SemaphoreSlim _flushing = new(1, 1); // one flush at a time, so no delta is added twice
     private readonly ConcurrentDictionary<string, Asked> _asked = new(StringComparer.Ordinal); // by nonce: the answers still awaited
     private static readonly TimeSpan AnswerWait = TimeSpan.FromSeconds(1); // an instance killed since its last heartbeat never answers
@@ -33,6 +33,11 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
 
     private RedisKey Key(string statsKey) => store.FiguresKey(statsKey);
 
+    // A part's field: "p:<transport id>:<figure>" (transport ids never hold ':').
+    private const string PartPrefix = "p:";
+
+    private static string PartField(string transportId, int figure) => PartPrefix + transportId + ":" + FieldNames[figure];
+
     public async Task<SessionStats?> SumAsync(string key)
     {
         await FlushAsync(key);
@@ -40,12 +45,16 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
         var fields = await RedisSessionStore.Guard(store.Database.HashGetAllAsync(Key(key)));
         if (fields.Length == 0) return null;
         var byName = new Dictionary<string, long>(StringComparer.Ordinal);
+        var partIds = new List<string>();
         foreach (var field in fields)
         {
-            if (field.Value.TryParse(out long n)) byName[field.Name!] = n; // every field but the transport id
+            if (!field.Value.TryParse(out long n)) continue; // every field but the transport id
+            string name = field.Name!;
+            byName[name] = n;
+            if (name.StartsWith(PartPrefix, StringComparison.Ordinal) && name.IndexOf(':', PartPrefix.Length) is int colon and > 0
+                && !partIds.Contains(name[PartPrefix.Length..colon])) partIds.Add(name[PartPrefix.Length..colon]);
         }
-        var figures = new long[WireCounters.Count];
-        for (int i = 0; i < figures.Length; i++) figures[i] = byName.GetValueOrDefault(FieldNames[i]);
+        var figures = Figures(byName, "");
         long count = figures[(int)Figure.LatencyCount];
         var stats = new SessionStats
         {
@@ -56,9 +65,17 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
             Latency = count == 0 ? LatencyStats.Empty : new LatencyStats(count,
                 Math.Round(figures[(int)Figure.LatencySumMicroseconds] / 1000.0 / count, 3), null, null, null,
                 Math.Round(byName.GetValueOrDefault("maxlat") / 1000.0, 3)),
+            Parts = partIds.ToDictionary(id => id, id => SessionPartStats.FromCounters(Figures(byName, PartPrefix + id + ":")), StringComparer.Ordinal),
         };
         stats.Fill(figures);
         return stats;
+    }
+
+    private static long[] Figures(Dictionary<string, long> byName, string prefix)
+    {
+        var figures = new long[WireCounters.Count];
+        for (int i = 0; i < figures.Length; i++) figures[i] = byName.GetValueOrDefault(prefix + FieldNames[i]);
+        return figures;
     }
 
     // Every other live instance adds its share of `key` and says so; the sum waits for them all, or a second.
@@ -148,27 +165,42 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
         await _flushing.WaitAsync();
         try
         {
-            var writes = new List<(long[] Added, long[] Now, Task Write)>();
+            var writes = new List<(List<(long[] Added, long[] Now)> Parts, Task Write)>();
             foreach (var session in onlyKey is null ? meter.TrackedSessions : meter.FindSession(onlyKey) is { } one ? [one] : [])
             {
-                if (session.Transport.Keying != SessionKeying.ServerIssued) continue;
-                var added = _added.GetValue(session, static _ => new long[WireCounters.Count]);
-                var now = new long[WireCounters.Count];
+                if (session.Keying != SessionKeying.ServerIssued) continue;
+                // Each part's delta under its transport's fields, and their sum under the session's own: one script adds
+                // both, so the shared total stays the sum of the shared parts.
                 var args = new List<RedisValue> { session.MaxLatencyMicroseconds };
-                for (int i = 0; i < now.Length; i++)
+                var total = new long[WireCounters.Count];
+                var parts = new List<(long[] Added, long[] Now)>();
+                foreach (var part in session.Parts)
                 {
-                    now[i] = session.Counters.Lifetime((Figure)i);
-                    if (now[i] == added[i]) continue;
-                    args.Add(FieldNames[i]);
-                    args.Add(now[i] - added[i]);
+                    var added = _added.GetValue(part.Counters, static _ => new long[WireCounters.Count]);
+                    var now = new long[WireCounters.Count];
+                    for (int i = 0; i < now.Length; i++)
+                    {
+                        now[i] = part.Counters.Lifetime((Figure)i);
+                        if (now[i] == added[i]) continue;
+                        args.Add(PartField(part.Transport.Descriptor.Id, i));
+                        args.Add(now[i] - added[i]);
+                        total[i] += now[i] - added[i];
+                    }
+                    parts.Add((added, now));
                 }
                 if (args.Count == 1) continue;
-                writes.Add((added, now, store.Database.ScriptEvaluateAsync(RedisScripts.AddFigures, [Key(session.Key)], [.. args])));
+                for (int i = 0; i < total.Length; i++)
+                {
+                    if (total[i] == 0) continue;
+                    args.Add(FieldNames[i]);
+                    args.Add(total[i]);
+                }
+                writes.Add((parts, store.Database.ScriptEvaluateAsync(RedisScripts.AddFigures, [Key(session.Key)], [.. args])));
             }
-            foreach (var (added, now, write) in writes)
+            foreach (var (parts, write) in writes)
             {
                 await RedisSessionStore.Guard(WhenDone(write));
-                now.CopyTo(added); // only once Redis has it: a failed write is sent again with the next flush
+                foreach (var (added, now) in parts) now.CopyTo(added); // only once Redis has it: a failed write is sent again with the next flush
             }
         }
         finally

@@ -171,7 +171,8 @@ internal static class RedisScripts
         if attached then set('ractive', 1) set('rinst', ARGV[6]) set('rone', ARGV[7] == 'hold' and 1 or 0) else set('ractive', 0) end
         save()
         redis.call('PEXPIRE', S, idle)
-        return {'ok', tostring(reader), tostring(cursor), attached and '1' or '0', tostring(l), tostring(handed), entries, s.topic or '', tostring(n('tcur'))}
+        return {'ok', tostring(reader), tostring(cursor), attached and '1' or '0', tostring(l), tostring(handed), entries, s.topic or '', tostring(n('tcur')),
+          tostring(n('cseq') + 1)}
         """;
 
     /// <summary>

@@ -21,6 +21,7 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
     private long _after;             // the position it attached at (the cursor, or what was acknowledged)
     private bool _attached;          // Redis counts it as the session's attached reader (ractive)
     private bool _holds;             // it answers once (a poll), so a message handed to it detaches it
+    private long _expectedSeq;       // the client seq the session accepts next, as of the attach
     private LogRead? _attachRead;    // what the attach script read, answered by the first read
     private string? _topic;          // the topic whose feed this instance listens to for the reader
 
@@ -68,11 +69,12 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
         }
     }
 
-    public async ValueTask<Attachment> AttachAsync(long? cursor)
+    public async ValueTask<Attachment> AttachAsync(long? cursor, ReaderKind kind)
     {
         if (store.IsDraining) return new(new LogRead(ReadStatus.Released), 0, 0);
-        // An SSE stream stays the reader; a poll that may wait is attached only when there is nothing to answer yet.
-        _holds = transport != ServerSentEvents.ServerSentEventsEndpoints.Transport;
+        // A stream (SSE, a session-mode WebSocket) stays the reader; a poll that may wait is attached only when there is
+        // nothing to answer yet. The reader's kind, not the transport that opened the session: any transport reads any session.
+        _holds = kind == ReaderKind.Poll;
         _inbox = store.Wakeups.Register(id); // before the script: what is queued after it arrives as a notice
         LogRead read;
         try
@@ -87,7 +89,7 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
         if (read.Status is ReadStatus.Messages or ReadStatus.Empty)
         {
             _attachRead = read;
-            return new(new LogRead(ReadStatus.Empty), _reader, _after);
+            return new(new LogRead(ReadStatus.Empty), _reader, _after, _expectedSeq);
         }
         EndReading();
         return new(read, 0, 0);
@@ -183,6 +185,7 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                 store.Touched(id, transport);
                 if (_attached) store.ReaderAttached(id, _reader);
                 _after = (long)r[2];
+                _expectedSeq = (long)r[9];
                 long last = (long)r[4];
                 var read = Batch(_after, last, (long)r[5], _after, (RedisResult[])r[6]!);
                 if (head is null) return read;

@@ -9,9 +9,12 @@ public static class Problems
     public static IResult BadEchoMode(string? value) => Create(StatusCodes.Status400BadRequest, "Unknown echo mode",
         $"echo='{value}' is not a mode: use echo=exact for a reply equal to the message, or leave it out for 'Received: <message>'.");
 
-    /// <summary>410 for a session that ended: its <paramref name="reason"/>, or (swept already) that it expired or was closed.</summary>
-    public static IResult SessionGone(string? reason, string openPath) => Create(StatusCodes.Status410Gone, "Session gone",
-        reason ?? $"The session expired or was closed. Open a new session with POST {openPath}.");
+    /// <summary>
+    /// 410 for a session that ended: its <paramref name="reason"/>, or (swept already) that it expired or was closed and
+    /// <paramref name="openRequest"/> (e.g. <c>POST /poll</c>) opens a new one.
+    /// </summary>
+    public static IResult SessionGone(string? reason, string openRequest) => Create(StatusCodes.Status410Gone, "Session gone",
+        reason ?? $"The session expired or was closed. Open a new session with {openRequest}.");
 
     public static IResult TooManySessions(int max) => new RetryAfterResult(1, Create(StatusCodes.Status503ServiceUnavailable, "Too many sessions",
         $"The server already holds its limit of {max} sessions: retry after the Retry-After delay, or use WebSocket (/ws)."));

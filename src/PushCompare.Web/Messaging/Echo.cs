@@ -18,6 +18,9 @@ public static class Echo
     /// <summary>The query value that selects <see cref="EchoMode.Exact"/> (<c>?echo=exact</c>).</summary>
     public const string ExactQueryValue = "exact";
 
+    /// <summary>How a session's open answer names its mode: <c>exact</c> or <c>received</c>.</summary>
+    public static string QueryValue(EchoMode mode) => mode == EchoMode.Exact ? ExactQueryValue : "received";
+
     public static string Reply(string text, EchoMode mode) => mode == EchoMode.Exact ? text : Prefix + text;
 
     /// <summary>Length of the reply to a message of <paramref name="length"/> bytes; binary messages always come back byte-for-byte.</summary>

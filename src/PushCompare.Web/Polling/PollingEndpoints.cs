@@ -8,15 +8,17 @@ using PushCompare.Web.Sessions;
 namespace PushCompare.Web.Polling;
 
 /// <summary>
-/// Polling under <c>/poll</c>: the HTTP long-polling fallback, and short polling (a session opened with <c>wait=0</c>). The
-/// session, its upstream and its life are shared with SSE (<see cref="SessionEndpoints"/>); what is long polling's own
-/// is the held <c>GET</c> that acknowledges with its cursor. Every status is listed in docs/protocol.md.
+/// The HTTP long-polling fallback under <c>/poll</c> (and short polling, a session opened with <c>wait=0</c>). The
+/// session, its upstream and its life are shared with SSE and the WebSocket's session mode (<see cref="SessionEndpoints"/>:
+/// a session opened by any of them is polled here too); what is long polling's own is the held <c>GET</c> that
+/// acknowledges with its cursor. Every status is listed in docs/protocol.md.
 /// </summary>
 public static class PollingEndpoints
 {
     public const string Path = "/poll";
 
-    private static readonly SessionRoutes Routes = new(Path, PollingTransports.LongPoll, PollingTransports.ShortPoll);
+    // A session's polls count as short polling when they answer at once by default, whichever transport opened it.
+    private static readonly SessionRoutes Routes = new(Path, session => PollingTransports.For(session.DefaultWait));
 
     public static IServiceCollection AddPolling(this IServiceCollection services, IConfiguration configuration)
     {
@@ -51,7 +53,7 @@ public static class PollingEndpoints
         return TypedResults.Created($"{Path}/{session.Id}", new SessionCreated(
             session.Id,
             session.StatsKey,
-            session.Mode == EchoMode.Exact ? Echo.ExactQueryValue : "received",
+            Echo.QueryValue(session.Mode),
             (int)timeout.TotalMilliseconds,
             (int)defaultWait.TotalMilliseconds,
             (int)o.IdleTimeout.TotalMilliseconds,
@@ -68,8 +70,10 @@ public static class PollingEndpoints
             return Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor",
                 $"cursor='{cursor}' is not a sequence number: send cursor=0 on the first poll, then the cursor of the last 200 response.");
         }
-        // Without wait the session's default (set by POST /poll?wait=W) applies; wait=0 answers at once.
-        if (!HoldTime.TryParse(wait, session.DefaultWait, options.Value.PollTimeout, out var hold, out var badWait)) return badWait;
+        // Without wait the session's default (set by POST /poll?wait=W; the poll timeout for a session opened by another
+        // transport) applies; wait=0 answers at once.
+        var timeout = options.Value.PollTimeout;
+        if (!HoldTime.TryParse(wait, session.DefaultWait < timeout ? session.DefaultWait : timeout, timeout, out var hold, out var badWait)) return badWait;
 
         var result = await session.PollAsync(after, hold, context.RequestAborted);
         if (result.Status == ReadStatus.Messages) RequestMetering.Of(context).Delivering(result.Messages!, result.FirstQueuedAt!);
@@ -79,7 +83,7 @@ public static class PollingEndpoints
             ReadStatus.Empty => TypedResults.NoContent(),
             // This instance stops, the session lives on in the shared store: the retry lands on another instance.
             ReadStatus.Released => Problems.InstanceStopping(),
-            ReadStatus.Closed or ReadStatus.Drained => Problems.SessionGone(result.Detail, Path),
+            ReadStatus.Closed or ReadStatus.Drained => Problems.SessionGone(result.Detail, Routes.OpenRequest),
             _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor", $"cursor={result.Detail}"),
         };
     }

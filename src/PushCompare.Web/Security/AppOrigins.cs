@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using PushCompare.Web.Links;
 
 namespace PushCompare.Web.Security;
 
@@ -8,9 +9,10 @@ namespace PushCompare.Web.Security;
 /// The app's own origins, derived from the addresses Kestrel actually bound (<see cref="IServerAddressesFeature"/>,
 /// so port 0 in tests is the real port): by default <c>http://localhost:5080</c> and <c>https://localhost:5081</c>,
 /// each under every loopback name a browser may use for it. A page served on one of them may call the others: that
-/// is how the comparison run measures HTTP/1.1 and HTTP/2 + TLS from one page.
+/// is how the comparison run measures HTTP/1.1 and HTTP/2 + TLS from one page. The ports of its emulated links
+/// (<c>Links</c>) are its own origins too: the same app, farther away.
 /// </summary>
-public sealed class AppOrigins(IServer server)
+public sealed class AppOrigins(IServer server, ServedLinks? links = null)
 {
     private IReadOnlySet<string>? _own;
 
@@ -24,7 +26,7 @@ public sealed class AppOrigins(IServer server)
     {
         var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses;
         if (addresses is null || addresses.Count == 0) return FrozenEmpty;
-        return _own = FromAddresses(addresses);
+        return _own = FromAddresses(addresses.Concat(links?.Addresses ?? []));
     }
 
     private static readonly IReadOnlySet<string> FrozenEmpty = new HashSet<string>();

@@ -1,3 +1,5 @@
+using PushCompare.Hosting.Links;
+using PushCompare.Web.Links;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
@@ -55,13 +57,26 @@ public static class SecurityExtensions
     public const string OriginsPath = "/api/origins";
 
     /// <summary>
-    /// <c>GET /api/origins</c>: the app's own origins and the protocol this request came over, so the page can find
-    /// its other origin (and check it can reach it) before a two-protocol comparison.
+    /// <c>GET /api/origins</c>: the app's own origins, the protocol this request came over, the emulated links the app
+    /// is served over and the one this request came through, so the page can find its other origins (and check it can
+    /// reach them) before a comparison, and say which link it is on.
     /// </summary>
     public static RouteHandlerBuilder MapOrigins(this IEndpointRouteBuilder app) =>
-        app.MapGet(OriginsPath, (HttpRequest request, AppOrigins origins) =>
-            TypedResults.Ok(new OriginsAnswer([.. origins.Own], request.Protocol, request.IsHttps))).WithName("GetOrigins").RequireOrigin().WithNoStore();
+        app.MapGet(OriginsPath, (HttpContext context, AppOrigins origins, ServedLinks links) =>
+            TypedResults.Ok(new OriginsAnswer([.. origins.Own], context.Request.Protocol, context.Request.IsHttps,
+                [.. links.Configured.Select(l => LinkAnswer.Of(l.Profile, l.Port))],
+                links.LinkOf(context.Connection) is { } link ? LinkAnswer.Of(link, null) : null)))
+            .WithName("GetOrigins").RequireOrigin().WithNoStore();
 }
 
 /// <summary>The answer of <c>GET /api/origins</c>.</summary>
-public sealed record OriginsAnswer(string[] Origins, string Protocol, bool Tls);
+/// <param name="Links">the emulated links the app is served over (<c>Links</c> settings), each with its origin</param>
+/// <param name="Link">the link this request came through, or null (no emulated link: loopback)</param>
+public sealed record OriginsAnswer(string[] Origins, string Protocol, bool Tls, LinkAnswer[] Links, LinkAnswer? Link);
+
+/// <summary>An emulated link: its profile's name, its figures in words, its round trip, and where it serves the app.</summary>
+public sealed record LinkAnswer(string Name, string Description, double RoundTripMs, string? Origin)
+{
+    public static LinkAnswer Of(LinkProfile profile, int? port) => new(profile.Name, profile.Figures,
+        profile.RoundTrip.TotalMilliseconds, port is { } p ? $"http://localhost:{p}" : null);
+}

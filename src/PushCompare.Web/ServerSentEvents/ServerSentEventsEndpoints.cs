@@ -26,7 +26,7 @@ public static partial class ServerSentEventsEndpoints
 
     private const string LastEventIdHeader = "Last-Event-ID";
 
-    private static readonly SessionRoutes Routes = new(Path, Transport);
+    private static readonly SessionRoutes Routes = new(Path, _ => Transport);
 
     public static IServiceCollection AddServerSentEvents(this IServiceCollection services, IConfiguration configuration)
     {
@@ -50,13 +50,13 @@ public static partial class ServerSentEventsEndpoints
     private static async Task<IResult> Open(HttpContext context, IOptions<ServerSentEventsOptions> options, IOptions<MessageSessionOptions> sessions,
         IOptions<MessagingOptions> messaging)
     {
-        var (session, problem) = await SessionEndpoints.OpenAsync(context, Transport, TimeSpan.Zero);
+        var (session, problem) = await SessionEndpoints.OpenAsync(context, Transport, SessionEndpoints.UntilPollTimeout);
         if (session is null) return problem!;
         var (o, s) = (options.Value, sessions.Value);
         return TypedResults.Created($"{Path}/{session.Id}", new StreamSessionCreated(
             session.Id,
             session.StatsKey,
-            session.Mode == EchoMode.Exact ? Echo.ExactQueryValue : "received",
+            Echo.QueryValue(session.Mode),
             (int)o.HeartbeatInterval.TotalMilliseconds,
             (int)o.ReconnectDelay.TotalMilliseconds,
             (int)s.IdleTimeout.TotalMilliseconds,
@@ -85,13 +85,13 @@ public static partial class ServerSentEventsEndpoints
             }
             cursor = given;
         }
-        var attached = await session.AttachAsync(cursor);
+        var attached = await session.AttachAsync(cursor, ReaderKind.Stream);
         if (attached.Reader == 0)
         {
             return attached.Read.Status switch
             {
                 ReadStatus.Drained => TypedResults.NoContent(),
-                ReadStatus.Closed => Problems.SessionGone(attached.Read.Detail, Path),
+                ReadStatus.Closed => Problems.SessionGone(attached.Read.Detail, Routes.OpenRequest),
                 ReadStatus.Released => Problems.InstanceStopping(),
                 _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid Last-Event-ID", $"Last-Event-ID {attached.Read.Detail}"),
             };

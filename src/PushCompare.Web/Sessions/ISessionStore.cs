@@ -20,17 +20,27 @@ internal readonly record struct SessionOpening(IMessageSession? Session, OpenRef
 /// </summary>
 internal readonly record struct SessionFound(IMessageSession? Session, bool WasIssued, string? StatsKey);
 
+/// <summary>How a reader reads a session's log: a poll answers once; a stream (SSE, a session-mode WebSocket) stays and is sent every message as it comes.</summary>
+internal enum ReaderKind
+{
+    Poll,
+    Stream,
+}
+
 /// <summary>Result of accepting a client's message; <paramref name="ExpectedSeq"/> is what a refused gap should have carried.</summary>
 internal readonly record struct SendResult(SendStatus Status, long ExpectedSeq = 0);
 
 /// <summary>
 /// A reader's attach: Empty with <paramref name="Reader"/> set (it now owns the log, reading after
-/// <paramref name="Cursor"/>), or the refusal in <paramref name="Read"/> (Closed, Drained, BadCursor, Released).
+/// <paramref name="Cursor"/>, everything up to which is acknowledged), or the refusal in <paramref name="Read"/>
+/// (Closed, Drained, BadCursor, Released). <paramref name="ExpectedSeq"/> is the client's <c>seq</c> the session
+/// accepts next, as of the attach: a client resends its unconfirmed messages from it.
 /// </summary>
-internal readonly record struct Attachment(LogRead Read, long Reader, long Cursor);
+internal readonly record struct Attachment(LogRead Read, long Reader, long Cursor, long ExpectedSeq = 0);
 
 /// <summary>
-/// The sessions of long polling, short polling and SSE, as the endpoints use them: one store per process, in memory
+/// The sessions of long polling, short polling, SSE and the WebSocket's session mode, as the endpoints use them (any
+/// transport reads and sends to any session): one store per process, in memory
 /// (<see cref="SessionStore"/>, the default) or shared by every instance through Redis
 /// (<see cref="Backplane.RedisSessionStore"/>). A shared store that cannot be reached throws
 /// <see cref="SessionStoreUnavailableException"/> from any operation; the endpoints answer it with 503 and Retry-After.
@@ -74,7 +84,10 @@ internal interface IMessageSession
 
     EchoMode Mode { get; }
 
-    /// <summary>How long a read without its own wait is held: <c>POST /poll?wait=W</c>, else the poll timeout.</summary>
+    /// <summary>
+    /// How long a poll without its own wait is held: <c>POST /poll?wait=W</c>, else the poll timeout
+    /// (<see cref="SessionEndpoints.UntilPollTimeout"/> for a session opened by SSE or a WebSocket).
+    /// </summary>
     TimeSpan DefaultWait { get; }
 
     /// <summary>Why the session ended (null while it is open), as of when it was found.</summary>
@@ -98,8 +111,11 @@ internal interface IMessageSession
     /// <summary>Acknowledges up to <paramref name="upTo"/>; the reason when it is ahead of what was sent.</summary>
     ValueTask<(bool Ok, string? Problem)> AcknowledgeAsync(long upTo);
 
-    /// <summary>Becomes the one reader after acknowledging up to <paramref name="cursor"/> (null: from what is acknowledged); an older reader is superseded.</summary>
-    ValueTask<Attachment> AttachAsync(long? cursor);
+    /// <summary>
+    /// Becomes the one reader after acknowledging up to <paramref name="cursor"/> (null: from what is acknowledged); an
+    /// older reader is superseded, whatever its transport. <paramref name="kind"/> says how this one reads.
+    /// </summary>
+    ValueTask<Attachment> AttachAsync(long? cursor, ReaderKind kind);
 
     /// <summary>The messages after <paramref name="after"/> at once or within <paramref name="wait"/>; ends early when superseded, closed or drained.</summary>
     Task<LogRead> ReadAsync(long after, long reader, TimeSpan wait, CancellationToken aborted);
@@ -119,7 +135,7 @@ internal static class SessionReads
     /// <summary>A long poll: acknowledges up to <paramref name="cursor"/>, then answers at once or holds for a message, the timeout or a newer poll.</summary>
     public static async Task<LogRead> PollAsync(this IMessageSession session, long cursor, TimeSpan timeout, CancellationToken aborted)
     {
-        var attached = await session.AttachAsync(cursor);
+        var attached = await session.AttachAsync(cursor, ReaderKind.Poll);
         if (attached.Reader == 0) return attached.Read;
         try
         {

@@ -31,7 +31,7 @@ internal readonly record struct LogRead(ReadStatus Status, long Cursor = 0, stri
     long[]? FirstQueuedAt = null, long FirstSeq = 0);
 
 /// <summary>
-/// The server side of one polling or SSE client: an ordered log of outgoing messages numbered 1, 2, 3… A message is
+/// The server side of one session-based client (polling, SSE, a WebSocket in session mode, or each in turn): an ordered log of outgoing messages numbered 1, 2, 3… A message is
 /// dropped only when the client acknowledges it (a poll's cursor, a stream's Last-Event-ID, an explicit ack), so a
 /// response or stream cut in flight is sent again. The log has one reader at a time (a held poll or an open stream);
 /// a newer reader ends the older one. The upstream is sequenced: a retried message is accepted once.
@@ -323,11 +323,14 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
     ValueTask<(bool Ok, string? Problem)> IMessageSession.AcknowledgeAsync(long upTo) =>
         ValueTask.FromResult((TryAcknowledge(upTo, out string? problem), problem));
 
-    ValueTask<Attachment> IMessageSession.AttachAsync(long? cursor)
+    ValueTask<Attachment> IMessageSession.AttachAsync(long? cursor, ReaderKind kind)
     {
-        long from = cursor ?? AcknowledgedSeq;
-        var read = Attach(from, out long reader);
-        return ValueTask.FromResult(new Attachment(read, reader, from));
+        lock (_gate)
+        {
+            long from = cursor ?? _ackedSeq;
+            var read = Attach(from, out long reader);
+            return ValueTask.FromResult(new Attachment(read, reader, from, _clientSeq + 1));
+        }
     }
 
     ValueTask IMessageSession.DetachAsync(long reader)

@@ -41,9 +41,9 @@ internal sealed class RequestedSession
         string id = context.Request.RouteValues["id"] as string ?? "";
         var found = await context.RequestServices.GetRequiredService<ISessionStore>().FindAsync(id);
         // A session the shutdown closed after everything was acknowledged: 204 stops an EventSource for good.
-        if (found.Session is { Drained: true } drained && routes.Serves(drained) && endpoint.Metadata.GetMetadata<DrainedSessionNoContent>() is not null)
+        if (found.Session is { Drained: true } drained && endpoint.Metadata.GetMetadata<DrainedSessionNoContent>() is not null)
         {
-            RequestMetering.Of(context).Attribute(drained.Transport, drained.StatsKey);
+            RequestMetering.Of(context).Attribute(routes.TransportOf(drained), drained.StatsKey);
             return new RequestedSession(routes, id, null, TypedResults.NoContent());
         }
         var (session, problem) = SessionEndpoints.Served(routes, id, found, context);

@@ -10,16 +10,17 @@ using PushCompare.Web.Topics;
 namespace PushCompare.Web.Sessions;
 
 /// <summary>
-/// Where a session-based transport lives: its path (<c>/poll</c>, <c>/sse</c>) and the transports whose sessions it
-/// serves. A session is served only under the path that opened it; under another it is unknown (404).
+/// Where a session-based transport lives: its path (<c>/poll</c>, <c>/sse</c>, <c>/ws</c>), the transport its requests
+/// of a session count as, and the request that opens a session there (<c>POST {path}</c> unless it says otherwise).
+/// Any session is served under any of them, whichever transport opened it.
 /// </summary>
-internal sealed record SessionRoutes(string Path, params TransportDescriptor[] Transports)
+internal sealed record SessionRoutes(string Path, Func<IMessageSession, TransportDescriptor> TransportOf, string? Open = null)
 {
-    public bool Serves(IMessageSession session) => Array.IndexOf(Transports, session.Transport) >= 0;
+    public string OpenRequest => Open ?? "POST " + Path;
 }
 
 /// <summary>
-/// What long polling, short polling and SSE share, written once: the session store and its limits, opening a session
+/// What long polling, short polling, SSE and the WebSocket's session mode share, written once: the session store and its limits, opening a session
 /// (connect options, the push stream, the session's figures), the sequenced idempotent upstream <c>POST</c>,
 /// acknowledgement, closing, and finding a session by id with the 404 / 410 that explains why there is none.
 /// Each transport maps these under its own path beside its own way of reading the session's log.
@@ -51,6 +52,12 @@ internal static class SessionEndpoints
         return group;
     }
 
+    /// <summary>
+    /// The default wait of a session opened by a transport that does not poll (SSE, WebSocket): its polls, if a client
+    /// switches to polling, are held for the poll timeout like a long-polling session's.
+    /// </summary>
+    public static readonly TimeSpan UntilPollTimeout = TimeSpan.MaxValue;
+
     /// <summary>A transport's open-session count for its registration: what the store holds open of it.</summary>
     public static Func<IServiceProvider, Func<int>> OpenCountOf(TransportDescriptor transport) =>
         sp => () => sp.GetRequiredService<ISessionStore>().OpenCountOf(transport);
@@ -79,7 +86,8 @@ internal static class SessionEndpoints
             return (null, opening.Refusal == OpenRefusal.ShuttingDown ? Problems.ShuttingDown() : Problems.TooManySessions(store.Options.MaxSessions));
         }
         // The stats key is server-issued and unique, so the metering never refuses it.
-        if (RequestMetering.Of(context).TryOpenSession(session.Transport, session.StatsKey, out var figures)) session.TrackFigures(figures);
+        if (RequestMetering.Of(context).TryOpenSession(session.Transport, session.StatsKey, SessionKeying.ServerIssued, out var figures))
+            session.TrackFigures(figures);
         if (connect.Topic is { } topic)
         {
             // Subscribed by id for the session's life; the session's end (close, expiry, backlog overflow, drain) unsubscribes.
@@ -146,7 +154,7 @@ internal static class SessionEndpoints
             SendStatus.ShuttingDown => Problems.ShuttingDown(),
             SendStatus.Gap => Problems.Create(StatusCodes.Status409Conflict, "Sequence gap",
                 $"seq={clientSeq} skips ahead: the next message must carry seq={sent.ExpectedSeq}. Resend the missing messages in order."),
-            _ => session.CloseReason is { } reason ? Problems.SessionGone(reason, routes.Path) : await GoneAsync(routes, requested.Id, context),
+            _ => session.CloseReason is { } reason ? Problems.SessionGone(reason, routes.OpenRequest) : await GoneAsync(routes, requested.Id, context),
         };
     }
 
@@ -158,7 +166,7 @@ internal static class SessionEndpoints
 
     // The 410 of a session that closed during the request (on another instance, say), with the reason it closed for.
     private static async Task<IResult> GoneAsync(SessionRoutes routes, string id, HttpContext context) =>
-        (await FindAsync(routes, id, context)).Problem ?? Problems.SessionGone(null, routes.Path);
+        (await FindAsync(routes, id, context)).Problem ?? Problems.SessionGone(null, routes.OpenRequest);
 
     /// <summary>Acknowledges the log up to the value of query parameter <paramref name="name"/>; null, or the 400 that explains a bad one.</summary>
     public static async ValueTask<IResult?> AcknowledgeAsync(IMessageSession session, string name, string value)
@@ -175,12 +183,12 @@ internal static class SessionEndpoints
     /// <summary><c>DELETE {path}/{id}</c>: ends the session; its reader is answered at once.</summary>
     public static async Task<IResult> CloseAsync(RequestedSession requested)
     {
-        await requested.Session.CloseAsync($"The client closed the session (DELETE). Open a new session with POST {requested.Routes.Path}.");
+        await requested.Session.CloseAsync($"The client closed the session (DELETE). Open a new session with {requested.Routes.OpenRequest}.");
         return TypedResults.NoContent();
     }
 
     /// <summary>
-    /// Finds an open session of these routes and counts the request to it; else the 404 / 410 problem that explains
+    /// Finds an open session (opened by any transport) and counts the request to it, as these routes' transport; else the 404 / 410 problem that explains
     /// why there is none. A request for an id the server never issued counts as "other".
     /// </summary>
     public static async Task<(IMessageSession? Session, IResult? Problem)> FindAsync(SessionRoutes routes, string id, HttpContext context) =>
@@ -189,28 +197,31 @@ internal static class SessionEndpoints
     /// <summary>What <see cref="FindAsync"/> answers for what the store <paramref name="found"/>.</summary>
     public static (IMessageSession? Session, IResult? Problem) Served(SessionRoutes routes, string id, SessionFound found, HttpContext context)
     {
-        if (found.Session is { } known && routes.Serves(known))
+        if (found.Session is { } known)
         {
-            CountTo(context, context.RequestServices.GetRequiredService<ISessionStore>(), known);
-            return known.CloseReason is { } reason ? (null, Problems.SessionGone(reason, routes.Path)) : (known, null);
+            CountTo(context, context.RequestServices.GetRequiredService<ISessionStore>(), known, routes.TransportOf(known));
+            return known.CloseReason is { } reason ? (null, Problems.SessionGone(reason, routes.OpenRequest)) : (known, null);
         }
         if (found.Session is null && found.WasIssued)
         {
             // Gone already: the figures (if still tracked) know which transport the session was.
             RequestMetering.Of(context).Attribute(null, found.StatsKey);
-            return (null, Problems.SessionGone(null, routes.Path));
+            return (null, Problems.SessionGone(null, routes.OpenRequest));
         }
         return (null, Problems.Create(StatusCodes.Status404NotFound, "Unknown session",
-            $"No session has the id '{id}' under {routes.Path}: open one with POST {routes.Path} and use the id from its response."));
+            $"No session has the id '{id}' under {routes.Path}: open one with {routes.OpenRequest} and use the id from its response."));
     }
 
-    /// <summary>Counts the request to the session's figures; with a shared store they may start on this instance now (summed in /api/stats).</summary>
-    public static void CountTo(HttpContext context, ISessionStore store, IMessageSession session)
+    /// <summary>
+    /// Counts the request to <paramref name="transport"/> (the one serving it) and to the session's figures, in that
+    /// transport's part; with a shared store they may start on this instance now (summed in /api/stats).
+    /// </summary>
+    public static void CountTo(HttpContext context, ISessionStore store, IMessageSession session, TransportDescriptor transport)
     {
         var metering = RequestMetering.Of(context);
         // Another instance opened it: this instance's share of its figures begins here; the opener holds the open lease.
-        if (store.IsShared && metering.TryOpenSession(session.Transport, session.StatsKey, out var share)) share.Dispose();
-        else metering.Attribute(session.Transport, session.StatsKey);
+        if (store.IsShared && metering.TryOpenSession(transport, session.StatsKey, SessionKeying.ServerIssued, out var share)) share.Dispose();
+        else metering.Attribute(transport, session.StatsKey);
     }
 }
 

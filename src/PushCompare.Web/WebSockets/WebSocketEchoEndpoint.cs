@@ -25,13 +25,15 @@ public static class WebSocketEchoEndpoint
         services.AddValidatedOptions<WebSocketEchoOptions, WebSocketEchoOptionsValidator>(configuration.GetSection(WebSocketEchoOptions.Section));
         services.AddSingleton<OpenSockets>();
         services.AddSingleton<EchoHandler>();
+        services.AddSingleton<WebSocketSessionMode>();
         services.AddTransport(Transport, sp => sp.GetRequiredService<OpenSockets>().Read);
         return services;
     }
 
     /// <summary>
     /// <c>GET /ws</c> (RFC 6455 over HTTP/1.1) and <c>CONNECT /ws</c> (RFC 8441, a WebSocket as one stream of an HTTP/2
-    /// connection): the echo endpoint (<c>?echo=exact</c> for a reply without the prefix). Other methods get 405.
+    /// connection): the echo endpoint (<c>?echo=exact</c> for a reply without the prefix), or with <c>?session=</c> a
+    /// session's reader and sender (<see cref="WebSocketSessionMode"/>). Other methods get 405.
     /// A plain request delegate, not a route handler: the handler's wrappers would stay alive as long as the socket.
     /// </summary>
     public static IEndpointConventionBuilder MapWebSocketEcho(this WebApplication app)
@@ -79,7 +81,7 @@ public static class WebSocketEchoEndpoint
 
     /// <summary>Checks the upgrade request, then hands it to a <see cref="WebSocketSession"/>; no await of its own.</summary>
     private sealed class EchoHandler(IOptions<WebSocketEchoOptions> options, IOptions<MessagingOptions> messaging, ITopicBus topics, TimeProvider time,
-        ServiceShutdown shutdown, OpenSockets open, ILoggerFactory loggers)
+        ServiceShutdown shutdown, OpenSockets open, WebSocketSessionMode sessions, ILoggerFactory loggers)
     {
         private readonly ILogger _logger = loggers.CreateLogger("PushCompare.WebSockets");
 
@@ -93,6 +95,7 @@ public static class WebSocketEchoEndpoint
                     $"{Path} is a WebSocket endpoint: open it with new WebSocket('ws://{context.Request.Host}{Path}') " +
                     "or send a GET with 'Connection: Upgrade' and 'Upgrade: websocket'. Browsers without WebSocket can use /poll.").ExecuteAsync(context);
             }
+            if (WebSocketSessionMode.Asks(context.Request)) return sessions.HandleAsync(context); // ?session=: the session mode
             if (!ConnectOptions.TryParse(context.Request, messaging.Value, out var connect, out var invalid)) return invalid.ExecuteAsync(context);
             if (shutdown.Stopping.IsCancellationRequested) return Problems.ShuttingDown().ExecuteAsync(context);
             if (!TryParseClientKey(context.Request, out string? client))

@@ -12,4 +12,6 @@ export const metrics = [
   { id: 'bytesPerMessage', server: true, label: 'Bytes per delivered message', get: (r) => r.figures?.bytesPerMessage ?? null },
   { id: 'latencyP50', label: 'Median latency', ms: true, get: (r) => r.latency.p50 },
   { id: 'latencyP99', label: 'p99 latency', ms: true, get: (r) => r.latency.p99 },
+  { id: 'fastestEcho', label: 'Fastest echo round trip', ms: true, get: (r) => r.fastestEchoMs },
+  { id: 'firstMessage', label: 'Time to first message', ms: true, get: (r) => r.firstMessageMs },
 ];

@@ -37,6 +37,12 @@ function setBlock(set) {
   block.dataset.testid = `compare-set-${protocol.id}`;
   block.dataset.alpn = protocol.alpn ?? '';
   block.dataset.tls = String(protocol.tls);
+  if (protocol.link) {
+    const note = el('p', { className: 'notice link-note' }, `Over the emulated ${protocol.link.name} link (${protocol.link.description}): `
+      + 'the same app, its bytes unchanged; only the times are the link’s (docs/measuring.md, “Over an emulated link”).');
+    note.dataset.testid = `compare-link-${protocol.id}`;
+    block.append(note);
+  }
   if (set.problem) block.append(problemNote(set));
   if (set.results) {
     if (set.results.some((r) => !r.figures)) {

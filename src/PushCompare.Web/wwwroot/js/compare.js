@@ -19,7 +19,8 @@ const MESSAGE_SLACK_MS = 30_000; // beyond the push and poll periods: a message 
  * @param {(progress: {transport: object, phase: string, done: number, total: number}) => void} run.onProgress
  * @param {number} [run.messageSlackMs] how much later than the push and poll periods a message may come before the
  *   run fails (tests shorten it)
- * @returns {Promise<{id: string, label: string, figures: object|null, delivered: number, latency: object, sessions: string[]}[]>}
+ * @returns {Promise<{id: string, label: string, figures: object|null, delivered: number, latency: object,
+ *   fastestEchoMs: number, firstMessageMs: number, sessions: string[]}[]>}
  *   figures is null where the server has no byte figures for the sessions (over a protocol it does not meter yet,
  *   or with metering off): the view says so rather than showing zeros
  */
@@ -34,7 +35,11 @@ export async function runComparison({
     const labelled = (message, what) => message.catch((err) => { throw new Error(`${transport.label}, ${what}: ${err.message}`); });
     const open = (options) => openSocket(createSocket(transport.id, base, { ...connect, ...options }), timeoutMs);
     const samples = [];
+    const echoSamples = [];
 
+    // Time to first message: from nothing (no connection, no session) to the first echo's reply.
+    const opened = performance.now();
+    let firstMessageMs = null;
     const echo = await open({});
     try {
       for (let i = 1; i <= echoes; i++) {
@@ -44,7 +49,10 @@ export async function runComparison({
         echo.socket.send(`echo ${i}`);
         const text = await labelled(reply, `echo ${i} of ${echoes}`);
         if (text !== `Received: echo ${i}`) throw new Error(`${transport.label}: expected “Received: echo ${i}”, got “${text}”.`);
-        samples.push(performance.now() - started); // an echo waits from send() to its reply
+        const arrived = performance.now();
+        firstMessageMs ??= arrived - opened;
+        samples.push(arrived - started); // an echo waits from send() to its reply
+        echoSamples.push(arrived - started);
       }
     } finally {
       await echo.close();
@@ -71,7 +79,7 @@ export async function runComparison({
     const metered = figures !== null && figures.bytesIn + figures.bytesOut > 0;
     results.push({
       id: transport.id, label: transport.label, figures: metered ? figures : null, delivered: echoes + ticks,
-      latency: summarize(samples), sessions,
+      latency: summarize(samples), fastestEchoMs: Math.min(...echoSamples), firstMessageMs, sessions,
     });
     onProgress({ transport, phase: 'done', done: 1, total: 1 });
   }
@@ -79,17 +87,21 @@ export async function runComparison({
 }
 
 /**
- * The comparison over both of the app's protocols: the page's own origin, and the app's origin on the other scheme
- * (http://localhost:5080 ↔ https://localhost:5081, under the page's host name). Each leg is runComparison with that
- * origin as base. The other origin is probed first (GET /api/origins, which also says its protocol), so a leg the
- * browser cannot reach — a certificate not accepted yet, or mixed content from an https page — is a sentence, not a
- * failed run; the page's own leg runs either way.
- * @returns {Promise<{protocol: object, base: string, results: object[]|null, problem: object|null}[]>} plain first
+ * The comparison over both of the app's protocols and its emulated links: the page's own origin, the app's origin on
+ * the other scheme (http://localhost:5080 ↔ https://localhost:5081, under the page's host name), and each port where
+ * the app serves itself through an emulated link (`Links:4g=5083`: HTTP/1.1 over 4G). Each leg is runComparison with
+ * that origin as base. The other origins are probed first (GET /api/origins, which also says its protocol and link),
+ * so a leg the browser cannot reach — a certificate not accepted yet, or mixed content from an https page — is a
+ * sentence, not a failed run; the page's own leg runs either way.
+ * @returns {Promise<{protocol: object, base: string, results: object[]|null, problem: object|null}[]>} plain first,
+ *   then TLS, then the links
  */
 export async function runProtocols({ here = location, onLeg = () => {}, ...run }) {
-  const legs = [{ protocol: pageProtocol(), base: here.href, problem: null }];
-  const other = await findOtherOrigin(here);
-  if (other) legs.push(other);
+  const own = await fetchOrigins(here.href).catch(() => null);
+  const legs = [{ protocol: overLink(pageProtocol(), own?.link), base: here.href, problem: null }];
+  const other = own && otherOrigin(own.origins, here);
+  if (other) legs.push(await probe(other, { tls: other.startsWith('https:') }));
+  for (const link of linkOrigins(own, here)) legs.push(await probe(link, { tls: false }));
   for (const leg of legs) {
     if (leg.problem) continue;
     onLeg(leg);
@@ -97,13 +109,31 @@ export async function runProtocols({ here = location, onLeg = () => {}, ...run }
       if (leg !== legs[0]) await warmUp(leg.base);
       leg.results = await runComparison({ ...run, base: leg.base });
     } catch (err) {
-      // The own leg failing fails the run, as before; the other leg's failure is shown beside the own leg's figures.
+      // The own leg failing fails the run, as before; another leg's failure is shown beside the own leg's figures.
       if (leg === legs[0]) throw err;
       leg.problem = { kind: 'failed', message: err.message };
     }
   }
   for (const leg of legs) leg.results ??= null;
-  return legs.sort((a, b) => Number(a.protocol.tls) - Number(b.protocol.tls));
+  const order = (leg) => (leg.protocol.link ? 2 : Number(leg.protocol.tls));
+  return legs.sort((a, b) => order(a) - order(b));
+}
+
+/** A protocol as carried over an emulated link (or as it is, without one): its labels name the link. */
+export function overLink(protocol, link) {
+  if (!link) return protocol;
+  return {
+    ...protocol, link, text: `${protocol.text} over ${link.name}`, short: `${protocol.short} ${link.name}`, id: `${protocol.id}-${link.name}`,
+  };
+}
+
+/** The app's emulated links (GET /api/origins) other than the one the page is on, under the page's host name. */
+export function linkOrigins(answer, here = location) {
+  return (answer?.links ?? []).map((link) => {
+    const url = new URL(link.origin);
+    if (url.hostname === 'localhost' && ['127.0.0.1', '[::1]', 'localhost'].includes(here.hostname)) url.hostname = here.hostname;
+    return `${url.origin}/`;
+  }).filter((base) => new URL(base).origin !== new URL(here.href).origin);
 }
 
 /**
@@ -132,18 +162,11 @@ export function otherOrigin(origins, here = location) {
   return url ? `${url.origin}/` : null;
 }
 
-// The second leg, or null when the app listens on one scheme only (or is too old to say): reachable, or why not.
-async function findOtherOrigin(here) {
-  let base;
+// Another leg: reachable, with the protocol (and link) the server saw, or why not.
+async function probe(base, { tls }) {
   try {
-    base = otherOrigin((await fetchOrigins(here.href)).origins, here);
-  } catch {
-    return null;
-  }
-  if (!base) return null;
-  const tls = base.startsWith('https:');
-  try {
-    return { protocol: serverProtocol(await fetchOrigins(base)), base, problem: null };
+    const answer = await fetchOrigins(base);
+    return { protocol: overLink(serverProtocol(answer), answer.link), base, problem: null };
   } catch (err) {
     // fetch says only "TypeError: Failed to fetch": the reason follows from the direction.
     const kind = !(err instanceof TypeError) ? 'failed' : tls ? 'certificate' : 'mixed-content';

@@ -3,11 +3,88 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Net.Http.Json;
+using PushCompare.Bench.Cli;
+using PushCompare.Bench.Clients;
 using PushCompare.Bench.Clients.Raw;
+using PushCompare.Bench.Clients.Sse;
 using PushCompare.Bench.Metrics;
 using PushCompare.Bench.Running;
 
-namespace PushCompare.Bench.Clients.Sse;
+namespace PushCompare.Bench.Transports;
+
+/// <summary>
+/// Server-Sent Events (<c>/sse</c>): a session, messages as <c>POST /sse/{id}?seq=N</c>, deliveries as events on one
+/// long response. Over HTTP/1.1 every body byte of a stream that ended with its last chunk is accounted as chunk
+/// framing or part of an event.
+/// </summary>
+public sealed class SseTransport : BenchTransport
+{
+    public override string Id => "sse";
+
+    public override string? CompressionRefusal => "the SSE client parses the raw stream and has no Brotli/gzip decoder";
+
+    public override string OpenRequest(string query) => $"POST /sse?{query}";
+
+    public override string RunsNote =>
+        "SSE runs over HTTP/1.1 use the bench's own HTTP/1.1 client (the same minimal request headers as HttpClient, or Chromium's), " +
+        "over HTTP/2 SocketsHttpHandler; requests/msg counts the opening POST, the stream GET, the ack POSTs (one per 100 events) and the DELETE.";
+
+    /// <summary>Over HTTP/2 the requests go through the shared handlers (<see cref="SseHttp2"/>); over HTTP/1.1 the client's own connections.</summary>
+    internal override bool NeedsSharedHttp(RunSpec spec, BenchSettings settings) => spec.Stack.IsHttp2;
+
+    internal override BenchConnection Connect(RunContext context, int index, ClientCounters counters, SessionKind kind) =>
+        new SseConnection(index, context, counters, kind);
+
+    internal override async Task WarmUpAsync(HttpClient http, Uri baseUri, WireStack stack, CancellationToken cancel)
+    {
+        using var opened = await http.PostAsync("/sse?echo=exact", null, cancel);
+        var session = await opened.EnsureSuccessStatusCode().Content.ReadFromJsonAsync(PollJson.Default.PollSessionInfo, cancel)
+            ?? throw new InvalidOperationException("POST /sse answered without a session");
+        using var stream = await http.GetAsync($"/sse/{session.Id}", HttpCompletionOption.ResponseHeadersRead, cancel);
+        using var reader = new StreamReader(await stream.EnsureSuccessStatusCode().Content.ReadAsStreamAsync(cancel));
+        using var sent = await http.PostAsync($"/sse/{session.Id}?seq=1", new StringContent("warm-up", Encoding.UTF8, "text/plain"), cancel);
+        while (await reader.ReadLineAsync(cancel) is { } line && line != "data: warm-up")
+        {
+            // The opening heartbeat, then the reply.
+        }
+        using var deleted = await http.DeleteAsync($"/sse/{session.Id}", cancel);
+    }
+
+    /// <summary>
+    /// Sums the stream byte classes over streams that ended with their last chunk (after the DELETE; a stream cut
+    /// during the run has a half-read end), checks that the parser's classes add up to what the counting stream read
+    /// and that no event was left half-read, and, for clients whose every stream ended so, that each message event
+    /// was counted as a message.
+    /// </summary>
+    internal override void Account(RunResult result, RunSpec spec, IReadOnlyList<BenchConnection> connections)
+    {
+        var sse = connections.OfType<SseConnection>().ToList();
+        var clean = sse.SelectMany(c => c.Streams).Where(s => s.EndedCleanly).ToList();
+        if (clean.Count == 0)
+        {
+            if (result.Problems.Count == 0) result.Problems.Add("no SSE stream ended with its last chunk after the DELETE, so its bytes could not be accounted for");
+            return;
+        }
+        var counts = default(SseByteCounts);
+        long heads = 0, unaccounted = 0;
+        foreach (var s in clean)
+        {
+            var n = s.Parser.Counts;
+            counts += n;
+            heads += s.HeadBytes;
+            unaccounted += s.BodyBytesRead - s.Parser.Fed + n.PendingBytes;
+        }
+        var whole = sse.Where(c => c.Streams.Count > 0 && c.Streams.All(s => s.EndedCleanly)).ToList();
+        long events = whole.Sum(c => c.Streams.Sum(s => s.Parser.Counts.MessageEvents));
+        long received = whole.Sum(c => c.Received);
+        if (unaccounted != 0) result.Problems.Add($"{unaccounted} SSE stream bytes are neither chunk framing nor part of an event");
+        if (events != received) result.Problems.Add($"{events} message events arrived but the clients counted {received}");
+        result.Sse = new SseAccounting(whole.Count, clean.Count, sse.Sum(c => c.Reconnects), heads, counts, unaccounted,
+            ResultChecks.Per(counts.PayloadBytes, counts.MessageEvents), ResultChecks.Per(counts.MessageFramingBytes, counts.MessageEvents),
+            ResultChecks.Per(counts.ChunkFramingBytes, counts.MessageEvents));
+    }
+}
 
 /// <summary>One stream connection's share of the byte accounting (a client has more than one only after a reconnect).</summary>
 internal sealed class SseStreamRecord(Func<long> bodyBytesRead, int headBytes, SseStreamParser parser)
@@ -41,8 +118,21 @@ internal sealed class SseStreamRecord(Func<long> bodyBytesRead, int headBytes, S
 /// Over HTTP/2 the same requests go through <see cref="SseHttp2"/> (the response head is HPACK there: "response head B"
 /// is 0, and the stream's bytes are counted with its connection's).
 /// </summary>
-internal abstract class SseClient(int index, RunContext context) : BenchClient(index, context)
+internal sealed class SseConnection(int index, RunContext context, ClientCounters counters, SessionKind kind)
+    : BenchConnection(index, context, counters, kind)
 {
+    /// <summary>
+    /// A push-only client must acknowledge, or its session closes once <c>Sessions:MaxBacklogMessages</c> are
+    /// unacknowledged: it POSTs an ack every this many events, as the page does (an echo client acks with each send).
+    /// </summary>
+    public const int AckEvery = 100;
+
+    // Clients start at random points of their ack cycle, as pages that have run for a while would be, so a window of
+    // any length sees the steady share of ack requests (one per AckEvery messages), not none.
+    private int _untilAck = Random.Shared.Next(1, AckEvery + 1);
+    private IMessageSink? _sink;
+    private Task? _reading;
+
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
     private readonly List<SseStreamRecord> _streams = [];
     private readonly Lock _requestGate = new();
@@ -58,30 +148,25 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
     private volatile bool _closing;
     private Task? _ack;
 
-    protected SseRequestHeads Heads { get; private set; } = null!;
+    private SseRequestHeads Heads { get; set; } = null!;
 
-    protected string SessionId { get; private set; } = "";
+    private string SessionId { get; set; } = "";
 
     /// <summary>The id of the last message event processed: what a reconnect's Last-Event-ID and an ack= say.</summary>
-    protected long LastEventId => Interlocked.Read(ref _lastEventId);
+    private long LastEventId => Interlocked.Read(ref _lastEventId);
 
     public IReadOnlyList<SseStreamRecord> Streams => _streams;
 
-    /// <summary>Query of the session-opening POST, e.g. "echo=exact" or "push=1000".</summary>
-    protected abstract string OpenQuery { get; }
+    /// <summary>Query of the session-opening POST: an idle client's session is an echo session it never uses.</summary>
+    private string OpenQuery => Kind == SessionKind.Push ? Context.Settings.PushQuery : "echo=exact";
 
-    /// <summary>A message event's data, in order (heartbeats and other event types never get here).</summary>
-    protected abstract void OnMessage(ReadOnlySpan<byte> data);
+    /// <summary>Streams opened again (with Last-Event-ID) after the server ended or cut one during the run.</summary>
+    public long Reconnects => Interlocked.Read(ref Counters.Reconnects);
 
-    /// <summary>What the client does while its stream is read: push and idle clients wait for the window to end; echo clients send.</summary>
-    protected abstract Task SendLoopAsync(Task reading);
+    /// <summary>Messages this client received (the accounting compares them with the message events).</summary>
+    public long Received => Interlocked.Read(ref Counters.Received);
 
-    /// <summary>Called when the stream loop has ended (for good), so a sender waiting for a reply stops waiting.</summary>
-    protected virtual void OnStreamEnded()
-    {
-    }
-
-    protected override async Task OpenAsync(CancellationToken cancel)
+    public override async Task OpenAsync(CancellationToken cancel)
     {
         Heads = SseRequestHeads.For(Context.Spec.Headers, Context.BaseUri);
         if (Context.Spec.Stack.IsHttp2)
@@ -153,19 +238,15 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
         return head.Status;
     }
 
-    protected override async Task RunLoopsAsync()
+    /// <summary>Reads the stream (reconnecting after a cut during the run) until it ends after the DELETE of <see cref="FinishAsync"/>.</summary>
+    public override Task ReceiveAsync(IMessageSink sink)
     {
-        var reading = ReadLoopAsync();
-        try
-        {
-            await SendLoopAsync(reading);
-        }
-        finally
-        {
-            await EndSessionAsync(reading);
-        }
-        await reading;
+        _sink = sink;
+        return _reading = ReadLoopAsync();
     }
+
+    /// <summary>The last ack finishes, DELETE ends the session and with it the stream.</summary>
+    public override Task FinishAsync() => EndSessionAsync(_reading ?? Task.CompletedTask);
 
     /// <summary>Reads the stream until it ends after the DELETE; reconnects after a cut during the run.</summary>
     private async Task ReadLoopAsync()
@@ -200,10 +281,6 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
         catch (InvalidDataException ex)
         {
             Error($"the event stream broke: {ex.Message}");
-        }
-        finally
-        {
-            OnStreamEnded();
         }
     }
 
@@ -266,15 +343,26 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
         long expected = _eventIds.Last + 1;
         if (!_eventIds.Observe(id)) Error(id < expected ? "an event id arrived twice or out of order" : "event ids were skipped");
         if (id > LastEventId) Interlocked.Exchange(ref _lastEventId, id); // Last-Event-ID and acks never go back
-        Counters.PayloadDown += e.Data.Length;
-        OnMessage(e.Data);
+        _sink!.OnMessage(e.Data);
+        if (Kind == SessionKind.Push && --_untilAck == 0)
+        {
+            _untilAck = AckEvery;
+            Acknowledge();
+        }
     }
 
     /// <summary>The connection for sends, acks and the DELETE; opened on first use.</summary>
     private RawHttpConnection Requests => _requests ??= new RawHttpConnection(Context.BaseUri, Context.Traffic, Context.Spec.Stack.Tls);
 
+    /// <summary>
+    /// <c>POST /sse/{id}?seq=N&amp;ack=M</c> (one in flight, as the protocol requires; <c>ack=</c> acknowledges the events
+    /// processed so far, so the backlog never grows); the reply arrives as an event on the stream.
+    /// </summary>
+    public override async ValueTask<bool> SendAsync(long sequence, ReadOnlyMemory<byte> message) =>
+        await SendMessageAsync(sequence, message, Context.Abort) == (int)HttpStatusCode.Accepted;
+
     /// <summary><c>POST /sse/{id}?seq=N&amp;ack=M</c> with a text body; the status (202 when accepted).</summary>
-    protected async ValueTask<int> SendMessageAsync(long seq, ReadOnlyMemory<byte> body, CancellationToken cancel)
+    private async ValueTask<int> SendMessageAsync(long seq, ReadOnlyMemory<byte> body, CancellationToken cancel)
     {
         if (_h2 is { } h2)
         {
@@ -297,7 +385,7 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
     /// Starts <c>POST /sse/{id}/ack?lastEventId=N</c> for what has been processed, unless one is still in flight (the
     /// next covers it). Runs beside the stream, so the stream's reading never waits for it.
     /// </summary>
-    protected void Acknowledge()
+    private void Acknowledge()
     {
         lock (_requestGate)
         {
@@ -380,18 +468,12 @@ internal abstract class SseClient(int index, RunContext context) : BenchClient(i
         _h2?.Abort();
     }
 
-    protected override async Task CloseAsync()
+    public override async Task CloseAsync()
     {
         if (_requests is not null) await _requests.DisposeAsync();
         if (_stream is not null) await _stream.DisposeAsync();
         _h2?.Abort();
         // The parsers' counts stay readable for the accounting; only their buffers go back to the pool.
         foreach (var s in _streams) s.Parser.Dispose();
-    }
-
-    protected static string Shorten(ReadOnlySpan<byte> body)
-    {
-        string text = Encoding.UTF8.GetString(body);
-        return text.Length <= 300 ? text : text[..300] + "…";
     }
 }
