@@ -2,7 +2,7 @@ using PushCompare.Bench;
 
 namespace PushCompare.BenchTests;
 
-/// <summary>Issue 11, <c>--broadcast</c>: one publisher, every client subscribed to one topic, the push checks unchanged.</summary>
+/// <summary>The broadcast benchmark, <c>--broadcast</c>: one publisher, every client subscribed to one topic, the push checks unchanged.</summary>
 public sealed class BroadcastTests
 {
     [Theory]

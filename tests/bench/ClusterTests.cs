@@ -11,7 +11,7 @@ using PushCompare.Hosting;
 namespace PushCompare.BenchTests;
 
 /// <summary>
-/// Issue 11's benchmark, <c>--cluster</c>: the app alone against a local cluster (private Redis, instances, gateway)
+/// The cluster benchmark, <c>--cluster</c>: the app alone against a local cluster (private Redis, instances, gateway)
 /// in one invocation, with Redis's commands and bytes per delivered message read from INFO.
 /// </summary>
 public sealed class ClusterTests

@@ -5,7 +5,7 @@ namespace PushCompare.BenchTests;
 /// <summary>The Lubbers &amp; Greco table and the idle-memory scenario at small scale.</summary>
 public sealed class LubbersAndIdleTests
 {
-    /// <summary>Needs server push (issue 4) and wait=0: fails with the bench's explanation until the server has them.</summary>
+    /// <summary>The table needs server push and wait=0: against a server without them the bench fails with its explanation.</summary>
     [Fact]
     public async Task Lubbers_table_puts_measured_bytes_beside_2010_and_extrapolates_100000_clients()
     {

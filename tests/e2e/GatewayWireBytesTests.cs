@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace PushCompare.E2ETests;
 
 /// <summary>
-/// Issue 11: through the gateway of the local cluster (three instances, round-robin, no affinity) the page works
+/// Through the gateway of the local cluster (three instances, round-robin, no affinity) the page works
 /// unchanged, and its live figures are still exact for the browser's own connection: the gateway meters it, so a
 /// session's requests and bytes in <c>/api/stats</c> equal what Chromium reported over CDP, as
 /// <see cref="WireBytesTests"/> demands of a single instance. The instances' own figures for the session are its

@@ -7,7 +7,7 @@ using static Microsoft.Playwright.Assertions;
 namespace PushCompare.E2ETests;
 
 /// <summary>
-/// The server's metering against Chromium's network log over HTTP/2 + TLS (issue 10). Chromium gives no request sizes
+/// The server's metering against Chromium's network log over HTTP/2 + TLS. Chromium gives no request sizes
 /// on HTTP/2, so the response side is compared: per session the server's <c>bytesOut</c> equals the sum of
 /// <c>Network.loadingFinished.encodedDataLength</c> of the session's requests — on HTTP/2 each HEADERS frame whole
 /// (9-byte header + HPACK block) plus 9 bytes and the payload per DATA frame, no TLS and no stream-0 frames. A WebSocket

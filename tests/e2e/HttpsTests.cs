@@ -69,7 +69,7 @@ public sealed class HttpsAppHost : WebApplicationFactory<Program>
 }
 
 /// <summary>
-/// Issue 10: on https:// a real Chromium uses HTTP/2 for the page, its polls, its SSE stream and — RFC 8441, an extended
+/// On https:// a real Chromium uses HTTP/2 for the page, its polls, its SSE stream and — RFC 8441, an extended
 /// CONNECT answered 200 — its WebSocket, and every transport echoes there.
 /// </summary>
 [Collection(BrowserCollection.Name)]

@@ -5,7 +5,7 @@ using static Microsoft.Playwright.Assertions;
 namespace PushCompare.E2ETests;
 
 /// <summary>
-/// Issue 11: the page reconnects by itself when its server dies (<c>kill -9</c>) and comes back on the same port, on
+/// The page reconnects by itself when its server dies (<c>kill -9</c>) and comes back on the same port, on
 /// every transport, and says so in its log; a person's own Disconnect or switch never reconnects.
 /// </summary>
 [Collection(BrowserCollection.Name)]

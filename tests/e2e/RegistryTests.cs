@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace PushCompare.E2ETests;
 
 /// <summary>
-/// Issue 9: the page's transports are the server's: the switch (and so the live columns and the comparison run) lists
+/// The page's transports are the server's: the switch (and so the live columns and the comparison run) lists
 /// exactly the registry's transports, in its order, under its labels — a new transport cannot be half added.
 /// </summary>
 [Collection(BrowserCollection.Name)]

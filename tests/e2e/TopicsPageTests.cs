@@ -2,7 +2,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace PushCompare.E2ETests;
 
-/// <summary>Issue 11, topics on the page: subscribing through the connect options and publishing from the publish box.</summary>
+/// <summary>Topics on the page: subscribing through the connect options and publishing from the publish box.</summary>
 [Collection(BrowserCollection.Name)]
 public sealed class TopicsPageTests(BrowserFixture browser)
 {

@@ -6,7 +6,7 @@ using static Microsoft.Playwright.Assertions;
 namespace PushCompare.E2ETests;
 
 /// <summary>
-/// Issue 10, the page: from the plain-HTTP page the comparison runs over HTTP/1.1 on its own origin and over HTTP/2 +
+/// From the plain-HTTP page the comparison runs over HTTP/1.1 on its own origin and over HTTP/2 +
 /// TLS on the app's other origin, and shows both, labelled; every figure's heading names its protocol; the only
 /// cross-origin requests go to the app's other own origin. Without the certificate accepted, the HTTPS column is a
 /// sentence with a link. From the https page on loopback, the plain leg runs too.

@@ -18,8 +18,9 @@ public sealed class PerformanceOptions
     /// With inline scheduling, how many socket engine threads serve the connections (each its own epoll loop, running
     /// the request code of its sockets). 0, the default, is one per core but one, at least one: the runtime's own choice
     /// is one per core, which on a small machine leaves nothing for the other processes beside the app (a proxy, Redis,
-    /// a load client), and every time one of them runs, an engine thread and all its connections wait. On the 2-core box
-    /// one thread instead of two took WebSocket echo p99 from 4.68 to 2.80 ms at 0.86× the CPU (docs/benchmarks.md).
+    /// a load client), and every time one of them runs, an engine thread and all its connections wait: one core left
+    /// free shortens the tail latency and costs less CPU (measured in docs/benchmarks.md, "WebSocket tail latency
+    /// against the Node peer").
     /// The environment variable DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT, when set, wins.
     /// </summary>
     [Range(0, 1024)]

@@ -11,8 +11,9 @@ public static partial class SocketScheduling
     internal const string EngineThreadsVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
 
     /// <summary>
-    /// Runs request code on the socket's I/O thread instead of handing every read to the thread pool. On the 2-core box
-    /// it halves server CPU per WebSocket round trip (docs/benchmarks.md). Safe here because no request code blocks;
+    /// Runs request code on the socket's I/O thread instead of handing every read to the thread pool, which saves a hop
+    /// per round trip and the CPU it costs (docs/benchmarks.md, "Runtime settings for a small box"). Safe here because
+    /// no request code blocks;
     /// <c>Performance:InlineSocketScheduling=false</c> restores the framework default. Two layers take part: Kestrel's
     /// transport (<see cref="Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions.UnsafePreferInlineScheduling"/>,
     /// an option like any other) and the runtime's socket engine, which only process environment variables switch and

@@ -4,7 +4,7 @@ using PushCompare.UnitTests.Infrastructure;
 namespace PushCompare.UnitTests.Backplane;
 
 /// <summary>
-/// Issue 11: with a shared store, an instance that stops ends its held polls and open streams at once and closes no
+/// With a shared store, an instance that stops ends its held polls and open streams at once and closes no
 /// session: the clients carry on through another instance and nothing accepted with 202 is lost.
 /// </summary>
 public sealed class RedisDrainTests

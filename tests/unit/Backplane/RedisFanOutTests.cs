@@ -24,7 +24,7 @@ public sealed class ThreeInstances : IAsyncLifetime
 }
 
 /// <summary>
-/// Issue 11's broadcast fault: 1,000 subscribers spread over three instances and all four transports, 10 broadcasts
+/// A broadcast across instances: 1,000 subscribers spread over three instances and all four transports, 10 broadcasts
 /// published round-robin through the instances. Every polling and SSE subscriber gets every broadcast exactly once and
 /// in order; every WebSocket (connected throughout) too.
 /// </summary>

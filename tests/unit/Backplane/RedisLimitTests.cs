@@ -7,7 +7,7 @@ namespace PushCompare.UnitTests.Backplane;
 public sealed class LimitedInstances() : InstancePair([("Sessions:IdleTimeout", "00:00:01"), ("LongPolling:PollTimeout", "00:00:10"),
     ("Sessions:MaxSessions", "2"), ("Sessions:MaxBacklogMessages", "3")]);
 
-/// <summary>Issue 11: expiry and limits hold for the deployment as a whole, whichever instance a request lands on.</summary>
+/// <summary>Expiry and limits hold for the deployment as a whole, whichever instance a request lands on.</summary>
 [Collection(RedisLimitsCollection.Name)]
 public sealed class RedisLimitTests(LimitedInstances apps) : IClassFixture<LimitedInstances>
 {

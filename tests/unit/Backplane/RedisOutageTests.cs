@@ -28,7 +28,7 @@ public sealed class OutageApp : IAsyncLifetime
 }
 
 /// <summary>
-/// Issue 11: Redis stopped mid-run. Every session operation answers 503 with Retry-After and a sentence to act on
+/// Redis stopped mid-run. Every session operation answers 503 with Retry-After and a sentence to act on
 /// (never a 500, never a silent drop), the instance recovers by itself when Redis is back, and nothing acknowledged
 /// with 202 before the outage is lost.
 /// </summary>

@@ -7,7 +7,7 @@ using PushCompare.Web.Topics;
 
 namespace PushCompare.UnitTests.Backplane;
 
-/// <summary>Topics across instances over Redis (issue 11): a publish on one instance reaches every subscriber on every instance.</summary>
+/// <summary>Topics across instances over Redis: a publish on one instance reaches every subscriber on every instance.</summary>
 public sealed class RedisTopicTests(TwoInstances apps) : IClassFixture<TwoInstances>
 {
     private readonly HttpClient _a = apps.HttpA, _b = apps.HttpB;

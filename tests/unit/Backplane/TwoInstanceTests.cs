@@ -5,7 +5,7 @@ using PushCompare.UnitTests.Infrastructure;
 
 namespace PushCompare.UnitTests.Backplane;
 
-/// <summary>Issue 11: any instance answers any request of any session; a reader on one instance is woken by another.</summary>
+/// <summary>Any instance answers any request of any session; a reader on one instance is woken by another.</summary>
 public sealed class TwoInstanceTests(TwoInstances apps, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<TwoInstances>
 {
     private readonly HttpClient _a = apps.HttpA, _b = apps.HttpB;

@@ -7,7 +7,7 @@ using PushCompare.UnitTests.Infrastructure;
 
 namespace PushCompare.UnitTests.Cluster;
 
-/// <summary>Issue 11, "a local cluster, one command": it starts everything, prints the page's URL, and SIGTERM stops all it started.</summary>
+/// <summary>The local cluster command starts everything, prints the page's URL, and SIGTERM stops all it started.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed partial class ClusterCommandTests
 {

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace PushCompare.UnitTests.Cluster;
 
 /// <summary>
-/// Issue 11, through the round-robin gateway over three instances sharing one Redis: long polling and SSE lose and
+/// Through the round-robin gateway over three instances sharing one Redis: long polling and SSE lose and
 /// duplicate nothing while every request of a session may land on another instance, polls die mid-response, streams
 /// are cut and sends are repeated (10 % of each). The same clients as the single-instance faults (Reliability/).
 /// </summary>

@@ -8,14 +8,14 @@ using Xunit.Abstractions;
 namespace PushCompare.UnitTests.Cluster;
 
 /// <summary>
-/// Issue 11: an instance dies (<c>kill -9</c>) or is drained (SIGTERM, as a rolling restart does) under load. Each test
+/// An instance dies (<c>kill -9</c>) or is drained (SIGTERM, as a rolling restart does) under load. Each test
 /// has a cluster of its own, since it takes an instance away.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class InstanceFailureTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
-    // The kill lands in the middle of the issue's own run, 50 sessions x 200 messages per transport with 10 % of polls
+    // The kill lands in the middle of a run of 50 sessions x 200 messages per transport with 10 % of polls
     // aborted, streams cut and sends repeated; the drain runs a lighter load beside its page and WebSocket traffic.
     private const int KillSessions = 50, KillMessages = 200;
     private const int Sessions = 10, Messages = 300;

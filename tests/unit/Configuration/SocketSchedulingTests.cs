@@ -8,7 +8,7 @@ using PushCompare.UnitTests.Infrastructure;
 namespace PushCompare.UnitTests.Configuration;
 
 /// <summary>
-/// Issue 8.5: Performance:InlineSocketScheduling relies on a process-wide variable the runtime reads once, when its
+/// Performance:InlineSocketScheduling relies on a process-wide variable the runtime reads once, when its
 /// socket engine starts. The app must say at start-up whether that part is in effect, not assume it.
 /// </summary>
 public sealed class SocketSchedulingTests

@@ -5,7 +5,7 @@ using PushCompare.Web.Http;
 
 namespace PushCompare.UnitTests.Https;
 
-/// <summary>Issue 10: which certificate the HTTPS endpoint uses, and the self-signed one kept across runs.</summary>
+/// <summary>Which certificate the HTTPS endpoint uses, and the self-signed one kept across runs.</summary>
 public sealed class CertificateTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("pushcompare-cert-").FullName;

@@ -43,7 +43,7 @@ public sealed class HttpsApp : AppFactory
 }
 
 /// <summary>
-/// Issue 10: on the HTTPS endpoint every transport works over HTTP/2 (ALPN) as over HTTP/1.1 — the WebSocket as an
+/// On the HTTPS endpoint every transport works over HTTP/2 (ALPN) as over HTTP/1.1 — the WebSocket as an
 /// RFC 8441 extended CONNECT stream — cross-origin is refused the same way, and broken TLS clients are dropped alone.
 /// </summary>
 public sealed class Http2Tests(HttpsApp app) : IClassFixture<HttpsApp>

@@ -8,7 +8,7 @@ using PushCompare.UnitTests.Infrastructure;
 namespace PushCompare.UnitTests.Https;
 
 /// <summary>
-/// Issue 10: a client that opens and resets HTTP/2 streams in a loop (the 2023 "rapid reset" attack, CVE-2023-44487)
+/// A client that opens and resets HTTP/2 streams in a loop (the 2023 "rapid reset" attack, CVE-2023-44487)
 /// is cut off with a GOAWAY, and another client on its own connection is served meanwhile.
 /// </summary>
 public sealed class RapidResetTests(HttpsApp app) : IClassFixture<HttpsApp>

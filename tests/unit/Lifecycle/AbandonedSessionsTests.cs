@@ -21,7 +21,7 @@ public sealed class HeapMeasurementCollection
     public const string Name = "Heap measurement";
 }
 
-/// <summary>Issue 3: 10,000 abandoned sessions are all freed by expiry; the live count and the managed heap return to baseline.</summary>
+/// <summary>10,000 abandoned sessions are all freed by expiry; the live count and the managed heap return to baseline.</summary>
 [Collection(HeapMeasurementCollection.Name)]
 public sealed class AbandonedSessionsTests(AbandonApp app, ITestOutputHelper output) : IClassFixture<AbandonApp>
 {

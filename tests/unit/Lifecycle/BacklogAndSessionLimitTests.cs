@@ -9,7 +9,7 @@ public sealed class TightLimitsApp() : AppFactory(
     ("Sessions:MaxSessions", "5"),
     ("LongPolling:PollTimeout", "00:00:00.200"));
 
-/// <summary>Issue 3: a client that stops polling cannot grow server memory without bound, nor can too many sessions.</summary>
+/// <summary>A client that stops polling cannot grow server memory without bound, nor can too many sessions.</summary>
 public sealed class BacklogAndSessionLimitTests(TightLimitsApp app) : IClassFixture<TightLimitsApp>
 {
     private readonly HttpClient _http = app.CreateClient();

@@ -7,7 +7,7 @@ using PushCompare.UnitTests.Infrastructure;
 namespace PushCompare.UnitTests.Lifecycle;
 
 /// <summary>
-/// Issue 11, health: <c>/healthz</c> says the process answers, <c>/readyz</c> that every readiness check passes; from
+/// Health: <c>/healthz</c> says the process answers, <c>/readyz</c> that every readiness check passes; from
 /// SIGTERM on <c>/readyz</c> fails while the instance keeps serving for Health:DrainGrace, and only then drains.
 /// </summary>
 public sealed class HealthTests

@@ -13,7 +13,7 @@ using PushCompare.Web.Messaging;
 
 namespace PushCompare.UnitTests.Lifecycle;
 
-/// <summary>Issue 8, point 3: work and memory end with their session, and shutdown hears of every session.</summary>
+/// <summary>Work and memory end with their session, and shutdown hears of every session.</summary>
 public sealed class SessionEndTests
 {
     [Fact]

@@ -9,7 +9,7 @@ using PushCompare.Web.Messaging;
 
 namespace PushCompare.UnitTests.Lifecycle;
 
-/// <summary>Issue 3, shutdown: stopping the host during traffic closes WebSockets with 1001 and drops nothing accepted with 202.</summary>
+/// <summary>Stopping the host during traffic closes WebSockets with 1001 and drops nothing accepted with 202.</summary>
 public sealed class ShutdownTests
 {
     private sealed class StoppableApp : AppFactory

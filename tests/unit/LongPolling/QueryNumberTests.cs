@@ -2,7 +2,7 @@ using PushCompare.Web.Http;
 
 namespace PushCompare.UnitTests.LongPolling;
 
-/// <summary>Issue 8, point 5: the one parser of push, wait, cursor and seq takes ASCII digits and nothing else.</summary>
+/// <summary>The one parser of push, wait, cursor and seq takes ASCII digits and nothing else.</summary>
 public sealed class QueryNumberTests
 {
     [Theory]

@@ -5,7 +5,7 @@ using PushCompare.UnitTests.Infrastructure;
 namespace PushCompare.UnitTests.Metering;
 
 /// <summary>
-/// Issue 9: an SSE session's figures are exact while its stream is still open — the opening POST, the stream so far and
+/// An SSE session's figures are exact while its stream is still open — the opening POST, the stream so far and
 /// every send — equal to the bytes the client's own sockets moved; and latency ends when each event is written.
 /// </summary>
 public sealed class ServerSentEventsMeteringTests : IAsyncLifetime

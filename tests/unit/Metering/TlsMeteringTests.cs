@@ -53,7 +53,7 @@ public sealed class TlsMeteredApp : AppFactory
 }
 
 /// <summary>
-/// Issue 10: figures at two layers over TLS, to the byte. A client records its TCP bytes (below its SslStream) and its
+/// Figures at two layers over TLS, to the byte. A client records its TCP bytes (below its SslStream) and its
 /// decrypted bytes (above it); per session the server's HTTP-layer figures equal the decrypted bytes of that session's
 /// requests (split by stream on HTTP/2 with an independent frame parse), the wire-layer sums equal the TCP bytes, and
 /// the handshake figure equals what crossed TCP before the first HTTP byte.

@@ -26,7 +26,7 @@ public sealed class RedisFaultInjectionApp() : FaultInjectionApp([("Backplane:Re
 /// <summary>Issues 3 and 9, in memory.</summary>
 public sealed class FaultInjectionTests(FaultInjectionApp app, ITestOutputHelper output) : FaultInjectionScenarios(app, output), IClassFixture<FaultInjectionApp>;
 
-/// <summary>Issue 11: the same faults with the sessions on Redis.</summary>
+/// <summary>The same faults with the sessions on Redis.</summary>
 public sealed class RedisFaultInjectionTests(RedisFaultInjectionApp app, ITestOutputHelper output) : FaultInjectionScenarios(app, output),
     IClassFixture<RedisFaultInjectionApp>;
 

@@ -12,7 +12,7 @@ public sealed class FastKeepAliveApp : AppFactory
     }
 }
 
-/// <summary>Issue 3: the server pings idle WebSockets and drops a peer that never answers (a dead peer holds nothing for long).</summary>
+/// <summary>The server pings idle WebSockets and drops a peer that never answers (a dead peer holds nothing for long).</summary>
 public sealed class KeepAliveTests(FastKeepAliveApp app) : IClassFixture<FastKeepAliveApp>
 {
     [Fact]

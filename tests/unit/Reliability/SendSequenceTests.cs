@@ -4,7 +4,7 @@ using PushCompare.UnitTests.Infrastructure;
 
 namespace PushCompare.UnitTests.Reliability;
 
-/// <summary>Issue 3, upstream: client sequence numbers make a retried send idempotent and a skipped one an error.</summary>
+/// <summary>Client sequence numbers make a retried send idempotent and a skipped one an error.</summary>
 public sealed class SendSequenceTests(ShortPollApp app) : IClassFixture<ShortPollApp>
 {
     private readonly HttpClient _http = app.CreateClient();

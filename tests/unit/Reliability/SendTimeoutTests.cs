@@ -27,7 +27,7 @@ public sealed class StalledPeerApp : AppFactory
     }
 }
 
-/// <summary>Issue 8.3: a send that cannot complete (the peer stopped reading) is bounded by WebSockets:SendTimeout.</summary>
+/// <summary>A send that cannot complete (the peer stopped reading) is bounded by WebSockets:SendTimeout.</summary>
 public sealed class SendTimeoutTests(StalledPeerApp app) : IClassFixture<StalledPeerApp>
 {
     [Fact]

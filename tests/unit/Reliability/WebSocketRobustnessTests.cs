@@ -3,7 +3,7 @@ using PushCompare.UnitTests.Infrastructure;
 
 namespace PushCompare.UnitTests.Reliability;
 
-/// <summary>Issue 3, WebSocket bad input: each gets its close code, and no misbehaving peer affects another connection.</summary>
+/// <summary>WebSocket bad input: each gets its close code, and no misbehaving peer affects another connection.</summary>
 public sealed class WebSocketRobustnessTests(KestrelApp app) : IClassFixture<KestrelApp>
 {
     private async Task<ClientWebSocket> ConnectAsync()

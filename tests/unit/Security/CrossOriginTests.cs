@@ -12,7 +12,7 @@ using PushCompare.Web.Security;
 namespace PushCompare.UnitTests.Security;
 
 /// <summary>
-/// Issue 10: the app's two origins (plain HTTP and HTTPS, port 0 here) may call each other — CORS for fetch and
+/// The app's two origins (plain HTTP and HTTPS, port 0 here) may call each other — CORS for fetch and
 /// EventSource, the Origin check for WebSockets — and only each other: a foreign origin is refused over HTTPS exactly as
 /// over HTTP, and no answer ever says <c>*</c>.
 /// </summary>

@@ -6,7 +6,7 @@ namespace PushCompare.UnitTests.Security;
 
 public sealed class OriginApp() : AppFactory(("Security:AllowedOrigins:0", "https://allowed.example"));
 
-/// <summary>Issue 3: cross-site WebSocket hijacking and cross-origin polling are refused (403); same origin and the allow-list pass.</summary>
+/// <summary>Cross-site WebSocket hijacking and cross-origin polling are refused (403); same origin and the allow-list pass.</summary>
 public sealed class OriginTests(OriginApp app) : IClassFixture<OriginApp>
 {
     private const string Forged = "https://evil.example";

@@ -5,7 +5,7 @@ namespace PushCompare.UnitTests.Security;
 
 public sealed class RateLimitedApp() : AppFactory(("Security:ConnectBurst", "3"), ("Security:ConnectsPerSecond", "1"));
 
-/// <summary>Issue 3: one client address cannot open connections or sessions without bound (429 + Retry-After).</summary>
+/// <summary>One client address cannot open connections or sessions without bound (429 + Retry-After).</summary>
 public sealed class RateLimitTests
 {
     [Fact]

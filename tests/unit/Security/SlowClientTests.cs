@@ -10,7 +10,7 @@ public sealed class SlowHeadersApp : AppFactory
     }
 }
 
-/// <summary>Issue 3: Kestrel limits are set deliberately; a client that dribbles its headers is cut off (slowloris).</summary>
+/// <summary>Kestrel limits are set deliberately; a client that dribbles its headers is cut off (slowloris).</summary>
 public sealed class SlowClientTests(SlowHeadersApp app) : IClassFixture<SlowHeadersApp>
 {
     [Fact]

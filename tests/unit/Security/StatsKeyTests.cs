@@ -8,7 +8,7 @@ using PushCompare.UnitTests.Metering;
 namespace PushCompare.UnitTests.Security;
 
 /// <summary>
-/// Issue 8, point 1: nothing /api/stats publishes grants access to a session. A polling session is listed under a
+/// Nothing /api/stats publishes grants access to a session. A polling session is listed under a
 /// stats key (a keyed hash of its id, not the id), and a client-chosen WebSocket key names one connection only.
 /// </summary>
 public sealed class StatsKeyTests : IAsyncLifetime

@@ -9,7 +9,7 @@ public sealed class SseLimitsApp() : AppFactory(
     ("Security:AllowedOrigins:0", "https://allowed.example"));
 
 /// <summary>
-/// Issue 9: every bad input to /sse gets its own status and a sentence to act on — and nothing the session had queued
+/// Every bad input to /sse gets its own status and a sentence to act on — and nothing the session had queued
 /// is lost by it: after each refusal, the queued message still arrives on the stream.
 /// </summary>
 public sealed class BadInputTests(SseLimitsApp app) : IClassFixture<SseLimitsApp>
@@ -135,7 +135,7 @@ public sealed class BadInputTests(SseLimitsApp app) : IClassFixture<SseLimitsApp
 
 public sealed class SseSessionLimitApp() : AppFactory(("Sessions:MaxSessions", "2"));
 
-/// <summary>Issue 9: the session limit counts every transport's sessions, and refuses the next one with 503 + Retry-After.</summary>
+/// <summary>The session limit counts every transport's sessions, and refuses the next one with 503 + Retry-After.</summary>
 public sealed class SessionLimitTests(SseSessionLimitApp app) : IClassFixture<SseSessionLimitApp>
 {
     [Fact]

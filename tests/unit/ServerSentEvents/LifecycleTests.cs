@@ -3,7 +3,7 @@ using PushCompare.UnitTests.Infrastructure;
 
 namespace PushCompare.UnitTests.ServerSentEvents;
 
-/// <summary>Issue 9: an SSE session's life — expiry while no stream is open, and the shutdown that stops EventSource for good.</summary>
+/// <summary>An SSE session's life — expiry while no stream is open, and the shutdown that stops EventSource for good.</summary>
 public sealed class LifecycleTests
 {
     private sealed class StoppableApp : AppFactory

@@ -26,7 +26,7 @@ public sealed class StalledStreamApp : AppFactory
 }
 
 /// <summary>
-/// Issue 9: a client that stops reading its stream is cut off by the minimum data rate
+/// A client that stops reading its stream is cut off by the minimum data rate
 /// (ServerLimits:MinDataBytesPerSecond after its 5 s grace), while another stream keeps delivering meanwhile.
 /// </summary>
 public sealed class StalledReaderTests(StalledStreamApp app) : IClassFixture<StalledStreamApp>

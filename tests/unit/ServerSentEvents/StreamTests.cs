@@ -5,7 +5,7 @@ namespace PushCompare.UnitTests.ServerSentEvents;
 
 public sealed class StreamApp() : AppFactory(("ServerSentEvents:HeartbeatInterval", "00:00:00.200"));
 
-/// <summary>Issue 9: the SSE stream — echo, push, ids, heartbeats, resume by Last-Event-ID, acknowledgement, one stream per session.</summary>
+/// <summary>The SSE stream — echo, push, ids, heartbeats, resume by Last-Event-ID, acknowledgement, one stream per session.</summary>
 public sealed class StreamTests(StreamApp app) : IClassFixture<StreamApp>
 {
     private readonly HttpClient _http = app.CreateClient();

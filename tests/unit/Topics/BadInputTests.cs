@@ -18,7 +18,7 @@ public sealed class TopicLimitsApp : AppFactory
 }
 
 /// <summary>
-/// Issue 11, topics: every bad publish and every bad subscribe gets its own status and a sentence naming the rule, and
+/// Topics: every bad publish and every bad subscribe gets its own status and a sentence naming the rule, and
 /// the subscribers already there get exactly the messages that were accepted, on every transport.
 /// </summary>
 public sealed class BadInputTests(TopicLimitsApp app) : IClassFixture<TopicLimitsApp>

@@ -5,7 +5,7 @@ using PushCompare.Web.Topics;
 namespace PushCompare.UnitTests.Topics;
 
 /// <summary>
-/// Issue 11, topics on one instance: 1,000 subscribers spread over all four transports, 20 broadcasts. Every subscriber
+/// Topics on one instance: 1,000 subscribers spread over all four transports, 20 broadcasts. Every subscriber
 /// gets every broadcast exactly once and in order — polling and SSE through their session logs, WebSockets live — and
 /// every subscription ends with its connection.
 /// </summary>

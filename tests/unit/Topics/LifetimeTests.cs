@@ -8,7 +8,7 @@ namespace PushCompare.UnitTests.Topics;
 /// <summary>Sessions expire after 1 s without a poll, on a test clock, so an abandoned subscriber's end can be seen when the test says.</summary>
 public sealed class TopicExpiryApp() : TestClockApp(("Sessions:IdleTimeout", "00:00:01"), ("LongPolling:PollTimeout", "00:00:10"));
 
-/// <summary>Issue 11, topics: a subscription lives exactly as long as its connection or session, however that ends.</summary>
+/// <summary>Topics: a subscription lives exactly as long as its connection or session, however that ends.</summary>
 public sealed class LifetimeTests(TopicExpiryApp app) : IClassFixture<TopicExpiryApp>
 {
     private readonly HttpClient _http = app.CreateClient();
@@ -35,7 +35,7 @@ public sealed class LifetimeTests(TopicExpiryApp app) : IClassFixture<TopicExpir
     }
 }
 
-/// <summary>Issue 11, topics: broadcasts count to a session's backlog like replies do.</summary>
+/// <summary>Topics: broadcasts count to a session's backlog like replies do.</summary>
 public sealed class BroadcastBacklogTests(BacklogLimitApp app) : IClassFixture<BacklogLimitApp>
 {
     private readonly HttpClient _http = app.CreateClient();

@@ -27,7 +27,7 @@ public sealed class SlowSubscriberApp : AppFactory
     }
 }
 
-/// <summary>Issue 11, topics: a WebSocket subscriber that stops reading stalls neither the publisher nor the other subscribers.</summary>
+/// <summary>Topics: a WebSocket subscriber that stops reading stalls neither the publisher nor the other subscribers.</summary>
 public sealed class SlowSubscriberTests(SlowSubscriberApp app) : IClassFixture<SlowSubscriberApp>
 {
     private const int Messages = 300; // 4 KiB each: 1.2 MB, far past what the stalled peer's buffers hold
