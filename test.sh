@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests need: Chromium for the browser tests, Node.js and npm for the benchmark's Node `ws` peer,
+# Debian packages the tests need: Chromium for the browser tests, Node.js and npm for the benchmark's Node `ws` peer and
+# the browser tests' axe-core (the e2e project's first build runs `npm ci` in tests/e2e),
 # redis-server for the Redis session and cluster tests, nginx, haproxy and squid for the tests through real proxies.
 # Each test starts its own server on a free loopback port in a temporary folder, never the system's.
 missing=()

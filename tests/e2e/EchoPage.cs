@@ -77,7 +77,8 @@ public sealed class EchoPage(IPage page)
     public async Task DisconnectAsync()
     {
         await Disconnect.ClickAsync();
-        await Expect(EventsWith($"close — code 1000 “{DisconnectReason}”, clean")).ToHaveCountAsync(1);
+        // "close — code 1000 …" for a WebSocket, "session closed — DELETE … (code 1000 …)" for the HTTP transports.
+        await Expect(EventsWith($"code 1000 “{DisconnectReason}”, clean")).ToHaveCountAsync(1);
     }
 
     /// <summary>Waits until the element's <c>data-value</c> (a live-panel figure, say) is <paramref name="value"/>.</summary>

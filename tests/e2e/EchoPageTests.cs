@@ -59,6 +59,19 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(_echo.Transport("shortpoll")).Not.ToBeCheckedAsync();
         await Expect(_echo.Transport("sse")).Not.ToBeCheckedAsync();
         await Expect(_echo.EventsWith("open — connected to ws://")).ToHaveCountAsync(1);
+        await Expect(_echo.EventsWith("does not offer")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task An_unknown_transport_parameter_means_websocket_and_the_log_says_so()
+    {
+        await _echo.OpenAsync(transport: "bogus");
+
+        await Expect(_echo.Transport("websocket")).ToBeCheckedAsync();
+        var warning = _echo.EventsWith("the address asks for transport “bogus”, which this page does not offer: using WebSocket", via: "Page");
+        await Expect(warning).ToHaveCountAsync(1);
+        await Expect(warning).ToContainTextAsync("websocket, longpoll, shortpoll, sse");
+        await Expect(warning).ToHaveAttributeAsync("data-kind", "warning");
     }
 
     [Fact]
@@ -87,7 +100,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
         // And back again: the polling session is closed the same way.
         await _echo.Transport("websocket").CheckAsync();
         await _echo.ExpectOpenAsync();
-        await Expect(_echo.EventsWith("close — code 1000 “Switching to WebSocket”", via: "Long polling")).ToHaveCountAsync(1);
+        await Expect(_echo.EventsWith("session closed — DELETE /poll/{id} ended it (code 1000 “Switching to WebSocket”, clean)", via: "Long polling")).ToHaveCountAsync(1);
         await Expect(_echo.EventsWith("open — connected to ws://", via: "WebSocket")).ToHaveCountAsync(2);
         await Expect(_echo.Page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"\?transport=websocket$"));
     }
@@ -113,7 +126,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
         // And away again: the session is closed as the others are, with the page's code and reason, cleanly.
         await _echo.Transport("longpoll").CheckAsync();
         await _echo.ExpectOpenAsync();
-        await Expect(_echo.EventsWith("close — code 1000 “Switching to Long polling”, clean", via: "Server-Sent Events")).ToHaveCountAsync(1);
+        await Expect(_echo.EventsWith("session closed — DELETE /sse/{id} ended it (code 1000 “Switching to Long polling”, clean)", via: "Server-Sent Events")).ToHaveCountAsync(1);
         await Expect(_echo.Page.GetByTestId("live-sse-state")).ToHaveTextAsync("closed · final");
         await Expect(_echo.Page.GetByTestId("live-sse-messagesOut")).ToHaveAttributeAsync("data-value", "1");
         await _echo.SendAsync("polled again");
@@ -175,7 +188,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
 
         await Expect(_echo.Status).ToHaveAttributeAsync("data-state", "closed");
         await Expect(_echo.Status).ToHaveTextAsync("Closed");
-        await Expect(_echo.EventsWith("close — code 1000 “Disconnect clicked”, clean")).ToHaveCountAsync(1);
+        await Expect(_echo.EventsWith("code 1000 “Disconnect clicked”, clean")).ToHaveCountAsync(1);
         await Expect(_echo.Connect).ToBeEnabledAsync();
         await Expect(_echo.Disconnect).ToBeDisabledAsync();
         await Expect(_echo.Send).ToBeDisabledAsync();

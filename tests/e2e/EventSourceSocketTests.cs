@@ -160,9 +160,10 @@ public sealed partial class EventSourceSocketTests(BrowserFixture browser) : IAs
         await Expect(_echo.Status).ToHaveAttributeAsync("data-state", "closed");
         await Expect(_echo.EventsWith("retry — stream attempt 1 failed (the stream ended); trying again in 1000 ms")).ToHaveCountAsync(1);
         const string Reason = "The server refused to resume the stream: the session was closed, expired or shut down.";
-        await Expect(_echo.EventsWith($"close — code 4410 “{Reason}”, not clean")).ToHaveCountAsync(1);
+        await Expect(_echo.EventsWith($"session ended — the server ended the session (code 4410 “{Reason}”, not clean)")).ToHaveCountAsync(1);
         await Expect(_echo.EventsWith($"error — {Reason}")).ToHaveCountAsync(1);
-        var reconnect = _requests.Where(r => r.Method == "GET").ToList();
+        // This session's stream and its one reconnect (the page's own reconnect, a second later, opens a new session).
+        var reconnect = _requests.Where(r => r.Method == "GET" && r.Url == stream.Url).ToList();
         Assert.Equal(2, reconnect.Count);
         Assert.Equal(410, (await reconnect[1].ResponseAsync())?.Status); // what the page could not see, seen by the browser
         Assert.DoesNotContain(_requests, r => r.Method == "DELETE"); // the session is gone: nothing to free
@@ -179,7 +180,7 @@ public sealed partial class EventSourceSocketTests(BrowserFixture browser) : IAs
 
         await Expect(_echo.Status).ToHaveAttributeAsync("data-state", "closed");
         await Expect(_echo.EventsWith("error — The server refused the stream (EventSource does not say why) and it will not reconnect.")).ToHaveCountAsync(1);
-        await Expect(_echo.EventsWith("close — code 1006, not clean")).ToHaveCountAsync(1); // as WebSocket: 1006 has no reason
+        await Expect(_echo.EventsWith("session ended — the connection failed (code 1006, not clean)")).ToHaveCountAsync(1); // as WebSocket: 1006 has no reason
         await Expect(_echo.Connect).ToBeEnabledAsync();
         // The session the POST made is still on the server (only the test refused its stream): the page frees it.
         var open = Assert.Single(_requests, r => r.Method == "POST");
@@ -201,7 +202,7 @@ public sealed partial class EventSourceSocketTests(BrowserFixture browser) : IAs
         using var taken = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(System.Net.HttpStatusCode.OK, taken.StatusCode);
 
-        var close = _echo.EventsWith("close — code 4409");
+        var close = _echo.EventsWith("session ended — a newer stream of the session took over (code 4409");
         await Expect(close).ToHaveCountAsync(1);
         await Expect(close).ToContainTextAsync("superseded");
         await Expect(_echo.EventsWith("error — A newer stream of this session took over")).ToHaveCountAsync(1);

@@ -113,6 +113,7 @@ public sealed class HttpsTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(_echo.Page.GetByTestId("protocol")).ToHaveTextAsync("HTTP/2 + TLS");
         await Expect(_echo.Page.GetByTestId("live-protocol")).ToHaveTextAsync("HTTP/2 + TLS");
         await Expect(_echo.Page.GetByTestId("tls-notice")).ToBeVisibleAsync();
+        await Expect(_echo.Page.GetByTestId("ws-status")).ToContainTextAsync("status 200"); // what devtools shows on HTTP/2
         await _echo.SendAsync("over h2");
         await Expect(_echo.ReceivedExactly("Received: over h2")).ToHaveCountAsync(1);
         Assert.Equal(200, await webSocketStatus.Task.WaitAsync(TimeSpan.FromSeconds(15))); // not 101: a CONNECT stream

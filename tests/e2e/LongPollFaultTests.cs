@@ -97,7 +97,7 @@ public sealed partial class LongPollFaultTests(BrowserFixture browser) : IAsyncL
 
         await Expect(_echo.Status).ToHaveAttributeAsync("data-state", "closed");
         await Expect(_echo.EventsWith($"error — {detail}")).ToHaveCountAsync(1);
-        await Expect(_echo.EventsWith($"close — code {closeCode} “{detail}”, not clean")).ToHaveCountAsync(1);
+        await Expect(_echo.EventsWith($"(code {closeCode} “{detail}”, not clean)")).ToHaveCountAsync(1);
         await Expect(_echo.Connect).ToBeEnabledAsync();
     }
 
@@ -118,7 +118,7 @@ public sealed partial class LongPollFaultTests(BrowserFixture browser) : IAsyncL
         Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
 
         await Expect(_echo.Status).ToHaveAttributeAsync("data-state", "closed");
-        var close = _echo.EventsWith("close — code 4410");
+        var close = _echo.EventsWith("session ended — the server ended the session (code 4410");
         await Expect(close).ToHaveCountAsync(1);
         await Expect(close).ToContainTextAsync("The client closed the session (DELETE)");
         await Expect(_echo.EventsWith("error — The client closed the session (DELETE)")).ToHaveCountAsync(1);

@@ -57,7 +57,7 @@ public sealed class ReconnectTests(BrowserFixture browser)
         await Expect(page.EventsWith("close — code 1000", "WebSocket")).ToHaveCountAsync(1);
         await page.ExpectOpenAsync();
         await page.Disconnect.ClickAsync();
-        await Expect(page.EventsWith("close — code 1000", "Long polling")).ToHaveCountAsync(1);
+        await Expect(page.EventsWith("session closed — DELETE /poll/{id} ended it (code 1000", "Long polling")).ToHaveCountAsync(1);
 
         // The decision is taken in the close handler, before the close entry is visible: nothing was scheduled.
         await Expect(page.EventsWith("connection lost")).ToHaveCountAsync(0);

@@ -40,14 +40,23 @@ public sealed class TopicsPageTests(BrowserFixture browser)
     }
 
     [Fact]
-    public async Task A_name_that_breaks_the_rule_subscribes_to_nothing_and_cannot_be_published_to()
+    public async Task Without_a_valid_topic_publishing_is_disabled_and_a_hint_says_why()
     {
         var page = new EchoPage(await browser.NewPageAsync());
         try
         {
             await page.OpenAsync("websocket");
+            // Without a topic the disabled button says why, and the hint goes once a valid name is typed.
+            await Expect(page.Page.GetByTestId("publish-send")).ToBeDisabledAsync();
+            await Expect(page.Page.GetByTestId("publish-hint")).ToBeVisibleAsync();
+            await Expect(page.Page.GetByTestId("publish-send")).ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex("Publishing needs a topic"));
+            await page.Page.GetByTestId("topic").FillAsync("news");
+            await Expect(page.Page.GetByTestId("publish-hint")).ToBeHiddenAsync();
+            await Expect(page.Page.GetByTestId("publish-send")).ToBeEnabledAsync();
+
             await page.Page.GetByTestId("topic").FillAsync("-not a topic");
             await Expect(page.Page.GetByTestId("publish-send")).ToBeDisabledAsync();
+            await Expect(page.Page.GetByTestId("publish-hint")).ToBeVisibleAsync();
             Assert.False(await page.Page.GetByTestId("topic").EvaluateAsync<bool>("input => input.validity.valid"));
         }
         finally

@@ -12,7 +12,8 @@ public static class ProblemDetailing
         {
             StatusCodes.Status405MethodNotAllowed =>
                 $"{http.Request.Method} is not allowed on {http.Request.Path}: use {http.Response.Headers.Allow} (see docs/protocol.md).",
-            StatusCodes.Status404NotFound => $"Nothing is served at {http.Request.Path}: the endpoints are /, /ws and /poll (see docs/protocol.md).",
+            StatusCodes.Status404NotFound => $"Nothing is served at {http.Request.Path}: the endpoints are / (the page), /ws, /poll, /sse, "
+                + "/topics/{name}, /api/stats, /api/origins, /healthz and /readyz (see docs/protocol.md).",
             _ => null,
         };
         // Routing's own refusals (nothing at this path, or not for this method) are not cached either: an app's endpoint

@@ -83,6 +83,9 @@ public static class PollingEndpoints
             ReadStatus.Empty => TypedResults.NoContent(),
             // This instance stops, the session lives on in the shared store: the retry lands on another instance.
             ReadStatus.Released => Problems.InstanceStopping(),
+            // Closed while this poll was in flight by its client's own DELETE: the client knows why, and a normal close
+            // shows no failed request. Any other close (shutdown, a full backlog) is a 410 that says why.
+            ReadStatus.Closed when result.Detail?.StartsWith(SessionEndpoints.ClosedByClient, StringComparison.Ordinal) == true => TypedResults.NoContent(),
             ReadStatus.Closed or ReadStatus.Drained => Problems.SessionGone(result.Detail, Routes.OpenRequest),
             _ => Problems.Create(StatusCodes.Status400BadRequest, "Invalid cursor", $"cursor={result.Detail}"),
         };

@@ -180,10 +180,13 @@ internal static class SessionEndpoints
         return ok ? null : Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement", $"{name}={detail}");
     }
 
+    /// <summary>How the close reason of a session its client ended with <c>DELETE</c> begins.</summary>
+    public const string ClosedByClient = "The client closed the session (DELETE).";
+
     /// <summary><c>DELETE {path}/{id}</c>: ends the session; its reader is answered at once.</summary>
     public static async Task<IResult> CloseAsync(RequestedSession requested)
     {
-        await requested.Session.CloseAsync($"The client closed the session (DELETE). Open a new session with {requested.Routes.OpenRequest}.");
+        await requested.Session.CloseAsync($"{ClosedByClient} Open a new session with {requested.Routes.OpenRequest}.");
         return TypedResults.NoContent();
     }
 

@@ -38,4 +38,18 @@ public sealed class HeldPollTests(HeldPollApp app) : IClassFixture<HeldPollApp>
         var batch = await PollingClient.ReadBatchAsync(await newer.Within("the newer poll answers"));
         Assert.Equal(["Received: for the newer poll"], batch.Messages);
     }
+
+    [Fact]
+    public async Task Closing_the_session_ends_its_held_poll_with_204_and_the_next_poll_gets_410_with_the_reason()
+    {
+        var session = await _http.OpenSessionAsync();
+        var poll = _http.PollAsync(session.Id, 0);
+        await app.WaitUntilHeldAsync(session.Id);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteSessionAsync(session.Id)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await poll.Within("the held poll ends")).StatusCode);
+        var next = await ProblemAssert.IsProblemAsync(await _http.PollAsync(session.Id, 0), HttpStatusCode.Gone);
+        Assert.Contains("DELETE", ProblemAssert.Detail(next));
+    }
 }

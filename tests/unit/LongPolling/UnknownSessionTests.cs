@@ -35,4 +35,13 @@ public sealed class UnknownSessionTests(ShortPollApp app) : IClassFixture<ShortP
         var allowed = response.Content.Headers.Allow;
         Assert.Equal(["DELETE", "GET", "POST"], allowed.Order());
     }
+
+    [Fact]
+    public async Task An_unknown_path_is_404_naming_every_endpoint()
+    {
+        var problem = await ProblemAssert.IsProblemAsync(await _http.GetAsync("/no-such-endpoint"), HttpStatusCode.NotFound);
+
+        var detail = ProblemAssert.Detail(problem);
+        foreach (var path in new[] { "/ws", "/poll", "/sse", "/topics/{name}", "/api/stats" }) Assert.Contains(path, detail);
+    }
 }

@@ -28,6 +28,7 @@ const ui = {
   publish: byTestId('publish'),
   publishMessage: byTestId('publish-message'),
   publishSend: byTestId('publish-send'),
+  publishHint: byTestId('publish-hint'),
 };
 const log = createLog(byTestId('log'), (n) => { ui.count.textContent = n === 1 ? '1 entry' : `${n} entries`; });
 const live = createLivePanel(byTestId('live-figures'), transports, {
@@ -35,8 +36,9 @@ const live = createLivePanel(byTestId('live-figures'), transports, {
   autoRefresh: byTestId('live-auto-refresh'),
   readAt: byTestId('live-read-at'),
 });
+const wanted = new URLSearchParams(location.search).get('transport');
 const connection = createConnection({
-  transport: transportFromUrl(),
+  transport: transports.find((t) => t.id === wanted) ?? transports[0],
   log,
   track: live.track,
   // Options every transport is opened with; each uses what applies to it (see `settings` in the transports list).
@@ -50,6 +52,7 @@ createComparePanel({
   pushInterval: byTestId('compare-push-interval'),
   run: byTestId('run-comparison'),
   status: byTestId('comparison-status'),
+  over: byTestId('compare-over'),
   compared: { table: byTestId('comparison-table'), chart: byTestId('comparison-chart'), summary: byTestId('comparison-summary') },
 }, {
   transports,
@@ -61,6 +64,10 @@ createComparePanel({
 
 showProtocol();
 buildSwitch();
+if (wanted !== null && connection.transport.id !== wanted) {
+  log.event(`the address asks for transport “${wanted}”, which this page does not offer: using ${connection.transport.label} `
+    + `(choose ${transports.map((t) => t.id).join(', ')})`, 'Page', 'warning');
+}
 ui.connect.addEventListener('click', () => connection.connect());
 ui.disconnect.addEventListener('click', () => connection.disconnect('Disconnect clicked'));
 ui.clear.addEventListener('click', () => log.clear());
@@ -105,11 +112,8 @@ function showProtocol() {
     el.dataset.tls = String(protocol.tls);
   }
   byTestId('tls-notice').hidden = !protocol.tls;
-}
-
-function transportFromUrl() {
-  const wanted = new URLSearchParams(location.search).get('transport');
-  return transports.find((t) => t.id === wanted) ?? transports[0];
+  // Over HTTP/2 a WebSocket opens with an extended CONNECT (RFC 8441), which devtools lists as 200, not 101.
+  if (protocol.alpn === 'h2') byTestId('ws-status').textContent = 'status 200: on HTTP/2 it opens with a CONNECT, not an upgrade';
 }
 
 function buildSwitch() {
@@ -147,6 +151,7 @@ function render() {
   ui.disconnect.disabled = state !== CONNECTING && state !== OPEN;
   ui.send.disabled = state !== OPEN || ui.message.value === '';
   ui.publishSend.disabled = !topicOf(ui.topic) || ui.publishMessage.value === '';
+  ui.publishHint.hidden = Boolean(topicOf(ui.topic));
   ui.hint.textContent = connection.transport.hint;
 
   // Keyboard users keep their place: Disconnect hands focus to Connect once it is enabled, and back.

@@ -4,8 +4,8 @@ import { runProtocols } from './compare.js';
 import { showComparison } from './compare-view.js';
 
 /**
- * @param {object} ui the form, its fields (echoes, pushSeconds, pushInterval), the run button, the status line and
- *   the targets of the table, charts and summary (compared)
+ * @param {object} ui the form, its fields (echoes, pushSeconds, pushInterval), the run button, the status line, the
+ *   heading's protocols (over) and the targets of the table, charts and summary (compared)
  * @param {object} deps
  * @param {readonly object[]} deps.transports
  * @param {Function} deps.createSocket
@@ -40,9 +40,13 @@ export function createComparePanel(ui, { transports, createSocket, log, connect,
       showComparison(ui.compared, sets);
       const seconds = Math.round((performance.now() - started) / 1000);
       const over = sets.filter((s) => s.results).map((s) => s.protocol.text).join(' and ');
-      ui.status.textContent = `Done in ${seconds} s: ${workload}, over ${transports.map((t) => t.label).join(', ')}, on ${over}.`;
-      ui.status.dataset.state = 'done';
-      log.event(`comparison run finished in ${seconds} s`, 'Comparison');
+      ui.over.textContent = `over ${over}`;
+      const missing = sets.filter((s) => s.problem).map(legProblem);
+      ui.status.textContent = `Done in ${seconds} s: ${workload}, over ${transports.map((t) => t.label).join(', ')}, on ${over}.`
+        + (missing.length ? ` ${missing.join(' ')}` : '');
+      ui.status.dataset.state = missing.length ? 'partial' : 'done';
+      log.event(`comparison run finished in ${seconds} s${missing.length ? ` — ${missing.join(' ')}` : ''}`, 'Comparison',
+        missing.length ? 'warning' : undefined);
     } catch (err) {
       ui.status.textContent = `The run failed: ${err.message}`;
       ui.status.dataset.state = 'error';
@@ -52,4 +56,15 @@ export function createComparePanel(ui, { transports, createSocket, log, connect,
       done();
     }
   }
+}
+
+// The sentence that names a leg with no figures and why (the note beside its table says what to do).
+function legProblem({ protocol, base, problem }) {
+  const origin = new URL(base).origin;
+  const why = {
+    certificate: `the browser has not accepted the certificate of ${origin} yet`,
+    'mixed-content': `a page on HTTPS may not call ${origin} (mixed content)`,
+    failed: problem.message,
+  }[problem.kind];
+  return `${protocol.text} was not measured: ${why}.`;
 }

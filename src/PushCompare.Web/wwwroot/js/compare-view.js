@@ -4,6 +4,7 @@
 import { metrics, UNMETERED } from './compare-metrics.js';
 import { barChart } from './chart.js';
 import { el } from './dom.js';
+import { scrollableTable } from './table-scroll.js';
 import { formatMs, formatNumber, formatRatio, ratio } from './format.js';
 
 const delivered = { id: 'messages', label: 'Messages delivered', get: (r) => r.figures?.messagesOut ?? r.delivered };
@@ -49,7 +50,7 @@ function setBlock(set) {
       block.append(el('p', { className: 'notice' }, `The server does not yet count bytes per session over ${protocol.text}: `
         + 'its figures are left out rather than shown as 0; messages delivered and latency are the page’s own counts.'));
     }
-    block.append(el('div', { className: 'table-scroll' }, figureTable(set)));
+    block.append(scrollableTable(figureTable(set), `Comparison run over ${protocol.text}, a column per transport`));
   }
   return block;
 }
@@ -111,7 +112,8 @@ function sentence({ protocol, results }) {
   const perMessage = metrics.find((m) => m.id === 'bytesPerMessage');
   const [reference] = results;
   if (!reference.figures) return `Over ${protocol.text}: ${UNMETERED}.`;
-  const phrases = results.slice(1).map((r) => `${r.label.toLowerCase()} ${formatRatio(ratio(perMessage.get(r), perMessage.get(reference)))}`);
+  // Labels as the table spells them (not lowercased: "Server-Sent Events" has one spelling on the page).
+  const phrases = results.slice(1).map((r) => `${r.label} ${formatRatio(ratio(perMessage.get(r), perMessage.get(reference)))}`);
   return `Over ${protocol.text}, per delivered message, ${reference.label} moved ${formatNumber(perMessage.get(reference))} bytes; `
     + `${phrases.join(', ')} as many.`;
 }

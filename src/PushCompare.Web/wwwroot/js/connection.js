@@ -20,10 +20,11 @@ export function createConnection({ transport, log, track, options, onChange }) {
   let lostInARow = 0; // connections lost (or reconnects failed) since the last one that opened
 
   function open() {
-    const via = transport.label;
+    const entry = transport;
+    const via = entry.label;
     const mine = generation;
     log.event(`connecting via ${via}`, via);
-    const s = createSocket(transport.id, location.href, options());
+    const s = createSocket(entry.id, location.href, options());
     s.onopen = () => {
       log.event(`open — connected to ${s.url}`, via);
       if (lostInARow > 0) log.event('reconnected', via);
@@ -33,8 +34,7 @@ export function createConnection({ transport, log, track, options, onChange }) {
     s.onmessage = (e) => log.received(e.data, via);
     s.onerror = (e) => { log.event(`error${e.message ? ` — ${e.message}` : ''}`, via, 'error'); onChange(); };
     s.onclose = (e) => {
-      const reason = e.reason ? ` “${e.reason}”` : '';
-      log.event(`close — code ${e.code}${reason}, ${e.wasClean ? 'clean' : 'not clean'}`, via, e.wasClean ? undefined : 'error');
+      log.event(entry.describeClose(e), via, e.wasClean ? undefined : 'error');
       onChange();
       // Only a drop nobody asked for: a Disconnect, switch or reconnect bumped the generation before closing.
       if (mine === generation && shouldReconnect(e.code)) reconnectLater(via, e.code);
@@ -43,7 +43,7 @@ export function createConnection({ transport, log, track, options, onChange }) {
       log.event(`retry — ${e.operation} attempt ${e.attempt} failed (${e.reason}); trying again in ${e.delayMs} ms`, via, 'warning');
     });
     socket = s;
-    track(transport.id, s);
+    track(entry.id, s);
     onChange();
   }
 

@@ -7,6 +7,7 @@ import { CLOSED, OPEN } from './transports/index.js';
 import { fetchSessionStats } from './stats.js';
 import { formatMs, formatNumber, timestamp } from './format.js';
 import { el } from './dom.js';
+import { scrollableTable } from './table-scroll.js';
 
 const AUTO_REFRESH_MS = 1000;
 
@@ -18,16 +19,22 @@ const serverRows = [
   // The wire layer: on TLS the records' overhead too (equal to the bytes above on plain HTTP); docs/measuring.md.
   { id: 'wireBytesIn', label: 'Wire bytes in', note: '↑ with TLS records', get: (s) => s.wireBytesIn },
   { id: 'wireBytesOut', label: 'Wire bytes out', note: '↓ with TLS records', get: (s) => s.wireBytesOut },
+  // Connection figures, owned by the transport whose request opened the connection: on a page that is mostly the
+  // page's own first request, so a 0 here says where they went instead (`page`).
   { id: 'tlsHandshake', label: 'TLS handshakes', note: 'both ways, transport total', tls: true,
-    get: (s) => s.transportTotals && s.transportTotals.tlsHandshakeBytesIn + s.transportTotals.tlsHandshakeBytesOut },
+    get: (s) => connectionBytes(s.transportTotals, 'tlsHandshake'), page: (s) => connectionBytes(s.pageTotals, 'tlsHandshake') },
   { id: 'http2Connection', label: 'HTTP/2 connection frames', note: 'both ways, transport total', tls: true,
-    get: (s) => s.transportTotals && s.transportTotals.http2ConnectionBytesIn + s.transportTotals.http2ConnectionBytesOut },
+    get: (s) => connectionBytes(s.transportTotals, 'http2Connection'), page: (s) => connectionBytes(s.pageTotals, 'http2Connection') },
   { id: 'messagesIn', label: 'Messages in', note: '↑', get: (s) => s.messagesIn },
   { id: 'messagesOut', label: 'Messages out', note: '↓ delivered', get: (s) => s.messagesOut },
   { id: 'bytesPerMessage', label: 'Bytes per message', note: 'both ways', get: (s) => s.bytesPerMessage },
   { id: 'latencyMean', label: 'Latency, mean', ms: true, get: (s) => s.latency.meanMs },
   { id: 'latencyMax', label: 'Latency, max', ms: true, get: (s) => s.latency.maxMs },
 ];
+
+function connectionBytes(totals, figure) {
+  return totals && totals[`${figure}BytesIn`] + totals[`${figure}BytesOut`];
+}
 
 /** Browser-side rows: the socket's traffic() (WebSocket frames it handled, or Resource Timing entries). */
 const browserRows = [
@@ -119,7 +126,11 @@ export function createLivePanel(root, transports, controls, base = location.href
       c.session.dataset.value = key;
       c.session.textContent = key ? `${key.slice(0, 8)}…` : '—';
       c.session.title = key;
-      for (const row of rows) show(c.server.get(row.id), column?.stats ? row.get(column.stats) : null, row.ms);
+      for (const row of rows) {
+        const cell = c.server.get(row.id);
+        show(cell, column?.stats ? row.get(column.stats) : null, row.ms);
+        if (row.page && column?.stats) showWhereItWent(cell, row.get(column.stats), row.page(column.stats));
+      }
       const traffic = socket?.traffic?.();
       for (const row of browserRows) {
         const cell = c.browser.get(row.id);
@@ -172,6 +183,15 @@ export function createLivePanel(root, transports, controls, base = location.href
 function show(cell, value, ms = false) {
   cell.dataset.value = value ?? '';
   cell.textContent = ms ? formatMs(value) : formatNumber(value);
+  cell.title = '';
+}
+
+// A connection figure of 0 whose bytes the page's own traffic paid: say so, with the page's figure, rather than 0.
+function showWhereItWent(cell, value, pageValue) {
+  if (value !== 0 || !pageValue) return;
+  cell.replaceChildren('→ page’s own', el('span', { className: 'moved' }, formatNumber(pageValue)));
+  cell.title = 'This transport rode a connection the page’s own first request opened, so these bytes are counted '
+    + 'to the page’s other traffic (every transport’s column shows the same page total).';
 }
 
 // One table: a column per transport; a group of rows for the server's figures, then one for the browser's.
@@ -215,6 +235,6 @@ function buildTable(root, transports, serverRows) {
   }
   table.tBodies[0].append(sessionRow);
   table.append(group('Browser', ' — what the page itself can see', browserRows, 'browser', 'browser'));
-  root.replaceChildren(el('div', { className: 'table-scroll' }, table));
+  root.replaceChildren(scrollableTable(table, 'Live figures of this page’s connection, a column per transport'));
   return cells;
 }

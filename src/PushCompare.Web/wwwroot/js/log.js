@@ -5,10 +5,11 @@ const MAX_ENTRIES = 500; // older entries are dropped so a long session cannot g
 const arrows = { sent: '↑ sent', received: '↓ received', event: '• event' };
 
 /**
- * @param {HTMLOListElement} list the log element
+ * @param {HTMLElement} box the log's scroll box, holding the list of entries (an <ol>)
  * @param {(count: number) => void} onChange told the number of entries after every change
  */
-export function createLog(list, onChange = () => {}) {
+export function createLog(box, onChange = () => {}) {
+  const list = box.querySelector('ol');
   function add(direction, text, via, kind) {
     const now = new Date();
     const entry = document.createElement('li');
@@ -25,10 +26,10 @@ export function createLog(list, onChange = () => {}) {
     entry.append(time, arrow, body, transport);
 
     // Follow new entries only while the reader is already at the bottom, so scrolling back to read is not undone.
-    const following = list.scrollHeight - list.scrollTop - list.clientHeight < 24;
+    const following = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
     list.append(entry);
     while (list.childElementCount > MAX_ENTRIES) list.firstElementChild.remove();
-    if (following) list.scrollTop = list.scrollHeight;
+    if (following) box.scrollTop = box.scrollHeight;
     onChange(list.childElementCount);
   }
 

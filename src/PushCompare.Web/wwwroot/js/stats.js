@@ -5,7 +5,7 @@
  * The session's figures (version 3: HTTP layer `bytesIn/Out`, wire layer `wireBytesIn/Out`), or null when the server
  * has none (not yet seen, metering off, or forgotten after a reset). `transportTotals` carries its transport's
  * connection figures, which no session has: the TLS handshakes and HTTP/2 connection frames of the connections the
- * transport owns.
+ * transport owns; `pageTotals` the same figures of the page's own traffic (`other`), which usually owns them instead.
  */
 export async function fetchSessionStats(key, base = location.href, signal) {
   const url = new URL('api/stats', base);
@@ -14,7 +14,7 @@ export async function fetchSessionStats(key, base = location.href, signal) {
   if (!response.ok) throw new Error(`GET /api/stats answered ${response.status}`);
   const body = await response.json();
   const session = body.enabled ? body.sessions.find((s) => s.key === key) ?? null : null;
-  return session && { ...session, transportTotals: body.transports[session.transport] ?? null };
+  return session && { ...session, transportTotals: body.transports[session.transport] ?? null, pageTotals: body.transports.other ?? null };
 }
 
 /** Adds up the figures of several sessions (a comparison run uses one for the echoes and one for the push). */

@@ -1,8 +1,9 @@
 // The transports the page offers, and one factory so page code never branches on which is in use.
-import { WebSocketTransport } from './websocket.js';
+import { WebSocketTransport, describeWebSocketClose } from './websocket.js';
 import { LongPollSocket } from './longpoll.js';
 import { ShortPollSocket, DEFAULT_INTERVAL_MS } from './shortpoll.js';
 import { EventSourceSocket } from './sse.js';
+import { describeSessionClose } from './session-socket.js';
 import { newClientKey } from './client-key.js';
 
 export { CONNECTING, OPEN, CLOSING, CLOSED } from './socket.js';
@@ -10,7 +11,8 @@ export { DEFAULT_INTERVAL_MS };
 
 /**
  * In display order; the page builds its transport switch, live panel columns and comparison runs from this list.
- * `settings` names the connect options a transport uses beyond push (so the page knows when a change needs a reconnect).
+ * `settings` names the connect options a transport uses beyond push (so the page knows when a change needs a reconnect);
+ * `describeClose` words a close event for the log.
  */
 export const transports = Object.freeze([
   {
@@ -18,6 +20,7 @@ export const transports = Object.freeze([
     label: 'WebSocket',
     hint: 'One GET /ws upgrades to WebSocket (101); every message after that is a frame on the same connection.',
     settings: [],
+    describeClose: describeWebSocketClose,
     create: (base, { push, topic, client = newClientKey() } = {}) =>
       new WebSocketTransport(websocketUrl(endpoint(base, 'ws', { client, push, topic }))),
   },
@@ -26,6 +29,7 @@ export const transports = Object.freeze([
     label: 'Long polling',
     hint: 'POST /poll opens a session; each message is a POST of its own, and replies come back on a GET the server holds open.',
     settings: [],
+    describeClose: describeSessionClose('/poll'),
     create: (base, { push, topic } = {}) => new LongPollSocket(endpoint(base, 'poll', { push, topic })),
   },
   {
@@ -33,6 +37,7 @@ export const transports = Object.freeze([
     label: 'Short polling',
     hint: 'POST /poll?wait=0 opens a session whose polls answer at once; the page asks for news on a timer, mostly hearing “nothing” (204).',
     settings: ['intervalMs'],
+    describeClose: describeSessionClose('/poll'),
     create: (base, { push, topic, intervalMs = DEFAULT_INTERVAL_MS } = {}) =>
       new ShortPollSocket(endpoint(base, 'poll', { push, topic }), { intervalMs }),
   },
@@ -41,6 +46,7 @@ export const transports = Object.freeze([
     label: 'Server-Sent Events',
     hint: 'POST /sse opens a session; replies arrive as events on one GET the server keeps open (EventSource), and each message is a POST of its own.',
     settings: [],
+    describeClose: describeSessionClose('/sse'),
     create: (base, { push, topic } = {}) => new EventSourceSocket(endpoint(base, 'sse', { push, topic })),
   },
 ]);

@@ -19,17 +19,20 @@ export class LongPollSocket extends SessionSocket {
   constructor(url, { wait, intervalMs = 0, ...options } = {}) {
     const open = new URL(url, globalThis.location?.href);
     if (wait !== undefined) open.searchParams.set('wait', String(wait));
-    super(open, new PollReceiver(intervalMs), options);
+    super(open, new PollReceiver(intervalMs, wait === 0), options);
   }
 }
 
 /** Receives with one GET at a time: 200 carries a batch, 204 says nothing came within the hold time. */
 class PollReceiver {
   #intervalMs;
+  #answersAtOnce;
   #cursor = 0;
+  #polling = null; // the poll in flight
 
-  constructor(intervalMs) {
+  constructor(intervalMs, answersAtOnce) {
     this.#intervalMs = intervalMs;
+    this.#answersAtOnce = answersAtOnce;
   }
 
   // The socket is open as soon as the session is: the first poll is already a read.
@@ -42,7 +45,8 @@ class PollReceiver {
     const { session } = link;
     while (link.state === OPEN) {
       const started = performance.now();
-      const batch = await session.withRetry('poll', () => this.#pollOnce(session));
+      this.#polling = session.withRetry('poll', () => this.#pollOnce(session));
+      const batch = await this.#polling;
       if (batch) {
         for (const text of batch.messages) if (!link.deliver(text)) return;
         this.#cursor = batch.cursor; // acknowledges this batch on the next poll
@@ -50,6 +54,13 @@ class PollReceiver {
       const rest = this.#intervalMs - (performance.now() - started);
       if (rest > 0 && link.state === OPEN) await sleep(rest, session.signal);
     }
+  }
+
+  // A poll that answers at once is let finish before the DELETE, so it is never refused with 410; a held one is ended
+  // by the DELETE itself (204: docs/protocol.md).
+  stop() {
+    if (this.#answersAtOnce && this.#polling) return this.#polling.then(() => {}, () => {});
+    return undefined;
   }
 
   // One GET: the batch on 200, null on 204 (timed out or superseded; poll again). The session's hold time applies.

@@ -2,7 +2,7 @@
 // browser's WebSocket. What those transports share is written here once: the socket's state, the session's open (POST)
 // and end (DELETE), the Outbox that sends, close and the final events. How the session's messages come back is the
 // job of a receiver (longpoll.js: a GET loop; sse.js: an EventSource), so a transport is a session plus a receiver.
-import { SocketBase, events, CONNECTING, OPEN, CLOSING, CLOSED } from './socket.js';
+import { SocketBase, events, closeDetail, CONNECTING, OPEN, CLOSING, CLOSED } from './socket.js';
 import { ResourceTally } from './resource-traffic.js';
 import { HttpSession, CloseCode, Fatal, retryDefaults } from './session.js';
 import { Outbox } from './outbox.js';
@@ -197,6 +197,27 @@ export class SessionSocket extends SocketBase {
     if (errorMessage !== undefined) this.dispatchEvent(events.error(errorMessage));
     this.dispatchEvent(events.close(code, reason, wasClean));
   }
+}
+
+// What ended a session that did not end with its DELETE, by the close code the socket reported.
+const endings = {
+  [CloseCode.abnormal]: 'the connection failed',
+  [CloseCode.tooBig]: 'a message was over the server’s limit',
+  [CloseCode.badRequest]: 'the server refused a request',
+  [CloseCode.notFound]: 'the server does not know the session',
+  [CloseCode.superseded]: 'a newer stream of the session took over',
+  [CloseCode.gone]: 'the server ended the session',
+};
+
+/**
+ * The log's words for a session socket's close: an HTTP session has no closing handshake, it ends with a DELETE (clean)
+ * or because a request failed. The WebSocket-style code stays in the detail.
+ * @param {string} path the endpoint, e.g. '/poll'
+ */
+export function describeSessionClose(path) {
+  return (e) => (e.wasClean
+    ? `session closed — DELETE ${path}/{id} ended it (${closeDetail(e)})`
+    : `session ended — ${endings[e.code] ?? 'it failed'} (${closeDetail(e)})`);
 }
 
 /** Throws as WebSocket.close does for a code or reason it would refuse. */

@@ -59,3 +59,8 @@ export const events = {
   error: (message = '') => new ErrorEvent('error', { message }),
   close: (code, reason, wasClean) => new CloseEvent('close', { code, reason, wasClean }),
 };
+
+/** A close event's facts as the log's detail: `code 1000 “reason”, clean`. */
+export function closeDetail({ code, reason, wasClean }) {
+  return `code ${code}${reason ? ` “${reason}”` : ''}, ${wasClean ? 'clean' : 'not clean'}`;
+}

@@ -1,6 +1,6 @@
 // A thin adapter: the browser's own WebSocket behind the shared SocketBase surface (events are re-fired unchanged).
 // It also counts the frames it sends and receives, the only traffic a script can see on a WebSocket.
-import { SocketBase, events } from './socket.js';
+import { SocketBase, events, closeDetail } from './socket.js';
 import { frameHeaderBytes, payloadBytes } from './framing.js';
 
 export class WebSocketTransport extends SocketBase {
@@ -57,4 +57,9 @@ function count(tally, payload, masked) {
   tally.messages++;
   tally.payload += payload;
   tally.wire += payload + frameHeaderBytes(payload, masked);
+}
+
+/** The log's words for a WebSocket's close: its closing handshake's code and reason. */
+export function describeWebSocketClose(e) {
+  return `close — ${closeDetail(e)}`;
 }
