@@ -13,7 +13,9 @@ namespace PushCompare.UnitTests.Cluster;
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHelper output) : IClassFixture<LocalClusterFixture>
 {
-    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
+    // A bound on a 10,000-message run, not a speed target: on a three-master Redis Cluster with the three test projects
+    // sharing two cores the SSE run has taken over 3 minutes (1 minute alone).
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
 
     internal static IFaultInjectingClient Client(string transport, HttpClient http, int seed, double faults = 0.10) => transport switch
     {
