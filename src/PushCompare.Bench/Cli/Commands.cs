@@ -249,8 +249,11 @@ internal static class Commands
 
     internal static bool Uses(string scenario, string option) => option switch
     {
-        "--link" or "--rtt" or "--bandwidth" or "--loss" or "--jitter" => scenario is "echo" or "push" or "lubbers",
-        "--size" or "--rate" or "--p99-limit" or "--all-steps" or "--peer" or "--client" => scenario == "echo",
+        "--link" or "--rtt" or "--bandwidth" or "--loss" or "--jitter" => scenario is "echo" or "push" or "lubbers" or "first-message",
+        "--size" => scenario is "echo" or "first-message",
+        "--rate" or "--p99-limit" or "--all-steps" or "--peer" or "--client" => scenario == "echo",
+        // One client after another, each until its first reply: no window, no warm-up, no drain.
+        "--duration" or "--warmup" or "--drain" or "--connect-concurrency" => scenario != "first-message",
         "--interval" or "--broadcast" => scenario is "push" or "lubbers",
         "--poll-interval" or "--compression" => scenario is "echo" or "push" or "lubbers",
         "--poll-client" => scenario is "push" or "lubbers" or "idle",

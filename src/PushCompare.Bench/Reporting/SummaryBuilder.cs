@@ -26,6 +26,9 @@ internal static class SummaryBuilder
             case "idle":
                 tables.Add(IdleMemory(measured));
                 break;
+            case "first-message":
+                tables.Add(FirstMessage(settings, measured));
+                break;
         }
         if (measured.Select(r => r.Protocol).Distinct().Count() > 1 && settings.Rates.Count == 0) tables.Add(StackCost(settings, measured));
         if (measured.Select(r => r.Target).Distinct().Count() > 1 && settings.Rates.Count == 0) tables.Add(ByTarget(measured));
@@ -144,6 +147,32 @@ internal static class SummaryBuilder
         return new ReportTable($"Highest offered rate held (p99 ≤ {Format.Ms(settings.P99LimitMs)} ms, ≥ 97% of it delivered, no errors)",
             ["target", "transport", "protocol", "headers", "clients", "highest rate held/s", "p99 ms there", "vs node-ws"], rows,
             ["\"vs node-ws\" is this server's highest held rate divided by the Node ws reference server's, same clients and message size: above 1 means this server holds more."]);
+    }
+
+    /// <summary>
+    /// first-message: per transport and protocol, the time from nothing to the first reply (and in round trips of the
+    /// link), and what it took: TCP connections, HTTP requests, bytes at the HTTP layer and on the wire, per first message.
+    /// </summary>
+    internal static ReportTable FirstMessage(BenchSettings settings, List<RunResult> runs)
+    {
+        double rttMs = settings.Link.RoundTrip.TotalMilliseconds;
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var r in runs.Where(r => r.Window.Received > 0))
+        {
+            double n = r.Window.Received;
+            var t = r.WindowTraffic;
+            rows.Add([r.Target, r.Transport, r.Protocol, r.Headers, Format.Int(n), Format.Ms(r.Latency?.P50Ms), Format.Ms(r.Latency?.P99Ms),
+                rttMs > 0 && r.Latency is { } l ? (l.P50Ms / rttMs).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) : "-",
+                Format.Bytes(t.Connections / n), Format.Bytes(r.Window.Requests / n), Format.Bytes(t.Up / n), Format.Bytes(t.Down / n),
+                Format.Bytes(t.WireUp / n), Format.Bytes(t.WireDown / n)]);
+        }
+        return new ReportTable($"Time to first message (link: {settings.LinkText})",
+            ["target", "transport", "protocol", "headers", "first messages", "p50 ms", "p99 ms", "p50 in round trips", "TCP connections", "requests",
+                "B up", "B down", "wire B up", "wire B down"], rows,
+            ["From nothing to the first reply: connect (TCP; the link charges a round trip for the handshake), TLS, the WebSocket upgrade or the " +
+                "session's POST (SSE: and its stream's GET), one message sent and its reply received. One client after another, each with new " +
+                "connections; one unrecorded first message before them takes first-use code (JIT) out. Connections, requests and bytes are per " +
+                "first message, up to its reply and the send's own answer (closing is not in them; a long-polling client may have sent its next GET)."]);
     }
 
     private static ReportTable CpuPerThousand(List<RunResult> runs)

@@ -57,6 +57,7 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
         {
             "echo" => settings.Rates.Count > 0 ? RunMode.OpenLoopEcho : RunMode.ClosedLoopEcho,
             "idle" => RunMode.Idle,
+            "first-message" => RunMode.FirstMessage,
             _ => RunMode.Push,
         };
 
