@@ -9,8 +9,10 @@ internal static class SummaryBuilder
 {
     public static IReadOnlyList<ReportTable> Tables(BenchSettings settings, IReadOnlyList<RunResult> runs)
     {
-        var tables = new List<ReportTable> { RunsTable(settings, runs) };
         var measured = runs.Where(r => r.Skipped is null).ToList();
+        // A switch run's results are pairs of transports, not runs of one: its own table says everything.
+        if (settings.Scenario == "switch") return [Switch(settings, measured)];
+        var tables = new List<ReportTable> { RunsTable(settings, runs) };
         switch (settings.Scenario)
         {
             case "echo" when settings.Rates.Count > 0:
@@ -175,6 +177,29 @@ internal static class SummaryBuilder
                 "first message, up to its reply and the send's own answer (closing is not in them; a long-polling client may have sent its next GET)."]);
     }
 
+    /// <summary>switch: per ordered pair of transports, from the first's death to the next message on the second.</summary>
+    internal static ReportTable Switch(BenchSettings settings, List<RunResult> runs)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var r in runs)
+        {
+            string[] pair = r.Transport.Split('→');
+            rows.Add([r.Target, pair[0], pair.Length > 1 ? pair[1] : "", r.Protocol, Format.Int(r.Totals.Received), Format.Ms(r.Latency?.P50Ms),
+                Format.Ms(r.Latency?.P90Ms), Format.Ms(r.Latency?.MaxMs), Format.Int(r.Totals.Lost), Format.Int(r.Totals.Duplicates), Outcome(r)]);
+        }
+        var notes = new List<string>
+        {
+            $"One session (POST /poll?push={settings.IntervalMs}) moved between readers: each processes {Running.SwitchRun.MessagesPerReader} messages and is " +
+            "killed (connection aborted, no close, no DELETE) on receipt of the next, which was then in flight and is not processed; the next reader " +
+            "attaches from the last processed number (a poll's cursor, Last-Event-ID, /ws?session=&cursor=). Time: from the death to that message " +
+            "delivered again on the new transport (connect, attach, redelivery). Lost: gaps in the numbers; duplicated: a number already processed.",
+        };
+        notes.AddRange(runs.Select(r => (r.Target, r.Protocol, r.Window.Received)).Distinct()
+            .Select(s => $"{s.Target} {s.Protocol}: {Format.Int(s.Received)} messages processed by the session, each once and in order unless a row says otherwise."));
+        return new ReportTable($"Transport switch: death to next message (link: {settings.LinkText})",
+            ["target", "from", "to", "protocol", "switches", "p50 ms", "p90 ms", "max ms", "lost", "duplicated", "result"], rows, notes);
+    }
+
     private static ReportTable CpuPerThousand(List<RunResult> runs)
     {
         var rows = new List<IReadOnlyList<string>>();
@@ -299,6 +324,10 @@ internal static class SummaryBuilder
                 [.. measured.Where(r => r.Latency is not null).Select(r => new ChartBar(Label(r), r.Latency!.P99Ms, r.Target))]),
             "echo" => new ChartSpec("Echo round trips per second (closed loop)", "round trips/s", false,
                 [.. measured.Select(r => new ChartBar(Label(r), r.MessagesPerSecond, r.Target))]),
+            "first-message" => new ChartSpec("Time to first message, median", "ms", true,
+                [.. measured.Where(r => r.Latency is not null).Select(r => new ChartBar($"{r.Transport} {r.Protocol}", r.Latency!.P50Ms, r.Transport))]),
+            "switch" => new ChartSpec("Transport switch: death to next message, median", "ms", true,
+                [.. measured.Where(r => r.Latency is not null).Select(r => new ChartBar($"{r.Transport} {r.Protocol}", r.Latency!.P50Ms, r.Protocol))]),
             _ => new ChartSpec("Push delivery latency p99", "ms", true,
                 [.. measured.Where(r => r.Latency is not null).Select(r => new ChartBar(Label(r), r.Latency!.P99Ms, r.Transport))]),
         };

@@ -31,6 +31,9 @@ public sealed class WebSocketTransport : BenchTransport
 
     internal override bool NeedsSharedHttp(RunSpec spec, BenchSettings settings) => false;
 
+    /// <summary>The WebSocket's session mode: the plain <c>/ws</c> echo has no session to resume.</summary>
+    internal override SessionReader SessionReader(Uri baseUri, WireStack stack, BenchSettings settings) => new WebSocketSessionReader(baseUri, stack);
+
     internal override BenchConnection Connect(RunContext context, int index, ClientCounters counters, SessionKind kind) =>
         new WebSocketConnection(index, context, counters, kind);
 
