@@ -150,12 +150,14 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             lastP99 = LatencySummary.From(context.Latency.TakeInterval())?.P99Ms;
             Report();
         }
-        // 3. The measurement window. Counts, bytes and latencies are read in the same order at both edges, so they cover the same messages.
+        // 3. The measurement window. Counts, latencies and bytes are read in the same order at both edges, so they cover the same messages.
         // A cluster's Redis is read over a connection opened before the window: one INFO at each edge and nothing else.
         await using var redis = instance.RedisAddress is { } address ? await RedisAsync(() => RedisInfoReader.ConnectAsync(address, cancel), result) : null;
+        // Counts and latencies first and back to back: every reply is recorded then counted, so the fewer instructions
+        // between the two reads, the fewer replies land in one and not the other.
         var startCounts = Sum(clients);
-        var startTraffic = context.Traffic.Snapshot();
         context.Latency.TakeInterval();
+        var startTraffic = context.Traffic.Snapshot();
         var startServer = ProcessSample.ReadAll(instance.Processes);
         var startRedis = redis is null ? null : await RedisAsync(() => redis.ReadAsync(cancel), result);
         var startSelf = ProcessSample.Self();
@@ -173,8 +175,8 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         }
         double seconds = window.Elapsed.TotalSeconds;
         var endCounts = Sum(clients);
-        var endTraffic = context.Traffic.Snapshot();
         context.Latency.Accept(context.Latency.TakeInterval());
+        var endTraffic = context.Traffic.Snapshot();
         var endServer = ProcessSample.ReadAll(instance.Processes);
         var endRedis = redis is null ? null : await RedisAsync(() => redis.ReadAsync(cancel), result);
         var endSelf = ProcessSample.Self();
