@@ -11,7 +11,7 @@ namespace PushCompare.E2ETests;
 /// stream back; the page's log says why in plain words. Each test gets its own proxy and browser context (so its own
 /// sessionStorage); the app and Chromium are the collection's.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(ComparisonBrowserCollection.Name)]
 public sealed partial class AutoTests(BrowserFixture browser) : IAsyncLifetime
 {
     private FaultProxy _proxy = null!;

@@ -7,6 +7,7 @@ import { SocketBase, RetryEvent, events, closeDetail, CONNECTING, OPEN, CLOSING,
 import { CloseCode, Fatal, failureOf, drain } from './session.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { ResourceTally } from './resource-traffic.js';
+import { checkCloseArguments } from './session-socket.js';
 
 export const DEFAULT_ORDER = Object.freeze(['websocket', 'sse', 'longpoll']);
 
@@ -139,9 +140,7 @@ export class AutoSocket extends SocketBase {
   }
 
   close(code, reason = '') {
-    if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
-      throw new DOMException(`The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, 'InvalidAccessError');
-    }
+    checkCloseArguments(code, reason);
     if (this.#state === CLOSING || this.#state === CLOSED) return;
     const wasConnecting = this.#state === CONNECTING;
     this.#state = CLOSING;
