@@ -159,6 +159,54 @@ public sealed partial class AutoTests(BrowserFixture browser) : IAsyncLifetime
         await run.CheckAsync(["initial", "resume", "resume", "upgrade"], ["websocket", "sse", "longpoll", "websocket"]);
     }
 
+    [Fact]
+    public async Task The_open_timeout_is_derived_from_the_round_trip_as_SockJS_does_within_a_floor_and_a_ceiling()
+    {
+        var page = (await OpenAsync(browser.BaseUrl)).Page;
+        await page.GotoAsync("/healthz");
+        var timeouts = await page.EvaluateAsync<int[]>("""
+            async () => {
+              const { openTimeoutMs } = await import('/js/transports/auto.js');
+              return [null, 5, 100, 150, 400, 800, 5000].map((rtt) => openTimeoutMs(rtt));
+            }
+            """);
+        // unmeasured 2.5 s; 300 + rtt up to 100 ms (under the 1 s floor on a LAN); 4·rtt above; 10 s at most.
+        Assert.Equal([2500, 1000, 1000, 1000, 1600, 3200, 10000], timeouts);
+    }
+
+    [Fact]
+    public async Task A_background_probe_moves_the_session_to_WebSocket_once_it_works_again_after_a_failed_probe()
+    {
+        _proxy.Upgrades = UpgradeFault.Refuse;
+        var page = (await OpenAsync(_proxy.BaseUrl)).Page;
+        await page.GotoAsync("/healthz");
+        await page.EvaluateAsync("""
+            async () => {
+              const { AutoSocket } = await import('/js/transports/auto.js');
+              const s = new AutoSocket(location.href, { storage: null, upgradeAfterMs: 300 });
+              const run = window.probeRun = { socket: s, events: [], replies: [] };
+              s.addEventListener('transport', (e) => run.events.push(`${e.kind} ${e.transport}: ${e.reason}`));
+              s.onmessage = (e) => run.replies.push(e.data);
+              await new Promise((resolve) => { s.onopen = resolve; });
+            }
+            """);
+        await page.WaitForFunctionAsync("() => probeRun.socket.transport === 'sse'");
+        // The first probe (after 300 ms) is refused too; the next comes after twice that.
+        await _proxy.UpgradesSeenAsync(2);
+        await page.EvaluateAsync("() => probeRun.socket.send('before')");
+        _proxy.Upgrades = UpgradeFault.None;
+
+        await page.WaitForFunctionAsync("() => probeRun.socket.transport === 'websocket'", null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+        await page.EvaluateAsync("() => probeRun.socket.send('after')");
+        await page.WaitForFunctionAsync("() => probeRun.replies.length === 2");
+        var run = await page.EvaluateAsync<JsonElement>("() => ({ events: probeRun.events, replies: probeRun.replies })");
+        Assert.Equal(["Received: before", "Received: after"], run.GetProperty("replies").EnumerateArray().Select(e => e.GetString()));
+        var events = run.GetProperty("events").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Equal(2, events.Count);
+        Assert.StartsWith("fallback sse: WebSocket was refused", events[0]);
+        Assert.Equal("upgrade websocket: WebSocket works (probed beside Server-Sent Events)", events[1]);
+    }
+
     [GeneratedRegex(@"^websocket=\d+$")]
     private static partial Regex WebSocketOnly();
 

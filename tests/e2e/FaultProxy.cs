@@ -57,6 +57,16 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>WebSocket upgrade requests seen, whatever was done with them.</summary>
     public int UpgradesSeen => _upgradesSeen;
     private int _upgradesSeen;
+    private readonly ConcurrentQueue<(int Count, TaskCompletionSource Seen)> _upgradeWaiters = new();
+
+    /// <summary>Completes once <paramref name="count"/> upgrade requests were seen.</summary>
+    public Task UpgradesSeenAsync(int count)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upgradeWaiters.Enqueue((count, seen));
+        if (_upgradesSeen >= count) seen.TrySetResult();
+        return seen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
 
     /// <summary>Resets every open connection that carries <paramref name="kind"/>; answers how many.</summary>
     public int Kill(Carried kind)
@@ -113,7 +123,8 @@ public sealed class FaultProxy : IAsyncDisposable
 
                 if (headers["Upgrade"].Any(v => v.Equals("websocket", StringComparison.OrdinalIgnoreCase)))
                 {
-                    Interlocked.Increment(ref _upgradesSeen);
+                    int upgrades = Interlocked.Increment(ref _upgradesSeen);
+                    foreach (var (count, seen) in _upgradeWaiters) if (upgrades >= count) seen.TrySetResult();
                     connection.Kind = Carried.WebSocket;
                     switch (_upgrades)
                     {
