@@ -30,6 +30,8 @@ const serverRows = [
   { id: 'bytesPerMessage', label: 'Bytes per message', note: 'both ways', get: (s) => s.bytesPerMessage },
   { id: 'latencyMean', label: 'Latency, mean', ms: true, get: (s) => s.latency.meanMs },
   { id: 'latencyMax', label: 'Latency, max', ms: true, get: (s) => s.latency.maxMs },
+  // A session's bytes split by the transport that carried them (/api/stats `parts`; one part unless auto moved it).
+  { id: 'parts', label: 'By transport', note: 'bytes in + out', get: (s) => s.parts ?? null, parts: true },
 ];
 
 function connectionBytes(totals, figure) {
@@ -49,6 +51,7 @@ const browserRows = [
 const unavailable = {
   'resource-timing': 'Resource Timing does not expose request sizes.',
   websocket: '',
+  auto: 'Its transports differ in what a page can see of their bytes; the server’s By transport row has them.',
 };
 
 const stateText = { unused: 'not used yet', connecting: 'connecting', live: 'live', closed: 'closed' };
@@ -68,6 +71,7 @@ export function createLivePanel(root, transports, controls, base = location.href
   const proxyNote = el('p', { className: 'proxy-note', hidden: true, role: 'status' });
   proxyNote.dataset.testid = 'live-proxy-note';
   root.prepend(proxyNote);
+  const labelOf = (id) => transports.find((t) => t.id === id)?.label ?? id;
   let lastRead = null;
   let timer = null;
 
@@ -133,6 +137,7 @@ export function createLivePanel(root, transports, controls, base = location.href
       const stats = column?.stats?.behindProxy ? null : column?.stats;
       for (const row of rows) {
         const cell = c.server.get(row.id);
+        if (row.parts) { showParts(cell, stats ? row.get(stats) : null, labelOf); continue; }
         show(cell, stats ? row.get(stats) : null, row.ms);
         if (row.page && stats) showWhereItWent(cell, row.get(stats), row.page(stats));
       }
@@ -194,6 +199,15 @@ function show(cell, value, ms = false) {
   cell.dataset.value = value ?? '';
   cell.textContent = ms ? formatMs(value) : formatNumber(value);
   cell.title = '';
+}
+
+// One line per transport that carried the session: its bytes both ways (data-value: id=bytes;… for tests and tools).
+function showParts(cell, parts, labelOf) {
+  const entries = Object.entries(parts ?? {}).map(([id, p]) => [id, p.bytesIn + p.bytesOut]);
+  cell.dataset.value = entries.map(([id, bytes]) => `${id}=${bytes}`).join(';');
+  cell.title = '';
+  if (entries.length === 0) { cell.textContent = formatNumber(null); return; }
+  cell.replaceChildren(...entries.map(([id, bytes]) => el('span', { className: 'parts' }, `${labelOf(id)} ${formatNumber(bytes)}`)));
 }
 
 // A connection figure of 0 whose bytes the page's own traffic paid: say so, with the page's figure, rather than 0.
