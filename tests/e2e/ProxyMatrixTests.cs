@@ -27,8 +27,9 @@ public sealed class ProxyMatrixTests(ProxyFixture proxies, ITestOutputHelper out
     public sealed record Configuration(string Name, ProxyProgram Program, Func<string> Text, bool ShortKeepAlives, bool Tls, int IdleMs,
         IReadOnlyDictionary<string, string> Expected);
 
-    private static Dictionary<string, string> Expect(string websocket, string sse, string longpoll, string shortpoll) =>
-        new() { ["websocket"] = websocket, ["sse"] = sse, ["longpoll"] = longpoll, ["shortpoll"] = shortpoll };
+    // auto: the transport it ends on, having echoed everything once ("on websocket").
+    private static Dictionary<string, string> Expect(string websocket, string sse, string longpoll, string shortpoll, string auto = "on websocket") =>
+        new() { ["websocket"] = websocket, ["sse"] = sse, ["longpoll"] = longpoll, ["shortpoll"] = shortpoll, ["auto"] = auto };
 
     private const string Works = "works";
 
@@ -40,7 +41,7 @@ public sealed class ProxyMatrixTests(ProxyFixture proxies, ITestOutputHelper out
         new("HAProxy, shipped, TLS + HTTP/2", ProxyProgram.Haproxy, () => ProxyFixture.Shipped(ProxyProgram.Haproxy), false, true, 0, Expect(Works, Works, Works, Works)),
         new("nginx without Upgrade/Connection", ProxyProgram.Nginx, () => ProxyFixture.Variant(ProxyProgram.Nginx,
                 "        proxy_set_header Upgrade $http_upgrade;\n        proxy_set_header Connection $pushcompare_connection;\n", ""),
-            false, false, 0, Expect("never opens", Works, Works, Works)),
+            false, false, 0, Expect("never opens", Works, Works, Works, auto: "on sse")),
         new("nginx buffering, ignoring X-Accel-Buffering", ProxyProgram.Nginx, () => ProxyFixture.Variant(ProxyProgram.Nginx,
                 "        proxy_buffering off;\n", "        proxy_buffering on;\n        proxy_ignore_headers X-Accel-Buffering;\n"),
             false, false, 0, Expect(Works, Works, Works, Works)),
@@ -96,7 +97,7 @@ public sealed class ProxyMatrixTests(ProxyFixture proxies, ITestOutputHelper out
             // ws:// goes through squid as a CONNECT to the app's plain port, which squid refuses (403) as it refuses
             // CONNECT to anything but 443; wss:// is a CONNECT to the TLS port, allowed: inside it squid sees nothing.
             AssertRow(tls ? "squid, https:// page (wss:// by CONNECT)" : "squid, http:// page (ws://)",
-                tls ? Expect(Works, Works, Works, Works) : Expect("never opens", Works, Works, Works), results);
+                tls ? Expect(Works, Works, Works, Works) : Expect("never opens", Works, Works, Works, auto: "on sse"), results);
             Assert.Contains(tls ? "TCP_TUNNEL/200" : "TCP_DENIED/403", squid.AccessLog());
         }
         finally
@@ -109,7 +110,12 @@ public sealed class ProxyMatrixTests(ProxyFixture proxies, ITestOutputHelper out
     {
         var seen = results.ToDictionary(r => r.GetProperty("transport").GetString()!, Classify);
         foreach (var result in results) output.WriteLine($"{configuration} | {result.GetProperty("transport").GetString()} | {Classify(result)} | {result}");
+        Assert.True(seen.ContainsKey("auto"), "the page offers no auto transport");
         foreach (var (transport, outcome) in expected) Assert.True(seen[transport] == outcome, $"{configuration}, {transport}: expected '{outcome}', saw '{seen[transport]}'");
+        // Auto says why in plain words whenever it did not get its first choice.
+        foreach (var change in results.Single(r => r.GetProperty("transport").GetString() == "auto").GetProperty("events").EnumerateArray()
+                     .Where(e => e.GetProperty("type").GetString() == "transport" && e.GetProperty("previous").ValueKind == JsonValueKind.String))
+            Assert.False(string.IsNullOrWhiteSpace(change.GetProperty("reason").GetString()), $"{configuration}: auto changed transport without saying why: {change}");
     }
 
     /// <summary>
@@ -123,6 +129,13 @@ public sealed class ProxyMatrixTests(ProxyFixture proxies, ITestOutputHelper out
         if (result.GetProperty("openMs").ValueKind == JsonValueKind.Null) return "never opens";
         var echoes = result.GetProperty("echoes").EnumerateArray().ToList();
         var events = result.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("type").GetString()).ToList();
+        if (result.GetProperty("transport").GetString() == "auto")
+        {
+            // Auto works when every echo came back exactly once, on whichever transport it settled on.
+            var carriers = result.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("type").GetString() == "transport").ToList();
+            return echoes.All(e => e.GetProperty("ms").ValueKind != JsonValueKind.Null) && result.GetProperty("duplicates").GetInt32() == 0 && carriers.Count > 0
+                ? $"on {carriers[^1].GetProperty("transport").GetString()}" : "auto failed";
+        }
         if (echoes.Count > 0 && echoes[0].GetProperty("ms").ValueKind == JsonValueKind.Null) return "echo never arrives";
         if (echoes.Any(e => e.GetProperty("ms").ValueKind == JsonValueKind.Null)) return events.Contains("close") ? "closed when idle" : "echo after idle never arrives";
         if (events.Contains("close")) return "works, then closes";
@@ -145,7 +158,7 @@ public sealed class ProxyMatrixTests(ProxyFixture proxies, ITestOutputHelper out
     private const string ProbeScript = """
         async ({ transports, idleMs, patienceMs }) => {
           const { createSocket, transports: offered } = await import('/js/transports/index.js');
-          const list = offered.some((t) => t.id === 'auto') ? [...transports, 'auto'] : transports;
+          const list = offered.some((t) => t.id === 'auto') ? [...transports, 'auto'] : transports; // a page without auto fails the row
           const probe = async (transport) => {
             const t0 = performance.now();
             const ms = () => Math.round(performance.now() - t0);
