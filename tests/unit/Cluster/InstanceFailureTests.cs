@@ -43,6 +43,9 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
         }
         Assert.NotEmpty(onVictim);
         var victimEnds = onVictim.Select(ReceiveEndAsync).ToArray(); // pending reads, ended by the kill
+        // Every socket is read all along: a client answers the server's keep-alive pings only while it reads, and one
+        // left unread that long is dropped for its missing pong (or cut by a balancer's idle timeout once pings stop).
+        var elsewhereReplies = elsewhere.Select(e => (e.Key, e.Socket, Reply: NextTextAsync(e.Socket))).ToList();
 
         using var cancel = new CancellationTokenSource(Bound);
         var runs = RunSessionsAsync(cluster, cancel.Token, KillSessions, KillMessages);
@@ -53,7 +56,11 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
         output.WriteLine($"killed {victim.Name} (pid {victim.Process.Pid}) mid-run");
 
         foreach (var end in victimEnds) await end.Within("a WebSocket of the killed instance ends with an error or a close");
-        foreach (var (key, socket) in elsewhere) Assert.Equal($"Received: after {key}", await socket.EchoTextAsync($"after {key}"));
+        foreach (var (key, socket, reply) in elsewhereReplies)
+        {
+            await socket.SendTextAsync($"after {key}");
+            Assert.Equal($"Received: after {key}", await reply.Within("a WebSocket of a surviving instance echoes"));
+        }
 
         var results = await runs;
         var total = FaultRun.Sum(results);
@@ -202,6 +209,20 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
             sockets.Add((key, socket));
         }
         return sockets;
+    }
+
+    // The next text message, however long it takes (the pings in between are answered while it waits); null at a close.
+    private static async Task<string?> NextTextAsync(ClientWebSocket socket)
+    {
+        var buffer = new byte[1024];
+        var text = new MemoryStream();
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, CancellationToken.None);
+            if (result.MessageType == WebSocketMessageType.Close) return null;
+            text.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage) return System.Text.Encoding.UTF8.GetString(text.ToArray());
+        }
     }
 
     // Completes when the socket ends: an error (the TCP connection reset) or a close frame both count.

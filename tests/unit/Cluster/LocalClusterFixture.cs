@@ -67,9 +67,6 @@ public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
             "Sessions:MaxBacklogMessages=100000",
             "Sessions:MaxBacklogBytes=100000000",
             "Security:ConnectBurst=1000000",
-            // The tests' WebSockets sit unread while a run goes on (a client answers pings only while it reads): pings
-            // still flow every 15 s, keeping every proxy's idle timer reset, but a missing pong drops nobody.
-            "WebSockets:KeepAliveTimeout=00:10:00",
             "Security:TrustedProxies:0=127.0.0.1", // the gateway or balancer, as the cluster command trusts it
         ];
         var started = await Task.WhenAll(Enumerable.Range(1, InstanceCount).Select(i => StartInstanceAsync($"web{i}", port: 0)));
