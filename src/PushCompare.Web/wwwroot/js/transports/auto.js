@@ -147,8 +147,12 @@ export class AutoSocket extends SocketBase {
     this.#halt();
     const carrier = this.#carrier;
     this.#carrier = null;
-    if (wasConnecting || !carrier) {
+    if (wasConnecting) {
       setTimeout(() => this.#finish(CloseCode.abnormal, '', false, 'The connection was closed before it was established.'));
+      return;
+    }
+    if (!carrier) { // between two carriers (resuming): nothing is open to end; the session expires on the server
+      setTimeout(() => this.#finish(code ?? CloseCode.normal, reason, true));
       return;
     }
     carrier.end(code ?? 1000, reason).then(
