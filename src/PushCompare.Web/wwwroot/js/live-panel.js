@@ -68,6 +68,9 @@ export function createLivePanel(root, transports, controls, base = location.href
   // Per transport: the connection its column shows (null until one is tracked), with its figures.
   const columns = new Map(transports.map((t) => [t.id, null]));
   const cells = buildTable(root, transports, rows);
+  const proxyNote = el('p', { className: 'proxy-note', hidden: true, role: 'status' });
+  proxyNote.dataset.testid = 'live-proxy-note';
+  root.prepend(proxyNote);
   const labelOf = (id) => transports.find((t) => t.id === id)?.label ?? id;
   let lastRead = null;
   let timer = null;
@@ -130,11 +133,13 @@ export function createLivePanel(root, transports, controls, base = location.href
       c.session.dataset.value = key;
       c.session.textContent = key ? `${key.slice(0, 8)}…` : '—';
       c.session.title = key;
+      // Behind a balancer that does not meter, the server's figures are not this page's: none is shown.
+      const stats = column?.stats?.behindProxy ? null : column?.stats;
       for (const row of rows) {
         const cell = c.server.get(row.id);
-        if (row.parts) { showParts(cell, column?.stats ? row.get(column.stats) : null, labelOf); continue; }
-        show(cell, column?.stats ? row.get(column.stats) : null, row.ms);
-        if (row.page && column?.stats) showWhereItWent(cell, row.get(column.stats), row.page(column.stats));
+        if (row.parts) { showParts(cell, stats ? row.get(stats) : null, labelOf); continue; }
+        show(cell, stats ? row.get(stats) : null, row.ms);
+        if (row.page && stats) showWhereItWent(cell, row.get(stats), row.page(stats));
       }
       const traffic = socket?.traffic?.();
       for (const row of browserRows) {
@@ -151,6 +156,11 @@ export function createLivePanel(root, transports, controls, base = location.href
     controls.refresh.title = waiting ? 'Read the server’s figures now: one GET /api/stats per connection whose figures can still change'
       : 'Nothing to read: the server’s figures shown are final';
     controls.readAt.textContent = lastRead ? `Server figures read at ${timestamp(lastRead)}.` : 'Server figures not read yet.';
+    const proxy = [...columns.values()].find((c) => c?.stats?.behindProxy)?.stats.behindProxy;
+    proxyNote.hidden = !proxy;
+    proxyNote.textContent = proxy ? `This page reaches the app through a load balancer (the app sees its requests come from ${proxy}). `
+      + 'The server meters the balancer’s connections to it, not your browser’s, so its figures would not match DevTools '
+      + 'and are not shown. Only the PushCompare gateway meters the browser’s own connection (docs/scale-out.md).' : '';
   }
 
   controls.refresh.addEventListener('click', refresh);
