@@ -109,14 +109,25 @@ public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
         return again;
     }
 
-    /// <summary>An HTTP client to the gateway; each has its own connections (SocketsHttpHandler), as separate browsers would.</summary>
-    public HttpClient CreateClient() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 4 }) { BaseAddress = Gateway };
+    /// <summary>Where clients connect: the gateway, or each of the balancers in front (successive clients take turns).</summary>
+    protected virtual IReadOnlyList<Uri> Fronts => [Gateway];
 
-    /// <summary>A WebSocket through the gateway, named <paramref name="client"/> in the figures so a test can find its instance.</summary>
+    private int _clients;
+
+    private Uri NextFront()
+    {
+        var fronts = Fronts;
+        return fronts[(int)((uint)Interlocked.Increment(ref _clients) % (uint)fronts.Count)];
+    }
+
+    /// <summary>An HTTP client to the gateway (or the next balancer); each has its own connections (SocketsHttpHandler), as separate browsers would.</summary>
+    public HttpClient CreateClient() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 4 }) { BaseAddress = NextFront() };
+
+    /// <summary>A WebSocket through the gateway (or the next balancer), named <paramref name="client"/> in the figures so a test can find its instance.</summary>
     public async Task<ClientWebSocket> ConnectWebSocketAsync(string client)
     {
         var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://{Gateway.Authority}/ws?client={client}"), new CancellationTokenSource(Eventually.DefaultDeadline).Token);
+        await socket.ConnectAsync(new Uri($"ws://{NextFront().Authority}/ws?client={client}"), new CancellationTokenSource(Eventually.DefaultDeadline).Token);
         return socket;
     }
 
@@ -140,7 +151,8 @@ public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
             await Eventually.AssertAsync(async () => await OkAsync(http, new Uri(instance.Address, "/readyz")), $"{instance.Name} is ready",
                 TimeSpan.FromSeconds(60));
         }
-        await Eventually.AssertAsync(async () => await OkAsync(http, new Uri(Gateway, "/readyz")), "the gateway forwards", TimeSpan.FromSeconds(60));
+        foreach (var front in Fronts)
+            await Eventually.AssertAsync(async () => await OkAsync(http, new Uri(front, "/readyz")), $"{front} forwards", TimeSpan.FromSeconds(60));
     }
 
     private static async Task<bool> OkAsync(HttpClient http, Uri url)
@@ -183,27 +195,38 @@ public sealed class RedisClusterBackplane : LocalClusterFixture
 }
 
 /// <summary>
-/// The same cluster behind a real load balancer instead of the gateway: nginx or HAProxy running the shipped
-/// configuration (deploy/nginx.conf, deploy/haproxy.cfg) exactly, filled in only with loopback ports and paths.
+/// The same cluster behind real load balancers instead of the gateway: nginx and/or HAProxy, each running its shipped
+/// configuration (deploy/nginx.conf, deploy/haproxy.cfg) exactly, filled in only with loopback ports and paths. With
+/// both, the clients take turns between them (two balancers side by side in front of the same instances).
 /// </summary>
-public abstract class BalancedCluster(ProxyProgram program) : LocalClusterFixture
+public abstract class BalancedCluster(params ProxyProgram[] programs) : LocalClusterFixture
 {
-    public ProxyProgram Program { get; } = program;
+    private readonly List<ProxyProcess> _balancers = [];
 
-    /// <summary>The balancer's own process and folder, once started.</summary>
-    public ProxyProcess Balancer { get; private set; } = null!;
+    protected override IReadOnlyList<Uri> Fronts => [.. _balancers.Select(b => b.Address)];
 
     protected override async Task<(IAsyncDisposable Front, Uri Address)> StartFrontAsync(IReadOnlyList<Uri> instances)
     {
-        Balancer = await ProxyProcess.StartBalancerAsync(Program, await File.ReadAllTextAsync(ShippedConfiguration(Program)), instances, CancellationToken.None);
-        return (Balancer, Balancer.Address);
+        foreach (var program in programs)
+            _balancers.Add(await ProxyProcess.StartBalancerAsync(program, await File.ReadAllTextAsync(ShippedConfiguration(program)), instances, CancellationToken.None));
+        return (new Balancers(_balancers), _balancers[0].Address);
     }
 
     /// <summary>deploy/nginx.conf or deploy/haproxy.cfg in the source tree.</summary>
     public static string ShippedConfiguration(ProxyProgram program) => ProxyProcess.ShippedConfigurationPath(program,
         DotnetApp.BuildMetadata(typeof(BalancedCluster).Assembly, "PushCompare.DeployFolder") ?? throw new InvalidOperationException("No PushCompare.DeployFolder recorded at build time."));
+
+    private sealed class Balancers(IReadOnlyList<ProxyProcess> balancers) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var balancer in balancers) await balancer.DisposeAsync();
+        }
+    }
 }
 
-public sealed class NginxCluster() : BalancedCluster(ProxyProgram.Nginx);
+/// <summary>nginx and HAProxy side by side in front of the same three instances.</summary>
+public sealed class NginxAndHaproxyCluster() : BalancedCluster(ProxyProgram.Nginx, ProxyProgram.Haproxy);
 
+/// <summary>HAProxy alone in front, with its active /readyz checks.</summary>
 public sealed class HaproxyCluster() : BalancedCluster(ProxyProgram.Haproxy);
