@@ -134,7 +134,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
 
     internal async ValueTask<bool> EnqueueAsync(string id, string text)
     {
-        var result = await EvalAsync(RedisScripts.Enqueue, id, text);
+        var result = await QueueAsync(RedisScripts.Enqueue, id, text, Instance);
         if (Status(result) == "ok") return true;
         await EndedAsync(id, result);
         return false;
@@ -250,15 +250,36 @@ internal sealed partial class RedisSessionStore : ISessionStore
     /// <summary>An operation through this instance kept the session alive: its place in the open sets is refreshed with the next upkeep.</summary>
     internal void Touched(string id, TransportDescriptor transport) => _touched[id] = (transport.Id, TopicOf(id));
 
-    internal Task<RedisResult[]> EvalAsync(string script, string id, params RedisValue[] args) => EvalAsync(script, [SessionKey(id)], id, args);
-
-    /// <summary>A script with other keys than one session's (a topic's publish); ARGV starts as for every script.</summary>
-    internal async Task<RedisResult[]> EvalAsync(string script, RedisKey[] keys, string id, params RedisValue[] args)
+    /// <summary>A session script: KEYS = { the session's hash }, ARGV = { idle ms, now ms, .. <paramref name="args"/> }.</summary>
+    internal async Task<RedisResult[]> EvalAsync(string script, string id, params RedisValue[] args)
     {
         await ReadyAsync();
-        RedisValue[] values = [(long)_options.IdleTimeout.TotalMilliseconds, _prefix, id, NowMs(), .. args];
-        var result = await Guard(Database.ScriptEvaluateAsync(script, keys, values));
+        RedisValue[] values = [(long)_options.IdleTimeout.TotalMilliseconds, NowMs(), .. args];
+        var result = await Guard(Database.ScriptEvaluateAsync(script, [SessionKey(id)], values));
         return (RedisResult[])result!;
+    }
+
+    /// <summary>
+    /// A script that queues messages (with this instance's name among its arguments): its answer carries the
+    /// messages for readers here, which this instance hands over itself instead of Redis publishing them back to it.
+    /// When the answer does not come, a reader here may have been handed a message it never heard of: it looks in Redis.
+    /// </summary>
+    internal async Task<RedisResult[]> QueueAsync(string script, string id, params RedisValue[] args)
+    {
+        RedisResult[] result;
+        try
+        {
+            result = await EvalAsync(script, id, args);
+        }
+        catch (SessionStoreUnavailableException)
+        {
+            _wakeups.Post(id, new Notice(NoticeKind.Reread));
+            throw;
+        }
+        var notices = Status(result) switch { "ok" => result[1], "behind" => result[2], _ => null };
+        if (notices is not null)
+            foreach (var notice in (RedisResult[])notices!) OnNotice((string)notice!);
+        return result;
     }
 
     /// <summary>
