@@ -34,9 +34,10 @@ public sealed class EchoScenarioTests
         Assert.InRange(run.WindowTraffic.Down, run.Window.Received * (size + headerDown) - slack, run.Window.Received * (size + headerDown) + slack);
         Assert.InRange(run.WindowTraffic.Up, run.Window.Sent * (size + headerUp) - slack, run.Window.Sent * (size + headerUp) + slack);
 
-        // Every reply in the window has a latency; counts and histogram are read microseconds apart at each edge.
+        // Every reply in the window has a latency. Counts and histogram are read back to back at each edge, but a busy
+        // box can deschedule the reader between the two reads for a scheduler slice while replies keep coming.
         Assert.NotNull(run.Latency);
-        long tolerance = Math.Max(6, run.Window.Received / 100);
+        long tolerance = Math.Max(12, run.Window.Received / 20);
         Assert.InRange(run.Latency!.Count, run.Window.Received - tolerance, run.Window.Received + tolerance);
         Assert.NotNull(run.Server); // CPU and memory of the child process, read from /proc
         Assert.True(run.Server!.CpuSeconds > 0);

@@ -62,8 +62,27 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 }
 
+// Three collections, each with its own app and Chromium, run side by side: the tests mostly wait on sockets and the
+// browser, and one collection ran them one after another for 13 minutes. Tests within a collection still run one at a
+// time, so a test that counts traffic shares its app with no other test running at that moment.
+
+/// <summary>The page itself: echo, layout, the socket contract and the registry.</summary>
 [CollectionDefinition(Name)]
 public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
 {
     public const string Name = "browser";
+}
+
+/// <summary>Wire bytes against Chromium's own counts, HTTPS and HTTP/2, compression, the live panel, topics.</summary>
+[CollectionDefinition(Name)]
+public sealed class TrafficBrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser: traffic";
+}
+
+/// <summary>Comparison runs, emulated links, reconnects and faults: the longest tests.</summary>
+[CollectionDefinition(Name)]
+public sealed class ComparisonBrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser: comparisons and faults";
 }

@@ -5,7 +5,7 @@ using static Microsoft.Playwright.Assertions;
 namespace PushCompare.E2ETests;
 
 /// <summary>The comparison run on the page: the same workload over every transport, and polling paying more per message.</summary>
-[Collection(BrowserCollection.Name)]
+[Collection(ComparisonBrowserCollection.Name)]
 public sealed class ComparisonRunTests(BrowserFixture browser) : IAsyncLifetime
 {
     private const int Echoes = 3, PushSeconds = 2;

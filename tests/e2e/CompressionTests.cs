@@ -12,7 +12,7 @@ namespace PushCompare.E2ETests;
 /// agrees with the server's figures — message sizes with the application payload, HTTP response sizes with the
 /// compressed bytes on the wire.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(TrafficBrowserCollection.Name)]
 public sealed class CompressionTests(BrowserFixture browser, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan EventWait = TimeSpan.FromSeconds(15);

@@ -12,7 +12,7 @@ namespace PushCompare.E2ETests;
 /// <see cref="WireBytesTests"/> demands of a single instance. The instances' own figures for the session are its
 /// <c>upstream</c>, larger by what the gateway adds to each request.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(TrafficBrowserCollection.Name)]
 public sealed class GatewayWireBytesTests(BrowserFixture browser, ClusterHost cluster, ITestOutputHelper output) : IClassFixture<ClusterHost>, IAsyncLifetime
 {
     private static readonly TimeSpan EventWait = TimeSpan.FromSeconds(15);

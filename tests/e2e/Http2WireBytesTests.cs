@@ -13,7 +13,7 @@ namespace PushCompare.E2ETests;
 /// (9-byte header + HPACK block) plus 9 bytes and the payload per DATA frame, no TLS and no stream-0 frames. A WebSocket
 /// over HTTP/2 (RFC 8441) has no encodedDataLength: its RFC 6455 frames inside the CONNECT stream's DATA are compared.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(TrafficBrowserCollection.Name)]
 public sealed class Http2WireBytesTests(BrowserFixture browser, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan EventWait = TimeSpan.FromSeconds(15);

@@ -72,7 +72,7 @@ public sealed class HttpsAppHost : WebApplicationFactory<Program>
 /// On https:// a real Chromium uses HTTP/2 for the page, its polls, its SSE stream and — RFC 8441, an extended
 /// CONNECT answered 200 — its WebSocket, and every transport echoes there.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(TrafficBrowserCollection.Name)]
 public sealed class HttpsTests(BrowserFixture browser) : IAsyncLifetime
 {
     private readonly HttpsAppHost _app = new();

@@ -13,7 +13,7 @@ namespace PushCompare.E2ETests;
 /// names the link, and every echo round trip over it takes at least the link's round trip; a page loaded over the link
 /// is metered exactly as Chromium saw it, since the emulator relays the bytes unchanged.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(ComparisonBrowserCollection.Name)]
 public sealed class LinkComparisonTests(BrowserFixture browser, ITestOutputHelper output) : IAsyncLifetime
 {
     private const double RoundTripMs = 60; // the 4g profile's

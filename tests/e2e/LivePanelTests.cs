@@ -8,7 +8,7 @@ namespace PushCompare.E2ETests;
 /// The live panel keeps a column per transport: the current connection's figures, the previous ones final. The
 /// browser's figures are live; the server's are read (GET /api/stats) on Refresh, at a close, or with auto-refresh on.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(TrafficBrowserCollection.Name)]
 public sealed class LivePanelTests(BrowserFixture browser) : IAsyncLifetime
 {
     private EchoPage _echo = null!;

@@ -6,7 +6,7 @@ using static Microsoft.Playwright.Assertions;
 namespace PushCompare.E2ETests;
 
 /// <summary>The long-polling page under faults: what is retried (with the same seq / cursor), what ends the socket, and what the log says.</summary>
-[Collection(BrowserCollection.Name)]
+[Collection(ComparisonBrowserCollection.Name)]
 public sealed partial class LongPollFaultTests(BrowserFixture browser) : IAsyncLifetime
 {
     private EchoPage _echo = null!;

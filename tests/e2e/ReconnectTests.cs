@@ -8,7 +8,7 @@ namespace PushCompare.E2ETests;
 /// The page reconnects by itself when its server dies (<c>kill -9</c>) and comes back on the same port, on
 /// every transport, and says so in its log; a person's own Disconnect or switch never reconnects.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(ComparisonBrowserCollection.Name)]
 public sealed class ReconnectTests(BrowserFixture browser)
 {
     private static readonly LocatorAssertionsToHaveCountOptions Restarted = new() { Timeout = 90_000 }; // a process start on a busy machine

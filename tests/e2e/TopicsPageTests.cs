@@ -3,7 +3,7 @@ using static Microsoft.Playwright.Assertions;
 namespace PushCompare.E2ETests;
 
 /// <summary>Topics on the page: subscribing through the connect options and publishing from the publish box.</summary>
-[Collection(BrowserCollection.Name)]
+[Collection(TrafficBrowserCollection.Name)]
 public sealed class TopicsPageTests(BrowserFixture browser)
 {
     [Theory]

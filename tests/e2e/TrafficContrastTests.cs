@@ -9,7 +9,7 @@ namespace PushCompare.E2ETests;
 /// What devtools' Network tab shows, counted from the browser's own network events (not from the page's code):
 /// after the connection is open, WebSocket sends frames and no HTTP requests; long polling pays one POST per message.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(TrafficBrowserCollection.Name)]
 public sealed class TrafficContrastTests(BrowserFixture browser) : IAsyncLifetime
 {
     private const int Messages = 10;

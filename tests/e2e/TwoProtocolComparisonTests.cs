@@ -11,7 +11,7 @@ namespace PushCompare.E2ETests;
 /// cross-origin requests go to the app's other own origin. Without the certificate accepted, the HTTPS column is a
 /// sentence with a link. From the https page on loopback, the plain leg runs too.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(ComparisonBrowserCollection.Name)]
 public sealed class TwoProtocolComparisonTests(BrowserFixture browser) : IAsyncLifetime
 {
     private const string Unmetered = "not metered on this protocol yet";

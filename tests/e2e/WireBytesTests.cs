@@ -11,7 +11,7 @@ namespace PushCompare.E2ETests;
 /// live panel shows (from /api/stats) equal, exactly, what Chromium reported over CDP. Each test runs in its own
 /// browser context and compares the figures of its own session only.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(TrafficBrowserCollection.Name)]
 public sealed class WireBytesTests(BrowserFixture browser, ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan EventWait = TimeSpan.FromSeconds(15);

@@ -172,6 +172,8 @@ internal static class Commands
                 if (settings.Url is not null && settings.Variants.Count > 0) throw new FormatException("--variant starts the app itself; it cannot be combined with --url.");
                 if (settings.Variants.GroupBy(v => v.Name).FirstOrDefault(g => g.Count() > 1) is { } twice) throw new FormatException($"--variant '{twice.Key}' is given twice: variant names must differ.");
                 if (settings.Rates.Count > 0 && d.Name != "echo") throw new FormatException("--rate applies to the echo scenario only.");
+                if (d.Name == "switch" && (settings.ChromiumHeaders || settings.Cluster is not null))
+                    throw new FormatException("switch moves one session between the bench's own readers on the app: drop --chromium-headers and --cluster.");
             }
             catch (FormatException ex)
             {
@@ -249,10 +251,16 @@ internal static class Commands
 
     internal static bool Uses(string scenario, string option) => option switch
     {
-        "--link" or "--rtt" or "--bandwidth" or "--loss" or "--jitter" => scenario is "echo" or "push" or "lubbers",
-        "--size" or "--rate" or "--p99-limit" or "--all-steps" or "--peer" or "--client" => scenario == "echo",
-        "--interval" or "--broadcast" => scenario is "push" or "lubbers",
-        "--poll-interval" or "--compression" => scenario is "echo" or "push" or "lubbers",
+        "--link" or "--rtt" or "--bandwidth" or "--loss" or "--jitter" => scenario is "echo" or "push" or "lubbers" or "first-message" or "switch",
+        "--size" => scenario is "echo" or "first-message",
+        "--rate" or "--p99-limit" or "--all-steps" or "--peer" or "--client" => scenario == "echo",
+        // One client after another, each until its first reply: no window, no warm-up, no drain.
+        "--duration" or "--warmup" or "--drain" or "--connect-concurrency" => scenario is not ("first-message" or "switch"),
+        "--chromium-headers" or "--cluster" or "--gateways" => scenario != "switch",
+        "--interval" => scenario is "push" or "lubbers" or "switch",
+        "--broadcast" => scenario is "push" or "lubbers",
+        "--poll-interval" => scenario is "echo" or "push" or "lubbers" or "switch",
+        "--compression" => scenario is "echo" or "push" or "lubbers",
         "--poll-client" => scenario is "push" or "lubbers" or "idle",
         _ => true,
     };

@@ -13,5 +13,11 @@ internal sealed record ScenarioDefaults(string Name, string Description, string 
             "long polling, short polling and SSE → measured bytes and Mbit/s beside the 2010 figures, plus a 100,000-client extrapolation.", "all", "1000,10000", 10, 3),
         new("idle", "C idle WebSocket connections, held long polls or open SSE streams → server memory per connection (RSS over the idle baseline, divided).",
             "all", "10000", 5, 3),
+        new("first-message", "From nothing to the first delivered message, one client after another: connect (TCP, TLS), open the session " +
+            "(polling and SSE: a POST first, SSE then its stream), send one S-byte message and receive its reply → time to first message, " +
+            "TCP connections, requests and bytes it took, per transport, protocol and link.", "all", "10", 1, 0),
+        new("switch", "One session receiving a push every --interval ms, moved from transport to transport: each reader is killed with a " +
+            "message in flight and the next resumes from the cursor → time from a transport's death to the next delivered message per " +
+            "ordered pair, and messages lost or duplicated (must be 0). --clients N: switches of each pair.", "websocket,sse,longpoll", "5", 1, 0),
     ];
 }

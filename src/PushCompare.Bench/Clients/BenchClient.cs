@@ -28,6 +28,7 @@ internal sealed class BenchClient
 
     public async Task ConnectAsync(CancellationToken cancel)
     {
+        _workload.OnConnecting();
         await Connection.OpenAsync(cancel);
         _workload.OnConnected(Connection, Index);
         Connected = true;

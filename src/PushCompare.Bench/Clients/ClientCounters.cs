@@ -20,6 +20,27 @@ internal sealed class ClientCounters
     /// <summary>SSE: streams opened again (with Last-Event-ID) after the server ended or cut one during the run.</summary>
     public long Reconnects;
 
+    /// <summary>
+    /// Push: the first and the latest tick received (the server's number and millisecond stamp), so the pace at which the
+    /// server made its ticks is known: a loaded server's timer makes them later than asked, which is not a delivery fault.
+    /// </summary>
+    public long FirstTick, FirstTickMs, LastTick, LastTickMs;
+
+    public void ObserveTick(long n, long serverMs)
+    {
+        if (FirstTick == 0)
+        {
+            FirstTick = n;
+            FirstTickMs = serverMs;
+        }
+        LastTick = n;
+        LastTickMs = serverMs;
+    }
+
+    /// <summary>Milliseconds between the server's ticks as it stamped them (never below the interval asked).</summary>
+    public double TickPaceMs(int intervalMs) =>
+        LastTick > FirstTick ? Math.Max(intervalMs, (double)(LastTickMs - FirstTickMs) / (LastTick - FirstTick)) : intervalMs;
+
     public CounterTotals Read() => new(Volatile.Read(ref Sent), Volatile.Read(ref Received), Volatile.Read(ref PayloadUp),
         Volatile.Read(ref PayloadDown), Volatile.Read(ref Requests), Volatile.Read(ref EmptyPolls), Volatile.Read(ref Lost),
         Volatile.Read(ref Duplicates), Volatile.Read(ref Errors), Volatile.Read(ref Reconnects));

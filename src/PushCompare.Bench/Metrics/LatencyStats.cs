@@ -56,11 +56,17 @@ internal sealed class LatencyStats
 /// <summary>Percentiles in milliseconds, as written to reports.</summary>
 public sealed record LatencySummary(long Count, double MeanMs, double P50Ms, double P90Ms, double P99Ms, double P999Ms, double MaxMs)
 {
+    /// <summary>The smallest value recorded, rounded down to its histogram bucket (at most 0.1 % below it): a floor that holds.</summary>
+    public double MinMs { get; init; }
+
     public static LatencySummary? From(HistogramBase h)
     {
         if (h.TotalCount == 0) return null;
         static double Ms(long micros) => micros / 1000.0;
         return new LatencySummary(h.TotalCount, h.GetMean() / 1000.0, Ms(h.GetValueAtPercentile(50)), Ms(h.GetValueAtPercentile(90)),
-            Ms(h.GetValueAtPercentile(99)), Ms(h.GetValueAtPercentile(99.9)), Ms(h.GetMaxValue()));
+            Ms(h.GetValueAtPercentile(99)), Ms(h.GetValueAtPercentile(99.9)), Ms(h.GetMaxValue()))
+        {
+            MinMs = Ms(h.LowestEquivalentValue(h.RecordedValues().First().ValueIteratedTo)),
+        };
     }
 }

@@ -9,8 +9,10 @@ internal static class SummaryBuilder
 {
     public static IReadOnlyList<ReportTable> Tables(BenchSettings settings, IReadOnlyList<RunResult> runs)
     {
-        var tables = new List<ReportTable> { RunsTable(settings, runs) };
         var measured = runs.Where(r => r.Skipped is null).ToList();
+        // A switch run's results are pairs of transports, not runs of one: its own table says everything.
+        if (settings.Scenario == "switch") return [Switch(settings, measured)];
+        var tables = new List<ReportTable> { RunsTable(settings, runs) };
         switch (settings.Scenario)
         {
             case "echo" when settings.Rates.Count > 0:
@@ -25,6 +27,9 @@ internal static class SummaryBuilder
                 break;
             case "idle":
                 tables.Add(IdleMemory(measured));
+                break;
+            case "first-message":
+                tables.Add(FirstMessage(settings, measured));
                 break;
         }
         if (measured.Select(r => r.Protocol).Distinct().Count() > 1 && settings.Rates.Count == 0) tables.Add(StackCost(settings, measured));
@@ -144,6 +149,55 @@ internal static class SummaryBuilder
         return new ReportTable($"Highest offered rate held (p99 ≤ {Format.Ms(settings.P99LimitMs)} ms, ≥ 97% of it delivered, no errors)",
             ["target", "transport", "protocol", "headers", "clients", "highest rate held/s", "p99 ms there", "vs node-ws"], rows,
             ["\"vs node-ws\" is this server's highest held rate divided by the Node ws reference server's, same clients and message size: above 1 means this server holds more."]);
+    }
+
+    /// <summary>
+    /// first-message: per transport and protocol, the time from nothing to the first reply (and in round trips of the
+    /// link), and what it took: TCP connections, HTTP requests, bytes at the HTTP layer and on the wire, per first message.
+    /// </summary>
+    internal static ReportTable FirstMessage(BenchSettings settings, List<RunResult> runs)
+    {
+        double rttMs = settings.Link.RoundTrip.TotalMilliseconds;
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var r in runs.Where(r => r.Window.Received > 0))
+        {
+            double n = r.Window.Received;
+            var t = r.WindowTraffic;
+            rows.Add([r.Target, r.Transport, r.Protocol, r.Headers, Format.Int(n), Format.Ms(r.Latency?.P50Ms), Format.Ms(r.Latency?.P99Ms),
+                rttMs > 0 && r.Latency is { } l ? (l.P50Ms / rttMs).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) : "-",
+                Format.Bytes(t.Connections / n), Format.Bytes(r.Window.Requests / n), Format.Bytes(t.Up / n), Format.Bytes(t.Down / n),
+                Format.Bytes(t.WireUp / n), Format.Bytes(t.WireDown / n)]);
+        }
+        return new ReportTable($"Time to first message (link: {settings.LinkText})",
+            ["target", "transport", "protocol", "headers", "first messages", "p50 ms", "p99 ms", "p50 in round trips", "TCP connections", "requests",
+                "B up", "B down", "wire B up", "wire B down"], rows,
+            ["From nothing to the first reply: connect (TCP; the link charges a round trip for the handshake), TLS, the WebSocket upgrade or the " +
+                "session's POST (SSE: and its stream's GET), one message sent and its reply received. One client after another, each with new " +
+                "connections; one unrecorded first message before them takes first-use code (JIT) out. Connections, requests and bytes are per " +
+                "first message, up to its reply and the send's own answer (closing is not in them; a long-polling client may have sent its next GET)."]);
+    }
+
+    /// <summary>switch: per ordered pair of transports, from the first's death to the next message on the second.</summary>
+    internal static ReportTable Switch(BenchSettings settings, List<RunResult> runs)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var r in runs)
+        {
+            string[] pair = r.Transport.Split('→');
+            rows.Add([r.Target, pair[0], pair.Length > 1 ? pair[1] : "", r.Protocol, Format.Int(r.Totals.Received), Format.Ms(r.Latency?.P50Ms),
+                Format.Ms(r.Latency?.P90Ms), Format.Ms(r.Latency?.MaxMs), Format.Int(r.Totals.Lost), Format.Int(r.Totals.Duplicates), Outcome(r)]);
+        }
+        var notes = new List<string>
+        {
+            $"One session (POST /poll?push={settings.IntervalMs}) moved between readers: each processes {Running.SwitchRun.MessagesPerReader} messages and is " +
+            "killed (connection aborted, no close, no DELETE) on receipt of the next, which was then in flight and is not processed; the next reader " +
+            "attaches from the last processed number (a poll's cursor, Last-Event-ID, /ws?session=&cursor=). Time: from the death to that message " +
+            "delivered again on the new transport (connect, attach, redelivery). Lost: gaps in the numbers; duplicated: a number already processed.",
+        };
+        notes.AddRange(runs.Select(r => (r.Target, r.Protocol, r.Window.Received)).Distinct()
+            .Select(s => $"{s.Target} {s.Protocol}: {Format.Int(s.Received)} messages processed by the session, each once and in order unless a row says otherwise."));
+        return new ReportTable($"Transport switch: death to next message (link: {settings.LinkText})",
+            ["target", "from", "to", "protocol", "switches", "p50 ms", "p90 ms", "max ms", "lost", "duplicated", "result"], rows, notes);
     }
 
     private static ReportTable CpuPerThousand(List<RunResult> runs)
@@ -270,6 +324,10 @@ internal static class SummaryBuilder
                 [.. measured.Where(r => r.Latency is not null).Select(r => new ChartBar(Label(r), r.Latency!.P99Ms, r.Target))]),
             "echo" => new ChartSpec("Echo round trips per second (closed loop)", "round trips/s", false,
                 [.. measured.Select(r => new ChartBar(Label(r), r.MessagesPerSecond, r.Target))]),
+            "first-message" => new ChartSpec("Time to first message, median", "ms", true,
+                [.. measured.Where(r => r.Latency is not null).Select(r => new ChartBar($"{r.Transport} {r.Protocol}", r.Latency!.P50Ms, r.Transport))]),
+            "switch" => new ChartSpec("Transport switch: death to next message, median", "ms", true,
+                [.. measured.Where(r => r.Latency is not null).Select(r => new ChartBar($"{r.Transport} {r.Protocol}", r.Latency!.P50Ms, r.Protocol))]),
             _ => new ChartSpec("Push delivery latency p99", "ms", true,
                 [.. measured.Where(r => r.Latency is not null).Select(r => new ChartBar(Label(r), r.Latency!.P99Ms, r.Transport))]),
         };

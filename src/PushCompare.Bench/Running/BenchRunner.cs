@@ -57,12 +57,27 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
         {
             "echo" => settings.Rates.Count > 0 ? RunMode.OpenLoopEcho : RunMode.ClosedLoopEcho,
             "idle" => RunMode.Idle,
+            "first-message" => RunMode.FirstMessage,
+            "switch" => RunMode.Switch,
             _ => RunMode.Push,
         };
 
         console.MarkupLine($"[bold]PushCompare bench[/]: {Markup.Escape(settings.Scenario)} against {Markup.Escape(string.Join(", ", targets.Select(t => t.Name)))}");
         for (int round = 1; round <= settings.Rounds && !cancel.IsCancellationRequested; round++)
         {
+            if (mode == RunMode.Switch)
+            {
+                // One session moved between all the transports: a run per stack and target, a result per ordered pair.
+                foreach (var stack in settings.Stacks)
+                foreach (var target in round % 2 == 1 ? targets : [.. Enumerable.Reverse(targets)])
+                {
+                    if (cancel.IsCancellationRequested) break;
+                    var pairs = await new SwitchRun(settings).RunAsync(target, stack, round, settings.Transports, cancel);
+                    results.AddRange(pairs);
+                    foreach (var r in pairs) PrintSwitchLine(target, r);
+                }
+                continue;
+            }
             // Alternate the order so neither target always runs first (warmer machine, fuller page cache).
             var order = round % 2 == 1 ? targets : [.. Enumerable.Reverse(targets)];
             foreach (int clients in settings.Clients)
@@ -128,6 +143,14 @@ internal sealed class BenchRunner(BenchSettings requested, IAnsiConsole console,
         console.MarkupLine($"[red]✗ {what}[/]: {figures}");
         foreach (var problem in r.Problems) console.MarkupLine($"    [red]{Markup.Escape(problem)}[/]");
         foreach (var sample in r.ErrorSamples.Take(5)) console.MarkupLine($"    [grey]{Markup.Escape(sample)}[/]");
+    }
+
+    private void PrintSwitchLine(Target target, RunResult r)
+    {
+        string what = Markup.Escape($"switch {r.Transport} {r.Protocol} → {target.Name}");
+        string figures = Markup.Escape(Format.Any($"{r.Totals.Received} switches, p50 {Format.Ms(r.Latency?.P50Ms)} ms, max {Format.Ms(r.Latency?.MaxMs)} ms, {r.Totals.Lost} lost, {r.Totals.Duplicates} duplicated"));
+        console.MarkupLine(r.Ok ? $"[green]✓[/] {what}: {figures}" : $"[red]✗ {what}[/]: {figures}");
+        foreach (var problem in r.Problems) console.MarkupLine($"    [red]{Markup.Escape(problem)}[/]");
     }
 
     internal static string UnmeasuredNote(string transport) => $"the server offers {transport}, which the bench has no client for: not measured.";

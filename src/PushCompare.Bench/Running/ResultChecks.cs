@@ -44,7 +44,7 @@ internal static class ResultChecks
         if (totals.Lost > 0) p.Add($"{totals.Lost} messages lost (sequence gaps)");
         if (totals.Duplicates > 0) p.Add($"{totals.Duplicates} messages delivered twice or out of order");
 
-        bool echo = spec.Mode is RunMode.ClosedLoopEcho or RunMode.OpenLoopEcho;
+        bool echo = spec.Mode is RunMode.ClosedLoopEcho or RunMode.OpenLoopEcho or RunMode.FirstMessage;
         if (echo && totals.Sent != totals.Received + totals.Lost) p.Add($"sent {totals.Sent} messages but received {totals.Received} replies");
         if (echo && window.Received == 0) p.Add("no round trip completed in the window");
         if (spec.Mode == RunMode.Push)
@@ -55,8 +55,16 @@ internal static class ResultChecks
             }
             else
             {
-                double expected = result.ClientsConnected * seconds * 1000 / settings.IntervalMs;
-                if (window.Received < 0.5 * expected) p.Add($"only {window.Received} ticks arrived where {expected:0} were due at one per {settings.IntervalMs} ms per client");
+                // Due at the pace the server stamped its ticks: on a loaded machine its timer ticks later than asked, which
+                // is not the transport's fault; a stream that stalls still falls short, since its ticks before the stall kept pace.
+                var connected = clients.Where(c => c.Connected).ToList();
+                double expected = connected.Sum(c => seconds * 1000 / c.Counters.TickPaceMs(settings.IntervalMs));
+                if (window.Received < 0.5 * expected)
+                {
+                    double pace = connected.Count > 0 ? connected.Average(c => c.Counters.TickPaceMs(settings.IntervalMs)) : settings.IntervalMs;
+                    p.Add($"only {window.Received} ticks arrived where {expected:0} were due at one per {pace:0.#} ms per client " +
+                        $"(the pace the server stamped them at; {settings.IntervalMs} ms asked)");
+                }
             }
         }
 

@@ -52,6 +52,28 @@ internal sealed class RunContext(RunSpec spec, BenchSettings settings, Uri baseU
     /// <summary>Cancelled when the drain time after <see cref="Stop"/> is over: replies still missing are lost.</summary>
     public CancellationToken Abort => _abort.Token;
 
+    private readonly Lock _firstGate = new();
+
+    /// <summary>first-message: what the clients' connections carried from nothing to their first reply, summed.</summary>
+    public TrafficSnapshot FirstMessageTraffic { get; private set; }
+
+    /// <summary>first-message: HTTP requests answered from nothing to the first reply, summed over the clients.</summary>
+    public long FirstMessageRequests { get; private set; }
+
+    public void AddFirstMessage(TrafficSnapshot traffic, long requests)
+    {
+        lock (_firstGate)
+        {
+            var t = FirstMessageTraffic;
+            FirstMessageTraffic = new TrafficSnapshot(t.Up + traffic.Up, t.Down + traffic.Down, t.Connections + traffic.Connections)
+            {
+                WireUp = t.WireUp + traffic.WireUp,
+                WireDown = t.WireDown + traffic.WireDown,
+            };
+            FirstMessageRequests += requests;
+        }
+    }
+
     public void SignalStop(TimeSpan drain)
     {
         _stop.Cancel();

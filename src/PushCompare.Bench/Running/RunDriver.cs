@@ -64,7 +64,9 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
                     baseline = ProcessSample.ReadAll(instance.Processes) is { } idle ? ProcessSample.Sum(idle).RssBytes : null;
                 }
                 var clients = Enumerable.Range(0, spec.Clients).Select(i => new BenchClient(context, i)).ToArray();
-                await progress.RunAsync(report => MeasureAsync(spec, context, instance, clients, baseline, result, report, cancel));
+                await progress.RunAsync(report => spec.Mode == RunMode.FirstMessage
+                    ? FirstMessagesAsync(context, instance, clients, result, report, cancel)
+                    : MeasureAsync(spec, context, instance, clients, baseline, result, report, cancel));
             }
             catch (Exception ex) when (ex is HttpRequestException or System.Net.WebSockets.WebSocketException or InvalidOperationException)
             {
@@ -148,12 +150,14 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
             lastP99 = LatencySummary.From(context.Latency.TakeInterval())?.P99Ms;
             Report();
         }
-        // 3. The measurement window. Counts, bytes and latencies are read in the same order at both edges, so they cover the same messages.
+        // 3. The measurement window. Counts, latencies and bytes are read in the same order at both edges, so they cover the same messages.
         // A cluster's Redis is read over a connection opened before the window: one INFO at each edge and nothing else.
         await using var redis = instance.RedisAddress is { } address ? await RedisAsync(() => RedisInfoReader.ConnectAsync(address, cancel), result) : null;
+        // Counts and latencies first and back to back: every reply is recorded then counted, so the fewer instructions
+        // between the two reads, the fewer replies land in one and not the other.
         var startCounts = Sum(clients);
-        var startTraffic = context.Traffic.Snapshot();
         context.Latency.TakeInterval();
+        var startTraffic = context.Traffic.Snapshot();
         var startServer = ProcessSample.ReadAll(instance.Processes);
         var startRedis = redis is null ? null : await RedisAsync(() => redis.ReadAsync(cancel), result);
         var startSelf = ProcessSample.Self();
@@ -171,14 +175,15 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         }
         double seconds = window.Elapsed.TotalSeconds;
         var endCounts = Sum(clients);
-        var endTraffic = context.Traffic.Snapshot();
         context.Latency.Accept(context.Latency.TakeInterval());
+        var endTraffic = context.Traffic.Snapshot();
         var endServer = ProcessSample.ReadAll(instance.Processes);
         var endRedis = redis is null ? null : await RedisAsync(() => redis.ReadAsync(cancel), result);
         var endSelf = ProcessSample.Self();
         long allocated = GC.GetTotalAllocatedBytes() - startAllocated;
 
         // 4. Stop: echo clients finish what is in flight, every client closes; then the accounting is complete.
+        result.ClientLoopSeconds = Stopwatch.GetElapsedTime(context.StartTimestamp).TotalSeconds;
         context.SignalStop(TimeSpan.FromSeconds(settings.DrainSeconds));
         var deadline = TimeSpan.FromSeconds(settings.DrainSeconds + 15);
         Enter("draining", settings.DrainSeconds);
@@ -208,6 +213,83 @@ internal sealed class RunDriver(BenchSettings settings, IProgressSink progress)
         result.Server = ServerOverWindow(instance, startServer, endServer, result, rssBaseline);
         if (startRedis is not null && endRedis is not null) result.Redis = RedisCost.Between(startRedis, endRedis, result.Window.Received, seconds);
         ResultChecks.Complete(result, spec, settings, clients, context.Errors);
+    }
+
+    /// <summary>Longest a first message may take (connect, session, reply, close) before the run gives up on it.</summary>
+    private static readonly TimeSpan FirstMessageTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// first-message: one client after another (so none waits for another's handshakes or shares its bandwidth), each
+    /// from nothing: its own new connections, nothing reused from the one before. One unrecorded first message goes
+    /// first, so the server's and the client's first-use code (JIT) is not in the figures.
+    /// </summary>
+    private async Task FirstMessagesAsync(RunContext context, TargetInstance instance, BenchClient[] clients, RunResult result,
+        Action<ProgressState> report, CancellationToken cancel)
+    {
+        var spec = context.Spec;
+        using (var warm = new RunContext(spec, settings, context.BaseUri))
+        {
+            await FirstMessageAsync(new BenchClient(warm, 0), warm, cancel);
+            foreach (string error in warm.Errors.Samples()) context.Errors.Add($"warm-up: {error}");
+        }
+        var startServer = ProcessSample.ReadAll(instance.Processes);
+        var startSelf = ProcessSample.Self();
+        var clock = Stopwatch.StartNew();
+        int done = 0;
+        foreach (var client in clients)
+        {
+            if (cancel.IsCancellationRequested || !await FirstMessageAsync(client, context, cancel)) break;
+            done++;
+            report(new ProgressState(spec.Title, "first messages", clock.Elapsed.TotalSeconds, 0, done, clients.Length, 0, null, context.Errors.Count, 0));
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        var endServer = ProcessSample.ReadAll(instance.Processes);
+        var endSelf = ProcessSample.Self();
+        context.Latency.Accept(context.Latency.TakeInterval());
+        result.ClientsConnected = clients.Count(c => c.Connected);
+        result.WindowSeconds = seconds;
+        result.ClientLoopSeconds = seconds;
+        result.Totals = Sum(clients);
+        // Up to each first reply: the requests and bytes of closing are not part of it.
+        result.Window = result.Totals with { Requests = context.FirstMessageRequests };
+        result.WindowTraffic = context.FirstMessageTraffic;
+        result.Latency = LatencySummary.From(context.Latency.Total);
+        result.ClientCpuSeconds = endSelf.CpuSeconds - startSelf.CpuSeconds;
+        result.ClientCpuPercent = seconds > 0 ? 100 * result.ClientCpuSeconds / seconds : 0;
+        result.Server = ServerOverWindow(instance, startServer, endServer, result, null);
+        ResultChecks.Complete(result, spec, settings, clients, context.Errors);
+    }
+
+    /// <summary>One client from nothing to its first reply, then its close; false when it failed or did not finish in time.</summary>
+    private async Task<bool> FirstMessageAsync(BenchClient client, RunContext context, CancellationToken cancel)
+    {
+        var spec = context.Spec;
+        // A handler of its own: the client's polls, sends and (HTTP/2) streams open new connections, as a new page's would.
+        using var http = spec.Transport.NeedsSharedHttp(spec, settings)
+            ? new PollHttp(context.BaseUri, spec.Headers, context.Traffic, spec.Stack, settings.ClientsPerConnection, settings.Compression)
+            : null;
+        context.Http = http;
+        try
+        {
+            await client.ConnectAsync(cancel).WaitAsync(FirstMessageTimeout, cancel);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancel.IsCancellationRequested)
+        {
+            context.Errors.Add($"connect failed: {ex.GetBaseException().Message}");
+            await client.Connection.CloseAsync();
+            return false;
+        }
+        try
+        {
+            await client.RunAsync().WaitAsync(FirstMessageTimeout, cancel);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            context.Errors.Add($"no first message and close within {FirstMessageTimeout.TotalSeconds:0} s");
+            context.AbortNow();
+            return false;
+        }
     }
 
     /// <summary>

@@ -29,6 +29,12 @@ public sealed class RunResult
     public int ClientsConnected { get; set; }
     public double WindowSeconds { get; set; }
 
+    /// <summary>
+    /// Seconds from the clients' start (the origin of open-loop schedules) to the window's end: the warm-up as it really
+    /// ran (a loaded machine runs it longer than asked) and the window. No schedule can send more than this much time allows.
+    /// </summary>
+    public double ClientLoopSeconds { get; set; }
+
     /// <summary>Whole-run counts (connect to close), the basis of the exactly-once checks.</summary>
     public CounterTotals Totals { get; set; }
 

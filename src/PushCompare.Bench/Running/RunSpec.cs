@@ -10,6 +10,8 @@ public enum RunMode
     OpenLoopEcho,   // send on a fixed schedule, whatever the replies do
     Push,           // receive server ticks
     Idle,           // hold connections (or polls) open and do nothing
+    FirstMessage,   // one client after another: connect from nothing, send one message, time its reply
+    Switch,         // one session moved from transport to transport: time from a reader's death to the next message
 }
 
 /// <summary>One measured run: one target, one transport, one client count (and one offered rate for open loop).</summary>

@@ -66,6 +66,12 @@ public abstract class BenchTransport
     /// </summary>
     public virtual double? OverheadPerMessage(RunResult r) => r.HttpOverheadPerMessage;
 
+    /// <summary>
+    /// A reader of an existing session over this transport (the switch scenario moves one session between readers);
+    /// null when the transport cannot carry a session.
+    /// </summary>
+    internal virtual SessionReader? SessionReader(Uri baseUri, WireStack stack, BenchSettings settings) => null;
+
     /// <summary>Warms the server's code paths for this transport before an idle run reads its memory baseline.</summary>
     internal virtual Task WarmUpAsync(HttpClient http, Uri baseUri, WireStack stack, CancellationToken cancel) => Task.CompletedTask;
 

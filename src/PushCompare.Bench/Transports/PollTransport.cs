@@ -33,6 +33,9 @@ public abstract class PollTransport : BenchTransport
 
     internal override BenchConnection Connect(RunContext context, int index, ClientCounters counters, SessionKind kind) =>
         new PollConnection(index, context, counters, kind, Short, UsesRawClient(context.Spec, context.Settings));
+
+    internal override SessionReader SessionReader(Uri baseUri, WireStack stack, BenchSettings settings) =>
+        new PollSessionReader(baseUri, stack, Short, settings.PollIntervalMs);
 }
 
 /// <summary>Long polling: the server holds each GET until a message comes or its poll timeout.</summary>

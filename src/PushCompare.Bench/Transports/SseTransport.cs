@@ -36,6 +36,8 @@ public sealed class SseTransport : BenchTransport
     internal override BenchConnection Connect(RunContext context, int index, ClientCounters counters, SessionKind kind) =>
         new SseConnection(index, context, counters, kind);
 
+    internal override SessionReader SessionReader(Uri baseUri, WireStack stack, BenchSettings settings) => new SseSessionReader(baseUri, stack);
+
     internal override async Task WarmUpAsync(HttpClient http, Uri baseUri, WireStack stack, CancellationToken cancel)
     {
         using var opened = await http.PostAsync("/sse?echo=exact", null, cancel);

@@ -31,6 +31,9 @@ public sealed class WebSocketTransport : BenchTransport
 
     internal override bool NeedsSharedHttp(RunSpec spec, BenchSettings settings) => false;
 
+    /// <summary>The WebSocket's session mode: the plain <c>/ws</c> echo has no session to resume.</summary>
+    internal override SessionReader SessionReader(Uri baseUri, WireStack stack, BenchSettings settings) => new WebSocketSessionReader(baseUri, stack);
+
     internal override BenchConnection Connect(RunContext context, int index, ClientCounters counters, SessionKind kind) =>
         new WebSocketConnection(index, context, counters, kind);
 
@@ -110,6 +113,7 @@ internal sealed class WebSocketConnection(int index, RunContext context, ClientC
     private readonly ClientWebSocket _socket = new();
     private HttpMessageInvoker? _invoker;
     private CountingStream? _stream;
+    private volatile bool _finishing;
 
     /// <summary>Bytes of the HTTP upgrade (request up, 101 response down), as the frame meters delimited them.</summary>
     public (long Up, long Down) Handshake => (_stream?.Up?.HeadBytes ?? 0, _stream?.Down?.HeadBytes ?? 0);
@@ -228,6 +232,7 @@ internal sealed class WebSocketConnection(int index, RunContext context, ClientC
     /// <summary>Sends our close frame; the receive loop ends when the server's arrives.</summary>
     public override async Task FinishAsync()
     {
+        _finishing = true;
         try
         {
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
@@ -241,10 +246,10 @@ internal sealed class WebSocketConnection(int index, RunContext context, ClientC
         }
     }
 
-    /// <summary>The server's close frame arrived: after ours it is the clean end, before the window ended it is an error.</summary>
+    /// <summary>The server's close frame arrived: after ours (or the window's end) it is the clean end, before them an error.</summary>
     private void OnServerClosed()
     {
-        if (Context.Stop.IsCancellationRequested) ClosedCleanly = true;
+        if (_finishing || Context.Stop.IsCancellationRequested) ClosedCleanly = true;
         else Error($"the server closed the WebSocket during the run ({_socket.CloseStatus} {_socket.CloseStatusDescription})");
     }
 

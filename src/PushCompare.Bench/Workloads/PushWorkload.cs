@@ -28,6 +28,7 @@ internal sealed class PushWorkload(RunContext context, ClientCounters counters, 
             return;
         }
         long latency = Tick.LatencyMicros(serverMs);
+        Counters.ObserveTick(n, serverMs);
         if (Accept(n, "a tick", "ticks")) Received(latency);
     }
 }

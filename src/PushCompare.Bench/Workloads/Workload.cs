@@ -34,8 +34,14 @@ internal abstract class Workload(RunContext context, ClientCounters counters) : 
         RunMode.ClosedLoopEcho or RunMode.OpenLoopEcho => new EchoWorkload(context, counters),
         RunMode.Push => new PushWorkload(context, counters, idle: false),
         RunMode.Idle => new PushWorkload(context, counters, idle: true),
+        RunMode.FirstMessage => new FirstMessageWorkload(context, counters),
         _ => throw new ArgumentOutOfRangeException(nameof(context), context.Spec.Mode, null),
     };
+
+    /// <summary>Called just before the connection starts opening.</summary>
+    public virtual void OnConnecting()
+    {
+    }
 
     /// <summary>Called once the connection is open, before any client of the run starts.</summary>
     public virtual void OnConnected(BenchConnection connection, int index)
