@@ -160,9 +160,17 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                 case NoticeKind.Closed:
                     Detached();
                     return new(ReadStatus.Closed, Detail: store.Ended(id, notice.Text!));
-                case NoticeKind.Reread:
+                case NoticeKind.Reread or NoticeKind.Recheck:
                     if (store.IsDraining) return new(ReadStatus.Released);
-                    var read = await ReadOnceAsync(after, detach: false); // everything after `after`, the batch included
+                    LogRead read;
+                    try
+                    {
+                        read = await ReadOnceAsync(after, detach: false); // everything after `after`, the batch included
+                    }
+                    catch (SessionStoreUnavailableException) when (notice.Kind == NoticeKind.Recheck)
+                    {
+                        continue; // still unanswered: the next message's notice (its number skips) sends the reader to the log
+                    }
                     if (read.Status != ReadStatus.Empty) return read;
                     batch.Clear();
                     continue;

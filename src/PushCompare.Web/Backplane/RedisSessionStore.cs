@@ -262,7 +262,8 @@ internal sealed partial class RedisSessionStore : ISessionStore
     /// <summary>
     /// A script that queues messages (with this instance's name among its arguments): its answer carries the
     /// messages for readers here, which this instance hands over itself instead of Redis publishing them back to it.
-    /// When the answer does not come, a reader here may have been handed a message it never heard of: it looks in Redis.
+    /// When the answer does not come in time, the script may still have run and handed a reader here a message it never
+    /// heard of: that reader looks in Redis (and, should Redis still not answer, waits on, so the send's failure ends no stream).
     /// </summary>
     internal async Task<RedisResult[]> QueueAsync(string script, string id, params RedisValue[] args)
     {
@@ -271,9 +272,9 @@ internal sealed partial class RedisSessionStore : ISessionStore
         {
             result = await EvalAsync(script, id, args);
         }
-        catch (SessionStoreUnavailableException)
+        catch (SessionStoreUnavailableException ex) when (ex.InnerException is RedisTimeoutException)
         {
-            _wakeups.Post(id, new Notice(NoticeKind.Reread));
+            _wakeups.Post(id, new Notice(NoticeKind.Recheck));
             throw;
         }
         var notices = Status(result) switch { "ok" => result[1], "behind" => result[2], _ => null };
