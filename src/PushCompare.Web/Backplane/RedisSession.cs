@@ -169,7 +169,8 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                     }
                     catch (SessionStoreUnavailableException) when (notice.Kind == NoticeKind.Recheck)
                     {
-                        continue; // still unanswered: the next message's notice (its number skips) sends the reader to the log
+                        store.RecheckLater(id); // Redis still does not answer: look again later, the stream or poll stays
+                        continue;
                     }
                     if (read.Status != ReadStatus.Empty) return read;
                     batch.Clear();

@@ -30,6 +30,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
     private readonly ConcurrentDictionary<TransportDescriptor, int> _openCounts = new();
     private readonly ConcurrentDictionary<string, Facts> _facts = new(StringComparer.Ordinal); // what never changes, by id
     private ConcurrentDictionary<string, (string Transport, string? Topic)> _touched = new(StringComparer.Ordinal); // by id, since the last upkeep
+    private ConcurrentDictionary<string, byte> _rechecks = new(StringComparer.Ordinal); // sessions whose readers here look in the log again at the next upkeep
     private readonly Lock _readyGate = new();
     private Task<SessionIds>? _ready;
     private int _draining;
@@ -262,8 +263,9 @@ internal sealed partial class RedisSessionStore : ISessionStore
     /// <summary>
     /// A script that queues messages (with this instance's name among its arguments): its answer carries the
     /// messages for readers here, which this instance hands over itself instead of Redis publishing them back to it.
-    /// When the answer does not come in time, the script may still have run and handed a reader here a message it never
-    /// heard of: that reader looks in Redis (and, should Redis still not answer, waits on, so the send's failure ends no stream).
+    /// When the answer does not come in time, the script may still have run (a frozen Redis runs it when it wakes) and
+    /// handed a reader here a message it never heard of: that reader looks in the log now, and again with every upkeep
+    /// until Redis answers (<see cref="RecheckLater"/>), without ending its stream or poll meanwhile.
     /// </summary>
     internal async Task<RedisResult[]> QueueAsync(string script, string id, params RedisValue[] args)
     {
@@ -382,6 +384,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
     /// </summary>
     internal async Task UpkeepAsync(bool refreshReaders)
     {
+        foreach (var id in Interlocked.Exchange(ref _rechecks, new(StringComparer.Ordinal)).Keys) _wakeups.Post(id, new Notice(NoticeKind.Recheck));
         var db = Database;
         var batch = new List<Task>();
         if (refreshReaders)
@@ -452,6 +455,9 @@ internal sealed partial class RedisSessionStore : ISessionStore
     }
 
     internal int ReadersHere => _readersHere.Count;
+
+    /// <summary>A reader's look after a lost answer failed too: its session's readers here look again with the next upkeep.</summary>
+    internal void RecheckLater(string id) => _rechecks[id] = 0;
 
     [LoggerMessage(EventId = 230, Level = LogLevel.Warning, Message = "Session upkeep could not reach Redis ({Reason}); it retries")]
     internal static partial void UpkeepFailed(ILogger logger, string reason);
