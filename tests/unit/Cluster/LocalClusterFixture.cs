@@ -67,6 +67,7 @@ public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
             "Sessions:MaxBacklogBytes=100000000",
             "Security:ConnectBurst=1000000",
             "Security:TrustedProxies:0=127.0.0.1", // the gateway, as the cluster command trusts it
+            "WebSockets:KeepAliveTimeout=00:05:00", // a test's WebSockets wait unread (their pings unanswered) while a run goes on
         ], [], CancellationToken.None, stopTimeout: DrainGrace + TimeSpan.FromSeconds(20))));
         for (int i = 0; i < started.Length; i++) _instances.Add(new ClusterInstance($"web{i + 1}", started[i].Child, started[i].Address));
 
