@@ -37,6 +37,43 @@ public sealed class ChildProcess : IAsyncDisposable
     public static async Task<(ChildProcess Child, Match Ready)> StartAsync(string name, ProcessStartInfo start, Regex ready,
         TimeSpan timeout, CancellationToken cancel, Action<string>? onLine = null, TimeSpan? stopTimeout = null)
     {
+        var (child, readySignal) = Launch(name, start, ready, onLine, stopTimeout);
+        return (child, await child.AwaitReadyAsync(readySignal.Task, "print its ready line", timeout, cancel));
+    }
+
+    /// <summary>
+    /// For a program that prints nothing when it is ready (nginx, HAProxy): ready once <paramref name="isReady"/>
+    /// answers true (asked every 50 ms, e.g. "does its port accept a connection"); failed when it exits first.
+    /// </summary>
+    public static async Task<ChildProcess> StartAsync(string name, ProcessStartInfo start, Func<CancellationToken, Task<bool>> isReady,
+        TimeSpan timeout, CancellationToken cancel, Action<string>? onLine = null, TimeSpan? stopTimeout = null)
+    {
+        var (child, readySignal) = Launch(name, start, ready: null, onLine, stopTimeout);
+        async Task AskAsync()
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            stop.CancelAfter(timeout);
+            try
+            {
+                while (!readySignal.Task.IsCompleted)
+                {
+                    if (await isReady(stop.Token)) readySignal.TrySetResult(Match.Empty);
+                    else await Task.Delay(50, stop.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The wait below reports the timeout or the cancellation.
+            }
+        }
+        _ = AskAsync();
+        await child.AwaitReadyAsync(readySignal.Task, "become ready", timeout, cancel);
+        return child;
+    }
+
+    private static (ChildProcess Child, TaskCompletionSource<Match> Ready) Launch(string name, ProcessStartInfo start, Regex? ready,
+        Action<string>? onLine, TimeSpan? stopTimeout)
+    {
         start.UseShellExecute = false;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
@@ -52,7 +89,7 @@ public sealed class ChildProcess : IAsyncDisposable
             if (e.Data is null) return;
             child.Remember(e.Data);
             onLine?.Invoke(e.Data);
-            if (!readySignal.Task.IsCompleted && ready.Match(e.Data) is { Success: true } match) readySignal.TrySetResult(match);
+            if (ready is not null && !readySignal.Task.IsCompleted && ready.Match(e.Data) is { Success: true } match) readySignal.TrySetResult(match);
         }
 
         child._process.OutputDataReceived += OnLine;
@@ -69,19 +106,23 @@ public sealed class ChildProcess : IAsyncDisposable
         }
         child._process.BeginOutputReadLine();
         child._process.BeginErrorReadLine();
+        return (child, readySignal);
+    }
 
+    private async Task<Match> AwaitReadyAsync(Task<Match> ready, string what, TimeSpan timeout, CancellationToken cancel)
+    {
         try
         {
-            return (child, await readySignal.Task.WaitAsync(timeout, cancel));
+            return await ready.WaitAsync(timeout, cancel);
         }
         catch (TimeoutException)
         {
-            await child.DisposeAsync();
-            throw new ProcessSetupException($"{name} did not print its ready line within {timeout.TotalSeconds:0} s. Its last output:{Environment.NewLine}{child.Tail}");
+            await DisposeAsync();
+            throw new ProcessSetupException($"{Name} did not {what} within {timeout.TotalSeconds:0} s. Its last output:{Environment.NewLine}{Tail}");
         }
         catch
         {
-            await child.DisposeAsync();
+            await DisposeAsync();
             throw;
         }
     }

@@ -36,7 +36,7 @@ var app = builder.Build();
 app.UseWireMetering(); // first, so every request's bytes are bound to it
 app.UseTrustedProxies(); // the client named by a trusted proxy's X-Forwarded-For/-Proto, before anything asks who the client is
 app.UseProblemResponses(); // exceptions and empty 404/405 answers become ProblemDetails (not for upgrades: see there)
-app.UseNoStore(); // for endpoints that declare WithNoStore()
+app.UseDeclaredResponseHeaders(); // Cache-Control: no-store and X-Accel-Buffering: no, for endpoints that declare them
 app.UseHttpCompression(); // for endpoints that declare WithHttpCompression(); after the metering, which counts the compressed bytes
 app.UseDefaultFiles();
 app.UseStaticFiles();

@@ -8,20 +8,25 @@ namespace PushCompare.BenchTests;
 /// <summary>
 /// A WebSocket push server on a bare socket, so the test decides what shares a TCP write: the 101 response and the
 /// first tick leave in ONE write, as they may from any server whose first push is due by the time the client reads.
-/// Then a tick every <c>?push=</c> ms until the client's close frame, which it answers with the same code.
+/// Then a tick every <c>?push=</c> ms (times <paramref name="slower"/>: a server whose timer falls behind) until the
+/// client's close frame, which it answers with the same code; with <paramref name="stallAfter"/>, nothing after that tick
+/// (a stream that stalls with its connection open).
 /// </summary>
-internal sealed class EagerPushServer : IAsyncDisposable
+internal sealed class EagerPushServer(int slower = 1, long? stallAfter = null) : IAsyncDisposable
 {
     private const string WebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _connections = [];
-    private readonly Task _accepting;
 
-    public EagerPushServer()
+    private Task? _accepting;
+
+    /// <summary>Starts listening: call before using <see cref="Url"/>.</summary>
+    public EagerPushServer Start()
     {
         _listener.Start();
         _accepting = AcceptAsync();
+        return this;
     }
 
     public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
@@ -70,19 +75,22 @@ internal sealed class EagerPushServer : IAsyncDisposable
         await stream.WriteAsync((byte[])[.. ResponseHead(accept), .. TickFrame(1)], _stop.Token);
 
         using var closed = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        var ticking = TickAsync(stream, interval, closed.Token);
+        var ticking = TickAsync(stream, interval * slower, stallAfter ?? long.MaxValue, closed.Token);
         byte[] closePayload = await ReadUntilCloseAsync(stream);
         await closed.CancelAsync();
         await ticking;
         await stream.WriteAsync((byte[])[0x88, (byte)closePayload.Length, .. closePayload], _stop.Token);
     }
 
-    private static async Task TickAsync(NetworkStream stream, TimeSpan interval, CancellationToken stop)
+    private static async Task TickAsync(NetworkStream stream, TimeSpan interval, long last, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(interval);
         try
         {
-            for (long n = 2; await timer.WaitForNextTickAsync(stop); n++) await stream.WriteAsync(TickFrame(n), stop);
+            for (long n = 2; await timer.WaitForNextTickAsync(stop); n++)
+            {
+                if (n <= last) await stream.WriteAsync(TickFrame(n), stop);
+            }
         }
         catch (OperationCanceledException)
         {
@@ -145,7 +153,7 @@ internal sealed class EagerPushServer : IAsyncDisposable
     {
         await _stop.CancelAsync();
         _listener.Stop();
-        await _accepting;
+        if (_accepting is not null) await _accepting;
         Task[] connections;
         lock (_connections) connections = [.. _connections];
         try

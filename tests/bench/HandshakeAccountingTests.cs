@@ -9,7 +9,7 @@ public sealed class HandshakeAccountingTests
     [Fact]
     public async Task A_tick_in_the_same_read_as_the_101_response_is_counted_as_a_frame()
     {
-        await using var server = new EagerPushServer();
+        await using var server = new EagerPushServer().Start();
         var bench = (await BenchRun.StartAsync("push", "-t", "websocket", "--url", server.Url, "-c", "2", "-d", "1", "--warmup", "0",
             "--interval", "50", "--drain", "2")).Passed();
         var run = bench.Single;

@@ -28,4 +28,22 @@ public sealed class LinkTests
 
         Assert.True(bench.Single.Latency!.P50Ms >= 60, $"median echo {bench.Single.Latency.P50Ms} ms over 4g");
     }
+
+    [Fact]
+    public async Task A_burst_over_a_50_ms_link_comes_back_whole_on_a_WebSocket_while_polling_sends_one_message_a_round_trip()
+    {
+        // 100 messages a second per client, five per round trip: a WebSocket pipelines them; a polling client has one
+        // POST in flight (the protocol's rule), each at least a round trip, however many are queued behind it.
+        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket,longpoll", "-c", "2", "-d", "1.5", "--warmup", "0.5", "--rtt", "50ms",
+            "--rate", "200", "--all-steps")).Passed();
+        var ws = bench.Run("websocket");
+        var poll = bench.Run("longpoll");
+
+        Assert.Equal(ws.Totals.Sent, ws.Totals.Received);
+        Assert.Equal(0, ws.Totals.Lost);
+        Assert.True(ws.Latency!.MinMs >= 50, $"fastest WebSocket reply {ws.Latency.MinMs} ms over a 50 ms link");
+        Assert.Equal(poll.Totals.Sent, poll.Totals.Received);
+        Assert.True(poll.Totals.Sent <= 2 * (poll.ClientLoopSeconds / 0.050 + 1), $"{poll.Totals.Sent} POSTs in {poll.ClientLoopSeconds:0.00} s of 50 ms round trips");
+        Assert.False(poll.Held);
+    }
 }

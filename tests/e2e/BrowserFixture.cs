@@ -24,13 +24,20 @@ public sealed class BrowserFixture : IAsyncLifetime
         // Auto-waiting assertions, not sleeps; the generous limit absorbs a busy 2-core machine.
         Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        _browser = await LaunchAsync(_playwright);
+    }
+
+    /// <summary>
+    /// A Chromium launched as every test's is (root-safe, calling nowhere), with <paramref name="extraArgs"/> of its own
+    /// (e.g. a forward proxy: <c>--proxy-server</c>, which holds for the whole browser).
+    /// </summary>
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright, params string[] extraArgs) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath(),
-            Args = LaunchArgs,
+            Args = [.. LaunchArgs, .. extraArgs],
             Headless = true,
         });
-    }
 
     /// <summary>A fresh context (own cookies, cache and traffic) with one page of the given size.</summary>
     public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)

@@ -15,7 +15,7 @@ public sealed partial class ClusterHost : IAsyncLifetime
     [GeneratedRegex(@"PushCompare cluster ready: (?<url>http://\S+)")]
     private static partial Regex ReadyLine();
 
-    [GeneratedRegex(@"^Instance web\d+: (?<url>http://\S+) \(pid")]
+    [GeneratedRegex(@"^Instance web\d+: (?<url>http://\S+) \(pid (?<pid>\d+)")]
     private static partial Regex InstanceLine();
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
@@ -26,6 +26,16 @@ public sealed partial class ClusterHost : IAsyncLifetime
 
     /// <summary>The instances' own addresses, to look behind the gateway.</summary>
     public IReadOnlyList<Uri> Instances { get; private set; } = [];
+
+    private IReadOnlyList<int> _pids = [];
+
+    /// <summary>Kills instance <paramref name="index"/> at once (SIGKILL: no drain, as a crash); the gateway and Redis stay.</summary>
+    public void KillInstance(int index)
+    {
+        using var process = Process.GetProcessById(_pids[index]);
+        process.Kill();
+        process.WaitForExit();
+    }
 
     public async Task InitializeAsync()
     {
@@ -39,7 +49,9 @@ public sealed partial class ClusterHost : IAsyncLifetime
             CancellationToken.None, onLine: _lines.Enqueue, stopTimeout: TimeSpan.FromSeconds(60));
         _cluster = cluster;
         BaseUrl = new Uri(ready.Groups["url"].Value);
-        Instances = [.. _lines.Select(l => InstanceLine().Match(l)).Where(m => m.Success).Select(m => new Uri(m.Groups["url"].Value))];
+        var instances = _lines.Select(l => InstanceLine().Match(l)).Where(m => m.Success).ToList();
+        Instances = [.. instances.Select(m => new Uri(m.Groups["url"].Value))];
+        _pids = [.. instances.Select(m => int.Parse(m.Groups["pid"].Value, System.Globalization.CultureInfo.InvariantCulture))];
     }
 
     public async Task DisposeAsync()

@@ -70,7 +70,7 @@ public sealed class EchoPageTests(BrowserFixture browser) : IAsyncLifetime
         await Expect(_echo.Transport("websocket")).ToBeCheckedAsync();
         var warning = _echo.EventsWith("the address asks for transport “bogus”, which this page does not offer: using WebSocket", via: "Page");
         await Expect(warning).ToHaveCountAsync(1);
-        await Expect(warning).ToContainTextAsync("websocket, longpoll, shortpoll, sse");
+        await Expect(warning).ToContainTextAsync("websocket, longpoll, shortpoll, sse, auto");
         await Expect(warning).ToHaveAttributeAsync("data-kind", "warning");
     }
 

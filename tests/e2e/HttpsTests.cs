@@ -120,7 +120,7 @@ public sealed class HttpsTests(BrowserFixture browser) : IAsyncLifetime
 
         // Every other transport the page offers (its switch is built from the page's own list).
         var offered = await _echo.Page.Locator("[data-testid=transport] input").EvaluateAllAsync<string[]>("inputs => inputs.map(i => i.value)");
-        Assert.Equal(["websocket", "longpoll", "shortpoll", "sse"], offered);
+        Assert.Equal(["websocket", "longpoll", "shortpoll", "sse", "auto"], offered);
         foreach (var transport in offered.Where(t => t != "websocket"))
         {
             await _echo.Transport(transport).CheckAsync();

@@ -16,7 +16,7 @@ namespace PushCompare.E2ETests;
 [Collection(BrowserCollection.Name)]
 public sealed class PageLayoutTests(BrowserFixture browser) : IAsyncLifetime
 {
-    private static readonly string[] Transports = ["websocket", "longpoll", "shortpoll", "sse"];
+    private static readonly string[] Transports = ["websocket", "longpoll", "shortpoll", "sse", "auto"];
     private static readonly string AxeScript = typeof(PageLayoutTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "PushCompare.AxeScript").Value!;
 
@@ -66,9 +66,11 @@ public sealed class PageLayoutTests(BrowserFixture browser) : IAsyncLifetime
         await page.GetByTestId("live-refresh").ClickAsync();
         await Expect(page.GetByTestId("live-sse-requests")).Not.ToHaveAttributeAsync("data-value", "");
         await ExpectNoAxeViolationsAsync(page, $"{name} after an echo");
-        await ExpectEveryTransportVisibleAsync(page, width, page.GetByTestId("live-table"));
+        await ExpectEveryTransportVisibleAsync(page, width, page.GetByTestId("live-table"), Transports.Length);
         await Screenshots.SaveAsync(page, $"live-{name}");
 
+        // Auto runs as a column of its own when asked (over plain HTTP only: each run costs seconds on a shared machine).
+        if (scheme == "http") await page.GetByTestId("compare-include-auto").CheckAsync();
         await page.GetByTestId("compare-echoes").FillAsync("2");
         await page.GetByTestId("compare-push-seconds").FillAsync("1");
         await page.GetByTestId("run-comparison").ClickAsync();
@@ -79,7 +81,7 @@ public sealed class PageLayoutTests(BrowserFixture browser) : IAsyncLifetime
         await ExpectNoAxeViolationsAsync(page, $"{name} after a comparison");
         foreach (var table in await page.GetByTestId("comparison-table").Locator("table").AllAsync())
         {
-            await ExpectEveryTransportVisibleAsync(page, width, table);
+            await ExpectEveryTransportVisibleAsync(page, width, table, scheme == "http" ? Transports.Length : Transports.Length - 1);
         }
         Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), $"the page scrolls sideways at {width} px");
         await Screenshots.SaveAsync(page, $"comparison-{name}");
@@ -97,13 +99,13 @@ public sealed class PageLayoutTests(BrowserFixture browser) : IAsyncLifetime
 
     // At 1280 every cell lies inside its panel. Narrower, a table may scroll inside its own box: then every transport's
     // cells must come into view inside that box when scrolled to, and the box must say it scrolls and take focus.
-    private static async Task ExpectEveryTransportVisibleAsync(IPage page, int width, ILocator table)
+    private static async Task ExpectEveryTransportVisibleAsync(IPage page, int width, ILocator table, int columns)
     {
         var scroller = table.Locator("xpath=ancestor::*[contains(concat(' ', @class, ' '), ' table-scroll ')][1]");
         var panel = table.Locator("xpath=ancestor::section[contains(concat(' ', @class, ' '), ' panel ')][1]");
         var panelBox = (await panel.BoundingBoxAsync())!;
         var headers = await table.Locator("thead th").AllAsync();
-        Assert.Equal(Transports.Length + 1, headers.Count);
+        Assert.Equal(columns + 1, headers.Count);
         bool scrolls = await scroller.EvaluateAsync<bool>("box => box.scrollWidth > box.clientWidth + 1");
         if (width >= 1280) Assert.False(scrolls, $"a table scrolls sideways at {width} px");
         if (scrolls)

@@ -25,6 +25,7 @@ public sealed class SocketContractTests(BrowserFixture browser) : IAsyncLifetime
     [InlineData("longpoll")]
     [InlineData("shortpoll")]
     [InlineData("sse")]
+    [InlineData("auto")]
     public async Task Every_transport_has_the_websocket_shape(string transport)
     {
         var result = await _page.EvaluateAsync<JsonElement>("""

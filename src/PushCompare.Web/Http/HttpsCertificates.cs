@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using PushCompare.Hosting;
 
 namespace PushCompare.Web.Http;
 
@@ -109,30 +110,11 @@ public static partial class HttpsCertificates
                 // A damaged file: replaced below.
             }
         }
-        var created = Create(now);
+        var created = SelfSignedCertificate.Create(now, Validity);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.WriteAllBytes(path, created.Export(X509ContentType.Pkcs12));
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // it holds a private key
         return created;
-    }
-
-    /// <summary>A self-signed server certificate for localhost, 127.0.0.1 and ::1 (ECDSA P-256, one year).</summary>
-    public static X509Certificate2 Create(DateTimeOffset now)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=localhost, O=PushCompare (self-signed)", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName("localhost");
-        names.AddIpAddress(System.Net.IPAddress.Loopback);
-        names.AddIpAddress(System.Net.IPAddress.IPv6Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false)); // serverAuth
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.Add(Validity));
-        // Round-trip through PKCS#12 so the key is usable by SslStream on every platform.
-        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), password: null, X509KeyStorageFlags.Exportable);
     }
 
     /// <summary>What was chosen, and where the self-signed certificate lives (null otherwise).</summary>

@@ -35,7 +35,7 @@ public static class PollingEndpoints
         group.MapPost("", Open).WithName("OpenPollSession").LimitConnects();
         group.MapPost("/{id}", (RequestedSession session, string? seq, HttpContext context) => SessionEndpoints.SendAsync(session, seq, null, context))
             .WithName("SendPollMessage");
-        group.MapGet("/{id}", Poll).WithName("Poll").WithHttpCompression();
+        group.MapGet("/{id}", Poll).WithName("Poll").WithHttpCompression().WithoutProxyBuffering();
         group.MapDelete("/{id}", SessionEndpoints.CloseAsync).WithName("ClosePollSession");
         return group;
     }

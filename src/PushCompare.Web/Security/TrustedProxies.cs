@@ -32,6 +32,16 @@ public static class TrustedProxies
         return app;
     }
 
+    /// <summary>
+    /// The address of the trusted proxy this request came through (the TCP peer the forwarded headers replaced, which
+    /// the framework keeps in <c>X-Original-For</c>), or null when it came straight from its client or through the
+    /// PushCompare gateway (which meters the client's own connection, so the figures still match DevTools). A client
+    /// that sends X-Original-For itself only misleads its own page.
+    /// </summary>
+    public static string? ForwardedBy(HttpContext context) =>
+        context.Request.Headers.ContainsKey(PushCompare.Metering.GatewayAttribution.RequestHeader) ? null
+        : context.Request.Headers[new ForwardedHeadersOptions().OriginalForHeaderName].ToString() is { Length: > 0 } peer ? peer : null;
+
     private static void Configure(ForwardedHeadersOptions forwarded, SecurityOptions security)
     {
         // The framework trusts loopback by default, and trusts every peer when both lists are empty: neither is wanted.

@@ -40,7 +40,7 @@ public static partial class ServerSentEventsEndpoints
     {
         var group = app.MapGroup(Path).RequireOrigin().WithNoStore().ServesSessions(Routes);
         group.MapPost("", Open).WithName("OpenStreamSession").LimitConnects();
-        group.MapGet("/{id}", Stream).WithName("EventStream").WithMetadata(DrainedSessionNoContent.Instance).WithHttpCompression();
+        group.MapGet("/{id}", Stream).WithName("EventStream").WithMetadata(DrainedSessionNoContent.Instance).WithHttpCompression().WithoutProxyBuffering();
         group.MapPost("/{id}", SessionEndpoints.SendAsync).WithName("SendStreamMessage");
         group.MapPost("/{id}/ack", Acknowledge).WithName("AcknowledgeEvents");
         group.MapDelete("/{id}", SessionEndpoints.CloseAsync).WithName("CloseStreamSession");

@@ -18,6 +18,7 @@ public sealed class ClusterArgumentsTests
     [InlineData("--instances three", 1, "Cannot parse argument 'three' for option '--instances' as expected type 'System.Int32'.")]
     [InlineData("--port=http", 1, "Cannot parse argument 'http' for option '--port' as expected type 'System.Int32'.")]
     [InlineData("--colour blue", 1, "Unrecognized command or argument '--colour'.")]
+    [InlineData("--balancer envoy", 1, "Argument 'envoy' not recognized. Must be one of:")]
     public async Task A_bad_value_exits_non_zero_with_what_to_fix_and_starts_nothing(string options, int exitCode, string message)
     {
         var (exit, output) = await RunClusterCommandAsync(options.Split(' '));
@@ -33,8 +34,9 @@ public sealed class ClusterArgumentsTests
         var (exit, output) = await RunClusterCommandAsync(["--help"]);
 
         Assert.Equal(0, exit);
-        foreach (var option in new[] { "--redis", "--instances", "--port", "--web-dll", "--web-root" }) Assert.Contains(option, output);
+        foreach (var option in new[] { "--redis", "--instances", "--port", "--balancer", "--web-dll", "--web-root" }) Assert.Contains(option, output);
         Assert.Contains("[default: 3]", output);
+        Assert.Contains("[default: gateway]", output);
         Assert.Contains("[default: 127.0.0.1:6379]", output);
     }
 

@@ -14,19 +14,24 @@ public sealed partial class ClusterCommandTests
     [GeneratedRegex(@"PushCompare cluster ready: (?<url>http://\S+)")]
     private static partial Regex ReadyLine();
 
+    [GeneratedRegex(@"HTTP/2 at (?<url>https://\S+)")]
+    private static partial Regex TlsLine();
+
     [GeneratedRegex(@"\(pid (?<pid>\d+)\)")]
     private static partial Regex InstancePid();
 
     [GeneratedRegex(@"started redis-server at 127\.0\.0\.1:(?<port>\d+)")]
     private static partial Regex OwnRedis();
 
-    [Fact]
-    public async Task The_cluster_command_starts_redis_three_instances_and_the_gateway_and_SIGTERM_stops_them_all()
+    [Theory]
+    [InlineData("gateway")]
+    [InlineData("nginx")] // the real program with deploy/nginx.conf, plain HTTP and TLS with HTTP/2
+    public async Task The_cluster_command_starts_redis_three_instances_and_the_balancer_and_SIGTERM_stops_them_all(string balancer)
     {
         string gatewayDll = DotnetApp.BuildMetadata(typeof(ClusterCommandTests).Assembly, "PushCompare.GatewayDll")!;
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(gatewayDll)! };
         // Nothing listens at the port given, so it starts a redis-server of its own (never the system's).
-        foreach (var arg in new[] { gatewayDll, "cluster", "--redis", $"127.0.0.1:{FreePort.Next()}" }) start.ArgumentList.Add(arg);
+        foreach (var arg in new[] { gatewayDll, "cluster", "--redis", $"127.0.0.1:{FreePort.Next()}", "--balancer", balancer }) start.ArgumentList.Add(arg);
         var lines = new System.Collections.Concurrent.ConcurrentQueue<string>(); // all of them: the tail keeps only the last 40
         var (cluster, ready) = await ChildProcess.StartAsync("the cluster command", start, ReadyLine(), TimeSpan.FromSeconds(120), CancellationToken.None,
             onLine: lines.Enqueue, stopTimeout: TimeSpan.FromSeconds(60));
@@ -46,6 +51,17 @@ public sealed partial class ClusterCommandTests
         {
             await socket.ConnectAsync(new Uri($"ws://{url.Authority}/ws"), CancellationToken.None);
             Assert.Equal("Received: hi", await socket.EchoTextAsync("hi"));
+        }
+        if (balancer != "gateway")
+        {
+            // The balancer also ends TLS, with HTTP/2 to the client, in front of the same instances.
+            var tls = new Uri(TlsLine().Match(output).Groups["url"].Value);
+            using var h2 = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } })
+            {
+                BaseAddress = tls, DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            using var overTls = await h2.GetAsync("/readyz");
+            Assert.Equal((HttpStatusCode.OK, HttpVersion.Version20), (overTls.StatusCode, overTls.Version));
         }
 
         Assert.True(cluster.Terminate());

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 using PushCompare.Hosting;
+using PushCompare.Hosting.Proxies;
 using PushCompare.UnitTests.Infrastructure;
 
 namespace PushCompare.UnitTests.Cluster;
@@ -39,11 +40,12 @@ public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
 
     private IAsyncDisposable? _redis;
     private readonly List<ClusterInstance> _instances = [];
-    private ChildProcess? _gateway;
+    private string[] _instanceArgs = [];
+    private IAsyncDisposable? _front;
 
     public IReadOnlyList<ClusterInstance> Instances => _instances;
 
-    /// <summary>The gateway: every test request goes here.</summary>
+    /// <summary>The gateway (or the balancer in its place): every test request goes here.</summary>
     public Uri Gateway { get; private set; } = null!;
 
     /// <summary>The Redis the instances share, and the <c>Backplane:Redis</c> setting that reaches it: a private redis-server.</summary>
@@ -57,8 +59,7 @@ public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
     {
         var (redis, configuration) = await StartRedisAsync();
         _redis = redis;
-        string web = BuiltDll("PushCompare.WebDll"), gateway = BuiltDll("PushCompare.GatewayDll");
-        var started = await Task.WhenAll(Enumerable.Range(1, InstanceCount).Select(i => DotnetApp.StartAsync($"instance web{i}", web, [
+        _instanceArgs = [
             $"Backplane:Redis={configuration}",
             $"Health:DrainGrace={DrainGrace:c}",
             "LongPolling:PollTimeout=00:00:02",
@@ -66,30 +67,68 @@ public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
             "Sessions:MaxBacklogMessages=100000",
             "Sessions:MaxBacklogBytes=100000000",
             "Security:ConnectBurst=1000000",
-            "Security:TrustedProxies:0=127.0.0.1", // the gateway, as the cluster command trusts it
+            "Security:TrustedProxies:0=127.0.0.1", // the gateway or balancer, as the cluster command trusts it
             "WebSockets:KeepAliveTimeout=00:05:00", // a test's WebSockets wait unread (their pings unanswered) while a run goes on
-        ], [], CancellationToken.None, stopTimeout: DrainGrace + TimeSpan.FromSeconds(20))));
-        for (int i = 0; i < started.Length; i++) _instances.Add(new ClusterInstance($"web{i + 1}", started[i].Child, started[i].Address));
-
-        var (child, address) = await DotnetApp.StartAsync("the gateway", gateway, [
-            $"Gateway:HealthCheckInterval={ProbeInterval:c}",
-            $"Gateway:HealthCheckTimeout={ProbeTimeout:c}",
-            $"Gateway:FailuresBeforeRemoval={FailuresBeforeRemoval}",
-            .. _instances.Select((instance, i) => $"Gateway:Destinations:{i}={instance.Address}"),
-        ], [], CancellationToken.None);
-        _gateway = child;
-        Gateway = address;
+        ];
+        var started = await Task.WhenAll(Enumerable.Range(1, InstanceCount).Select(i => StartInstanceAsync($"web{i}", port: 0)));
+        _instances.AddRange(started);
+        (_front, Gateway) = await StartFrontAsync([.. _instances.Select(i => i.Address)]);
         await WaitUntilEveryInstanceServesAsync();
     }
 
-    /// <summary>An HTTP client to the gateway; each has its own connections (SocketsHttpHandler), as separate browsers would.</summary>
-    public HttpClient CreateClient() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 4 }) { BaseAddress = Gateway };
+    /// <summary>What stands in front of the instances: the gateway, as the cluster command runs it.</summary>
+    protected virtual async Task<(IAsyncDisposable Front, Uri Address)> StartFrontAsync(IReadOnlyList<Uri> instances)
+    {
+        var (child, address) = await DotnetApp.StartAsync("the gateway", BuiltDll("PushCompare.GatewayDll"), [
+            $"Gateway:HealthCheckInterval={ProbeInterval:c}",
+            $"Gateway:HealthCheckTimeout={ProbeTimeout:c}",
+            $"Gateway:FailuresBeforeRemoval={FailuresBeforeRemoval}",
+            .. instances.Select((instance, i) => $"Gateway:Destinations:{i}={instance}"),
+        ], [], CancellationToken.None);
+        return (child, address);
+    }
 
-    /// <summary>A WebSocket through the gateway, named <paramref name="client"/> in the figures so a test can find its instance.</summary>
+    private async Task<ClusterInstance> StartInstanceAsync(string name, int port)
+    {
+        var (child, address) = await DotnetApp.StartAsync($"instance {name}", BuiltDll("PushCompare.WebDll"), _instanceArgs, [], CancellationToken.None,
+            port: port, stopTimeout: DrainGrace + TimeSpan.FromSeconds(20));
+        return new ClusterInstance(name, child, address);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="instance"/> again (after it exited) on its own port, as a rolling restart does, and waits
+    /// until it is ready; the balancer in front finds it there again. Returns the new one, which replaces it in <see cref="Instances"/>.
+    /// </summary>
+    public async Task<ClusterInstance> StartAgainAsync(ClusterInstance instance)
+    {
+        if (!instance.Process.HasExited) throw new InvalidOperationException($"{instance.Name} still runs: stop it first.");
+        await instance.Process.DisposeAsync();
+        var again = await StartInstanceAsync(instance.Name, instance.Address.Port);
+        _instances[_instances.IndexOf(instance)] = again;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await Eventually.AssertAsync(async () => await OkAsync(http, new Uri(again.Address, "/readyz")), $"{again.Name} is ready again", TimeSpan.FromSeconds(60));
+        return again;
+    }
+
+    /// <summary>Where clients connect: the gateway, or each of the balancers in front (successive clients take turns).</summary>
+    protected virtual IReadOnlyList<Uri> Fronts => [Gateway];
+
+    private int _clients;
+
+    private Uri NextFront()
+    {
+        var fronts = Fronts;
+        return fronts[(int)((uint)Interlocked.Increment(ref _clients) % (uint)fronts.Count)];
+    }
+
+    /// <summary>An HTTP client to the gateway (or the next balancer); each has its own connections (SocketsHttpHandler), as separate browsers would.</summary>
+    public HttpClient CreateClient() => new(new SocketsHttpHandler { MaxConnectionsPerServer = 4 }) { BaseAddress = NextFront() };
+
+    /// <summary>A WebSocket through the gateway (or the next balancer), named <paramref name="client"/> in the figures so a test can find its instance.</summary>
     public async Task<ClientWebSocket> ConnectWebSocketAsync(string client)
     {
         var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://{Gateway.Authority}/ws?client={client}"), new CancellationTokenSource(Eventually.DefaultDeadline).Token);
+        await socket.ConnectAsync(new Uri($"ws://{NextFront().Authority}/ws?client={client}"), new CancellationTokenSource(Eventually.DefaultDeadline).Token);
         return socket;
     }
 
@@ -113,7 +152,8 @@ public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
             await Eventually.AssertAsync(async () => await OkAsync(http, new Uri(instance.Address, "/readyz")), $"{instance.Name} is ready",
                 TimeSpan.FromSeconds(60));
         }
-        await Eventually.AssertAsync(async () => await OkAsync(http, new Uri(Gateway, "/readyz")), "the gateway forwards", TimeSpan.FromSeconds(60));
+        foreach (var front in Fronts)
+            await Eventually.AssertAsync(async () => await OkAsync(http, new Uri(front, "/readyz")), $"{front} forwards", TimeSpan.FromSeconds(60));
     }
 
     private static async Task<bool> OkAsync(HttpClient http, Uri url)
@@ -139,7 +179,7 @@ public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
         // Killed, not stopped: a SIGTERM would have each instance serve out its drain grace (13 s) for clients that are
         // gone; the tests that are about stopping an instance stop it themselves.
         foreach (var instance in _instances.Where(i => !i.Process.HasExited)) instance.Process.Kill();
-        if (_gateway is not null) await _gateway.DisposeAsync();
+        if (_front is not null) await _front.DisposeAsync();
         await Task.WhenAll(_instances.Select(i => i.Process.DisposeAsync().AsTask()));
         if (_redis is not null) await _redis.DisposeAsync();
     }
@@ -154,3 +194,40 @@ public sealed class RedisClusterBackplane : LocalClusterFixture
         return (redis, redis.Configuration);
     }
 }
+
+/// <summary>
+/// The same cluster behind real load balancers instead of the gateway: nginx and/or HAProxy, each running its shipped
+/// configuration (deploy/nginx.conf, deploy/haproxy.cfg) exactly, filled in only with loopback ports and paths. With
+/// both, the clients take turns between them (two balancers side by side in front of the same instances).
+/// </summary>
+public abstract class BalancedCluster(params ProxyProgram[] programs) : LocalClusterFixture
+{
+    private readonly List<ProxyProcess> _balancers = [];
+
+    protected override IReadOnlyList<Uri> Fronts => [.. _balancers.Select(b => b.Address)];
+
+    protected override async Task<(IAsyncDisposable Front, Uri Address)> StartFrontAsync(IReadOnlyList<Uri> instances)
+    {
+        foreach (var program in programs)
+            _balancers.Add(await ProxyProcess.StartBalancerAsync(program, await File.ReadAllTextAsync(ShippedConfiguration(program)), instances, CancellationToken.None));
+        return (new Balancers(_balancers), _balancers[0].Address);
+    }
+
+    /// <summary>deploy/nginx.conf or deploy/haproxy.cfg in the source tree.</summary>
+    public static string ShippedConfiguration(ProxyProgram program) => ProxyProcess.ShippedConfigurationPath(program,
+        DotnetApp.BuildMetadata(typeof(BalancedCluster).Assembly, "PushCompare.DeployFolder") ?? throw new InvalidOperationException("No PushCompare.DeployFolder recorded at build time."));
+
+    private sealed class Balancers(IReadOnlyList<ProxyProcess> balancers) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var balancer in balancers) await balancer.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>nginx and HAProxy side by side in front of the same three instances.</summary>
+public sealed class NginxAndHaproxyCluster() : BalancedCluster(ProxyProgram.Nginx, ProxyProgram.Haproxy);
+
+/// <summary>HAProxy alone in front, with its active /readyz checks.</summary>
+public sealed class HaproxyCluster() : BalancedCluster(ProxyProgram.Haproxy);

@@ -16,6 +16,7 @@ const ui = {
   switcher: byTestId('transport'),
   hint: byTestId('transport-hint'),
   status: byTestId('status'),
+  carrier: byTestId('carrier'),
   connect: byTestId('connect'),
   disconnect: byTestId('disconnect'),
   composer: byTestId('composer'),
@@ -54,6 +55,7 @@ createComparePanel({
   status: byTestId('comparison-status'),
   over: byTestId('compare-over'),
   compared: { table: byTestId('comparison-table'), chart: byTestId('comparison-chart'), summary: byTestId('comparison-summary') },
+  optional: byTestId('compare-optional'),
 }, {
   transports,
   createSocket,
@@ -153,6 +155,11 @@ function render() {
   ui.publishSend.disabled = !topicOf(ui.topic) || ui.publishMessage.value === '';
   ui.publishHint.hidden = Boolean(topicOf(ui.topic));
   ui.hint.textContent = connection.transport.hint;
+  // A transport that carries others (auto) shows which one is in use.
+  const carrier = transports.find((t) => t.id === connection.carrier);
+  ui.carrier.hidden = !connection.transport.carries;
+  ui.carrier.textContent = carrier && carrier !== connection.transport ? `via ${carrier.label}` : 'choosing a transport…';
+  ui.carrier.dataset.transport = carrier && carrier !== connection.transport ? carrier.id : '';
 
   // Keyboard users keep their place: Disconnect hands focus to Connect once it is enabled, and back.
   if (focused?.disabled) refocus = focused === ui.connect ? ui.disconnect : ui.connect;

@@ -2,6 +2,7 @@
 // status line follows the run, and the result goes to the table and charts (compare-view.js).
 import { runProtocols } from './compare.js';
 import { showComparison } from './compare-view.js';
+import { el } from './dom.js';
 
 /**
  * @param {object} ui the form, its fields (echoes, pushSeconds, pushInterval), the run button, the status line, the
@@ -13,10 +14,18 @@ import { showComparison } from './compare-view.js';
  * @param {() => object} deps.connect options every socket of the run gets (the short-polling interval)
  * @param {() => void} deps.done told when a run ended, either way
  */
-export function createComparePanel(ui, { transports, createSocket, log, connect, done }) {
+export function createComparePanel(ui, { transports: offered, createSocket, log, connect, done }) {
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); compare(); });
+  // A transport the list marks optional (auto: it rides the others) runs only when its box is ticked.
+  const include = new Map(offered.filter((t) => t.optional).map((t) => {
+    const box = el('input', { type: 'checkbox' });
+    box.dataset.testid = `compare-include-${t.id}`;
+    ui.optional?.append(el('label', { className: 'include' }, box, ` Include ${t.label}`));
+    return [t.id, box];
+  }));
 
   async function compare() {
+    const transports = offered.filter((t) => !include.has(t.id) || include.get(t.id).checked);
     ui.run.disabled = true;
     ui.status.dataset.state = 'running';
     const started = performance.now();

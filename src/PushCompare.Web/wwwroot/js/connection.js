@@ -39,6 +39,11 @@ export function createConnection({ transport, log, track, options, onChange }) {
       // Only a drop nobody asked for: a Disconnect, switch or reconnect bumped the generation before closing.
       if (mine === generation && shouldReconnect(e.code)) reconnectLater(via, e.code);
     };
+    // A socket that picks its transport at run time (auto) says which one carries it now, and why.
+    s.addEventListener('transport', (e) => {
+      log.event(entry.describeTransport(e), via, e.kind === 'initial' || e.kind === 'upgrade' ? undefined : 'warning');
+      onChange();
+    });
     s.addEventListener('retry', (e) => {
       log.event(`retry — ${e.operation} attempt ${e.attempt} failed (${e.reason}); trying again in ${e.delayMs} ms`, via, 'warning');
     });
@@ -76,6 +81,8 @@ export function createConnection({ transport, log, track, options, onChange }) {
 
   return {
     get transport() { return transport; },
+    /** The id of the transport carrying the connection now: the entry's own, or the one a picking socket chose. */
+    get carrier() { return socket && 'transport' in socket ? socket.transport : transport.id; },
     /** The socket's readyState; CLOSED before the first connect. */
     get state() { return socket?.readyState ?? CLOSED; },
 

@@ -30,6 +30,8 @@ const serverRows = [
   { id: 'bytesPerMessage', label: 'Bytes per message', note: 'both ways', get: (s) => s.bytesPerMessage },
   { id: 'latencyMean', label: 'Latency, mean', ms: true, get: (s) => s.latency.meanMs },
   { id: 'latencyMax', label: 'Latency, max', ms: true, get: (s) => s.latency.maxMs },
+  // A session's bytes split by the transport that carried them (/api/stats `parts`; one part unless auto moved it).
+  { id: 'parts', label: 'By transport', note: 'bytes in + out', get: (s) => s.parts ?? null, parts: true },
 ];
 
 function connectionBytes(totals, figure) {
@@ -49,6 +51,7 @@ const browserRows = [
 const unavailable = {
   'resource-timing': 'Resource Timing does not expose request sizes.',
   websocket: '',
+  auto: 'Its transports differ in what a page can see of their bytes; the server’s By transport row has them.',
 };
 
 const stateText = { unused: 'not used yet', connecting: 'connecting', live: 'live', closed: 'closed' };
@@ -65,6 +68,10 @@ export function createLivePanel(root, transports, controls, base = location.href
   // Per transport: the connection its column shows (null until one is tracked), with its figures.
   const columns = new Map(transports.map((t) => [t.id, null]));
   const cells = buildTable(root, transports, rows);
+  const proxyNote = el('p', { className: 'proxy-note', hidden: true, role: 'status' });
+  proxyNote.dataset.testid = 'live-proxy-note';
+  root.prepend(proxyNote);
+  const labelOf = (id) => transports.find((t) => t.id === id)?.label ?? id;
   let lastRead = null;
   let timer = null;
 
@@ -126,10 +133,13 @@ export function createLivePanel(root, transports, controls, base = location.href
       c.session.dataset.value = key;
       c.session.textContent = key ? `${key.slice(0, 8)}…` : '—';
       c.session.title = key;
+      // Behind a balancer that does not meter, the server's figures are not this page's: none is shown.
+      const stats = column?.stats?.behindProxy ? null : column?.stats;
       for (const row of rows) {
         const cell = c.server.get(row.id);
-        show(cell, column?.stats ? row.get(column.stats) : null, row.ms);
-        if (row.page && column?.stats) showWhereItWent(cell, row.get(column.stats), row.page(column.stats));
+        if (row.parts) { showParts(cell, stats ? row.get(stats) : null, labelOf); continue; }
+        show(cell, stats ? row.get(stats) : null, row.ms);
+        if (row.page && stats) showWhereItWent(cell, row.get(stats), row.page(stats));
       }
       const traffic = socket?.traffic?.();
       for (const row of browserRows) {
@@ -146,6 +156,11 @@ export function createLivePanel(root, transports, controls, base = location.href
     controls.refresh.title = waiting ? 'Read the server’s figures now: one GET /api/stats per connection whose figures can still change'
       : 'Nothing to read: the server’s figures shown are final';
     controls.readAt.textContent = lastRead ? `Server figures read at ${timestamp(lastRead)}.` : 'Server figures not read yet.';
+    const proxy = [...columns.values()].find((c) => c?.stats?.behindProxy)?.stats.behindProxy;
+    proxyNote.hidden = !proxy;
+    proxyNote.textContent = proxy ? `This page reaches the app through a load balancer (the app sees its requests come from ${proxy}). `
+      + 'The server meters the balancer’s connections to it, not your browser’s, so its figures would not match DevTools '
+      + 'and are not shown. Only the PushCompare gateway meters the browser’s own connection (docs/scale-out.md).' : '';
   }
 
   controls.refresh.addEventListener('click', refresh);
@@ -184,6 +199,15 @@ function show(cell, value, ms = false) {
   cell.dataset.value = value ?? '';
   cell.textContent = ms ? formatMs(value) : formatNumber(value);
   cell.title = '';
+}
+
+// One line per transport that carried the session: its bytes both ways (data-value: id=bytes;… for tests and tools).
+function showParts(cell, parts, labelOf) {
+  const entries = Object.entries(parts ?? {}).map(([id, p]) => [id, p.bytesIn + p.bytesOut]);
+  cell.dataset.value = entries.map(([id, bytes]) => `${id}=${bytes}`).join(';');
+  cell.title = '';
+  if (entries.length === 0) { cell.textContent = formatNumber(null); return; }
+  cell.replaceChildren(...entries.map(([id, bytes]) => el('span', { className: 'parts' }, `${labelOf(id)} ${formatNumber(bytes)}`)));
 }
 
 // A connection figure of 0 whose bytes the page's own traffic paid: say so, with the page's figure, rather than 0.

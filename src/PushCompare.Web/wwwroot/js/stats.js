@@ -5,7 +5,9 @@
  * The session's figures (version 3: HTTP layer `bytesIn/Out`, wire layer `wireBytesIn/Out`), or null when the server
  * has none (not yet seen, metering off, or forgotten after a reset). `transportTotals` carries its transport's
  * connection figures, which no session has: the TLS handshakes and HTTP/2 connection frames of the connections the
- * transport owns; `pageTotals` the same figures of the page's own traffic (`other`), which usually owns them instead.
+ * transport owns; `pageTotals` the same figures of the page's own traffic (`other`), which usually owns them instead;
+ * `behindProxy` the address of the load balancer the figures were read through, when it is one that does not meter
+ * (then they are the instance's figures for the balancer's connection, not the browser's), else null.
  */
 export async function fetchSessionStats(key, base = location.href, signal) {
   const url = new URL('api/stats', base);
@@ -14,7 +16,9 @@ export async function fetchSessionStats(key, base = location.href, signal) {
   if (!response.ok) throw new Error(`GET /api/stats answered ${response.status}`);
   const body = await response.json();
   const session = body.enabled ? body.sessions.find((s) => s.key === key) ?? null : null;
-  return session && { ...session, transportTotals: body.transports[session.transport] ?? null, pageTotals: body.transports.other ?? null };
+  // Through a load balancer that does not meter (nginx, HAProxy), the server names it: these are not the browser's figures.
+  const behindProxy = response.headers.get('PushCompare-Behind-Proxy');
+  return session && { ...session, transportTotals: body.transports[session.transport] ?? null, pageTotals: body.transports.other ?? null, behindProxy };
 }
 
 /** Adds up the figures of several sessions (a comparison run uses one for the echoes and one for the push). */

@@ -5,6 +5,7 @@ import { ShortPollSocket, DEFAULT_INTERVAL_MS } from './shortpoll.js';
 import { EventSourceSocket } from './sse.js';
 import { describeSessionClose } from './session-socket.js';
 import { newClientKey } from './client-key.js';
+import { AutoSocket, DEFAULT_ORDER, describeAutoClose, describeTransport } from './auto.js';
 
 export { CONNECTING, OPEN, CLOSING, CLOSED } from './socket.js';
 export { DEFAULT_INTERVAL_MS };
@@ -12,7 +13,9 @@ export { DEFAULT_INTERVAL_MS };
 /**
  * In display order; the page builds its transport switch, live panel columns and comparison runs from this list.
  * `settings` names the connect options a transport uses beyond push (so the page knows when a change needs a reconnect);
- * `describeClose` words a close event for the log.
+ * `describeClose` words a close event for the log. An entry that `carries` others (auto) picks one of them at run time:
+ * its socket fires `transport` events (worded by `describeTransport`) and names the one in use as `socket.transport`;
+ * the server meters it under the transports it used, so a comparison runs it only when asked (`optional`).
  */
 export const transports = Object.freeze([
   {
@@ -49,13 +52,25 @@ export const transports = Object.freeze([
     describeClose: describeSessionClose('/sse'),
     create: (base, { push, topic } = {}) => new EventSourceSocket(endpoint(base, 'sse', { push, topic })),
   },
+  {
+    id: 'auto',
+    label: 'Auto',
+    hint: 'One session on whichever transport works: WebSocket first, then Server-Sent Events, then long polling; it falls back on evidence, moves back up when the better one works again, and resumes where it stopped.',
+    settings: [],
+    carries: DEFAULT_ORDER,
+    optional: true,
+    describeClose: describeAutoClose,
+    describeTransport,
+    create: (base, { push, topic, order } = {}) => new AutoSocket(base, { push, topic, order }),
+  },
 ]);
 
 /**
- * Opens a socket for `transport` ('websocket', 'longpoll', 'shortpoll' or 'sse') against the app at `baseUrl`.
- * @param {{push?: number, topic?: string, intervalMs?: number, client?: string}} [options] push: server ticks every N ms;
- *   topic: the broadcast topic to subscribe to (its messages arrive through onmessage like any other);
- *   intervalMs: short-polling period; client: the WebSocket's key in /api/stats (random when absent)
+ * Opens a socket for `transport` ('websocket', 'longpoll', 'shortpoll', 'sse' or 'auto') against the app at `baseUrl`.
+ * @param {{push?: number, topic?: string, intervalMs?: number, client?: string, order?: string[]}} [options] push: server
+ *   ticks every N ms; topic: the broadcast topic to subscribe to (its messages arrive through onmessage like any other);
+ *   intervalMs: short-polling period; client: the WebSocket's key in /api/stats (random when absent); order: auto's
+ *   transports, best first (default websocket, sse, longpoll)
  * @returns {import('./socket.js').SocketBase} WebSocket-shaped: onopen, onmessage, onerror, onclose, send, close,
  *   readyState, plus sessionKey (its /api/stats key) and traffic() (what the browser itself saw)
  */

@@ -221,7 +221,7 @@ export function describeSessionClose(path) {
 }
 
 /** Throws as WebSocket.close does for a code or reason it would refuse. */
-function checkCloseArguments(code, reason) {
+export function checkCloseArguments(code, reason) {
   if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
     throw new DOMException(`The close code must be either 1000, or between 3000 and 4999. ${code} is neither.`, 'InvalidAccessError');
   }
