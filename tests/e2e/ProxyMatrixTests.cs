@@ -235,6 +235,19 @@ public sealed class BehindBalancerPageTests(ProxyFixture proxies)
             await Assertions.Expect(echo.Page.GetByTestId("live-proxy-note")).ToContainTextAsync("through a load balancer (the app sees its requests come from 127.0.0.1");
             await Assertions.Expect(echo.Page.GetByTestId("live-websocket-messagesOut")).ToHaveAttributeAsync("data-value", "");
             await Assertions.Expect(echo.Page.GetByTestId("browser-websocket-messagesReceived")).ToHaveAttributeAsync("data-value", "1"); // the browser's own figures stay
+            // A comparison run through the balancer leaves the server's figures out too, naming the balancer.
+            var run = await echo.Page.EvaluateAsync<JsonElement>("""
+                async () => {
+                  const { runComparison } = await import('/js/compare.js');
+                  const { transports, createSocket } = await import('/js/transports/index.js');
+                  const [result] = await runComparison({ transports: transports.filter((t) => t.id === 'websocket'), createSocket,
+                    echoes: 2, pushSeconds: 1, pushIntervalMs: 500 });
+                  return { figures: result.figures, behindProxy: result.behindProxy, delivered: result.delivered };
+                }
+                """);
+            Assert.Equal(JsonValueKind.Null, run.GetProperty("figures").ValueKind);
+            Assert.StartsWith("127.0.0.1:", run.GetProperty("behindProxy").GetString());
+            Assert.Equal(4, run.GetProperty("delivered").GetInt32()); // 2 echoes and 2 ticks: the page's own counts stay
         }
         finally
         {

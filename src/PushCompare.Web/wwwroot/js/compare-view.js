@@ -46,7 +46,12 @@ function setBlock(set) {
   }
   if (set.problem) block.append(problemNote(set));
   if (set.results) {
-    if (set.results.some((r) => !r.figures)) {
+    const proxy = set.results.find((r) => r.behindProxy)?.behindProxy;
+    if (proxy) {
+      block.append(el('p', { className: 'notice' }, `This page reaches the app through a load balancer (its requests come from ${proxy}): `
+        + 'the server meters the balancer’s connections, not your browser’s, so its figures are left out; messages delivered '
+        + 'and latency are the page’s own counts.'));
+    } else if (set.results.some((r) => !r.figures)) {
       block.append(el('p', { className: 'notice' }, `The server does not yet count bytes per session over ${protocol.text}: `
         + 'its figures are left out rather than shown as 0; messages delivered and latency are the page’s own counts.'));
     }

@@ -19,10 +19,11 @@ const MESSAGE_SLACK_MS = 30_000; // beyond the push and poll periods: a message 
  * @param {(progress: {transport: object, phase: string, done: number, total: number}) => void} run.onProgress
  * @param {number} [run.messageSlackMs] how much later than the push and poll periods a message may come before the
  *   run fails (tests shorten it)
- * @returns {Promise<{id: string, label: string, figures: object|null, delivered: number, latency: object,
- *   fastestEchoMs: number, firstMessageMs: number, sessions: string[]}[]>}
+ * @returns {Promise<{id: string, label: string, figures: object|null, behindProxy: string|null, delivered: number,
+ *   latency: object, fastestEchoMs: number, firstMessageMs: number, sessions: string[]}[]>}
  *   figures is null where the server has no byte figures for the sessions (over a protocol it does not meter yet,
- *   or with metering off): the view says so rather than showing zeros
+ *   or with metering off), or where they were read through a load balancer that does not meter (behindProxy names
+ *   it): the view says so rather than showing zeros or the balancer's figures
  */
 export async function runComparison({
   transports, createSocket, base = location.href, echoes, pushSeconds, pushIntervalMs, connect = {}, onProgress = () => {},
@@ -81,9 +82,11 @@ export async function runComparison({
     const stats = await Promise.all(sessions.map((key) => fetchSessionStats(key, base)));
     const figures = stats.every(Boolean) ? sumStats(stats) : null;
     // Sessions the server saw but whose bytes it could not attribute (TLS, HTTP/2 before metering covers them) have 0.
-    const metered = figures !== null && figures.bytesIn + figures.bytesOut > 0;
+    // Behind a load balancer that does not meter, the figures are the balancer's connections': left out too.
+    const behindProxy = stats.find((s) => s?.behindProxy)?.behindProxy ?? null;
+    const metered = !behindProxy && figures !== null && figures.bytesIn + figures.bytesOut > 0;
     results.push({
-      id: transport.id, label: transport.label, figures: metered ? figures : null, delivered: echoes + ticks,
+      id: transport.id, label: transport.label, figures: metered ? figures : null, behindProxy, delivered: echoes + ticks,
       latency: summarize(samples), fastestEchoMs: Math.min(...echoSamples), firstMessageMs, sessions,
     });
     onProgress({ transport, phase: 'done', done: 1, total: 1 });
