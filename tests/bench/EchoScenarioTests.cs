@@ -107,7 +107,11 @@ public sealed class EchoScenarioTests
         double expected = Size(ChromiumHeaders.FetchPost, origin) + Size(ChromiumHeaders.FetchGet, origin)
             + ChromiumHeaders.TextContentType.Length - "text/plain; charset=utf-8".Length;
         double extra = chromium.BytesPerMessageUp!.Value - plain.BytesPerMessageUp!.Value;
-        Assert.InRange(extra, 0.9 * expected, 1.1 * expected);
+        // The two runs may differ in GETs per message (under load a held poll can come back empty, or carry two replies):
+        // each GET more or less moves the bytes per message by at most one GET's headers.
+        double getsApart = Math.Abs(chromium.RequestsPerMessage!.Value - plain.RequestsPerMessage!.Value);
+        double slack = 0.1 * expected + getsApart * Size(ChromiumHeaders.FetchGet, origin);
+        Assert.InRange(extra, expected - slack, expected + slack);
         Assert.Equal(chromium.Totals.Sent, chromium.Totals.Received);
     }
 }

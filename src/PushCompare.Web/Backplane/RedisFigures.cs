@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Text;
 using Microsoft.Extensions.Options;
 using PushCompare.Metering;
 using PushCompare.Web.Metering;
@@ -9,22 +11,25 @@ using StackExchange.Redis;
 namespace PushCompare.Web.Backplane;
 
 /// <summary>
-/// Each instance's share of each session's figures, added into one Redis hash per stats key (HINCRBY per figure, the
-/// largest latency kept) when a summed read asks for them, and otherwise only every
-/// <see cref="BackplaneOptions.FiguresInterval"/>: <c>/api/stats?session=KEY</c> on any instance asks every live instance
-/// (pub/sub, <c>{prefix}figures</c>) to add its share of KEY, waits for their answers (a dead one for at most a second),
-/// then sums. So the figures cost Redis nothing per message, and a read still shows every instance the session touched.
+/// Each instance's share of each session's figures, kept in one Redis hash per stats key: the instance writes its share's
+/// totals (not what they gained) as one packed field of its own, so a write is one <c>HSET</c> however many figures
+/// changed, writing twice adds nothing twice, and a read sums the fields. An instance writes when a summed read asks for
+/// them, and otherwise only every <see cref="BackplaneOptions.FiguresInterval"/>: <c>/api/stats?session=KEY</c> on any
+/// instance asks every live instance (pub/sub, <c>{prefix}figures</c>) to write its share of KEY, waits for their answers
+/// (a dead one for at most a second), then sums. So the figures cost Redis nothing per message, and a read still shows
+/// every instance the session touched.
 /// Only server-issued keys are shared: a client-chosen key names one connection, which lives on one instance.
 /// </summary>
 internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore store, IConnectionMultiplexer redis, IOptions<BackplaneOptions> options,
     ILogger<RedisFigures> logger)
     : BackgroundService, ISharedSessionFigures
 {
-    private static readonly string[] FieldNames = [.. Enum.GetNames<Figure>().Select(n => n.ToLowerInvariant())];
-    private readonly ConditionalWeakTable<WireCounters, long[]> _added = new(); // per session part: the lifetime totals already added
-    private readonly SemaphoreSlim _flushing = new(1, 1); // one flush at a time, so no delta is added twice
+    private readonly ConditionalWeakTable<SessionMeter, Share> _shares = new(); // what this instance last wrote, per session meter
+    private readonly SemaphoreSlim _flushing = new(1, 1); // one flush at a time, so a newer share is never overwritten by an older one
     private readonly ConcurrentDictionary<string, Asked> _asked = new(StringComparer.Ordinal); // by nonce: the answers still awaited
     private static readonly TimeSpan AnswerWait = TimeSpan.FromSeconds(1); // an instance killed since its last heartbeat never answers
+    private static readonly TimeSpan Lease = TimeSpan.FromDays(1); // figures outlive their session by a day
+    private long _shareCount;
     private volatile bool _listening;
 
     private RedisChannel Requests => RedisChannel.Literal(store.KeyPrefix + "figures");
@@ -33,10 +38,10 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
 
     private RedisKey Key(string statsKey) => store.FiguresKey(statsKey);
 
-    // A part's field: "p:<transport id>:<figure>" (transport ids never hold ':').
-    private const string PartPrefix = "p:";
-
-    private static string PartField(string transportId, int figure) => PartPrefix + transportId + ":" + FieldNames[figure];
+    // A share's field: "x:<instance>:<n>", n counting the session meters this process made (a meter dropped and made
+    // again starts from zero, so it writes a field of its own); its value "<max latency µs> <transport id>:<figure>,<figure>,… …",
+    // one part per transport that carried the session here (transport ids never hold ':' or ' ').
+    private const string SharePrefix = "x:";
 
     public async Task<SessionStats?> SumAsync(string key)
     {
@@ -44,41 +49,66 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
         await AskOthersAsync(key);
         var fields = await RedisSessionStore.Guard(store.Database.HashGetAllAsync(Key(key)));
         if (fields.Length == 0) return null;
-        var byName = new Dictionary<string, long>(StringComparer.Ordinal);
-        var partIds = new List<string>();
+        var header = new Dictionary<string, long>(StringComparer.Ordinal);
+        var parts = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        long maxLatency = 0;
         foreach (var field in fields)
         {
-            if (!field.Value.TryParse(out long n)) continue; // every field but the transport id
             string name = field.Name!;
-            byName[name] = n;
-            if (name.StartsWith(PartPrefix, StringComparison.Ordinal) && name.IndexOf(':', PartPrefix.Length) is int colon and > 0
-                && !partIds.Contains(name[PartPrefix.Length..colon])) partIds.Add(name[PartPrefix.Length..colon]);
+            if (name.StartsWith(SharePrefix, StringComparison.Ordinal)) maxLatency = Math.Max(maxLatency, AddShare(field.Value!, parts));
+            else if (field.Value.TryParse(out long n)) header[name] = n; // open, opened (tr is text)
         }
-        var figures = Figures(byName, "");
+        var figures = new long[WireCounters.Count];
+        foreach (var part in parts.Values)
+            for (int i = 0; i < figures.Length; i++) figures[i] += part[i];
         long count = figures[(int)Figure.LatencyCount];
         var stats = new SessionStats
         {
             Key = key,
             Transport = (string?)fields.FirstOrDefault(f => f.Name == "tr").Value ?? "",
-            Opened = DateTimeOffset.FromUnixTimeMilliseconds(byName.GetValueOrDefault("opened")),
-            Open = byName.GetValueOrDefault("open") == 1,
+            Opened = DateTimeOffset.FromUnixTimeMilliseconds(header.GetValueOrDefault("opened")),
+            Open = header.GetValueOrDefault("open") == 1,
             Latency = count == 0 ? LatencyStats.Empty : new LatencyStats(count,
                 Math.Round(figures[(int)Figure.LatencySumMicroseconds] / 1000.0 / count, 3), null, null, null,
-                Math.Round(byName.GetValueOrDefault("maxlat") / 1000.0, 3)),
-            Parts = partIds.ToDictionary(id => id, id => SessionPartStats.FromCounters(Figures(byName, PartPrefix + id + ":")), StringComparer.Ordinal),
+                Math.Round(maxLatency / 1000.0, 3)),
+            Parts = parts.ToDictionary(p => p.Key, p => SessionPartStats.FromCounters(p.Value), StringComparer.Ordinal),
         };
         stats.Fill(figures);
         return stats;
     }
 
-    private static long[] Figures(Dictionary<string, long> byName, string prefix)
+    // Adds one share's parts into `parts` (by transport id); its largest latency.
+    private static long AddShare(string share, Dictionary<string, long[]> parts)
     {
-        var figures = new long[WireCounters.Count];
-        for (int i = 0; i < figures.Length; i++) figures[i] = byName.GetValueOrDefault(prefix + FieldNames[i]);
-        return figures;
+        var items = share.Split(' ');
+        foreach (var item in items.AsSpan(1))
+        {
+            int colon = item.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0) continue;
+            if (!parts.TryGetValue(item[..colon], out var sum)) parts[item[..colon]] = sum = new long[WireCounters.Count];
+            var values = item[(colon + 1)..].Split(',');
+            for (int i = 0; i < values.Length && i < sum.Length; i++) sum[i] += long.Parse(values[i], CultureInfo.InvariantCulture);
+        }
+        return long.Parse(items[0], CultureInfo.InvariantCulture);
     }
 
-    // Every other live instance adds its share of `key` and says so; the sum waits for them all, or a second.
+    /// <summary>A session meter's share as written: "&lt;max latency µs&gt; &lt;transport id&gt;:&lt;figures&gt; …".</summary>
+    private static string ShareOf(SessionMeter session)
+    {
+        var text = new StringBuilder().Append(session.MaxLatencyMicroseconds.ToString(CultureInfo.InvariantCulture));
+        foreach (var part in session.Parts)
+        {
+            text.Append(' ').Append(part.Transport.Descriptor.Id).Append(':');
+            for (int i = 0; i < WireCounters.Count; i++)
+            {
+                if (i > 0) text.Append(',');
+                text.Append(part.Counters.Lifetime((Figure)i).ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        return text.ToString();
+    }
+
+    // Every other live instance writes its share of `key` and says so; the sum waits for them all, or a second.
     private async Task AskOthersAsync(string key)
     {
         int others = await store.OtherInstancesAsync();
@@ -112,7 +142,7 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
         _listening = true;
     }
 
-    // "<instance> <nonce> <key>" from another instance: add this one's share of key, then tell it.
+    // "<instance> <nonce> <key>" from another instance: write this one's share of key, then tell it.
     private async Task AnswerAsync(string request)
     {
         var parts = request.Split(' ', 3);
@@ -159,54 +189,48 @@ internal sealed partial class RedisFigures(WireMeter meter, RedisSessionStore st
         }
     }
 
-    /// <summary>Adds what each tracked session (or only <paramref name="onlyKey"/>) gained here since the last flush.</summary>
+    /// <summary>Writes the share of each tracked session (or only <paramref name="onlyKey"/>) that changed since its last write, pipelined.</summary>
     private async Task FlushAsync(string? onlyKey)
     {
         await _flushing.WaitAsync();
         try
         {
-            var writes = new List<(List<(long[] Added, long[] Now)> Parts, Task Write)>();
+            var db = store.Database;
+            var writes = new List<(Share Share, string Value, Task Write)>();
             foreach (var session in onlyKey is null ? meter.TrackedSessions : meter.FindSession(onlyKey) is { } one ? [one] : [])
             {
                 if (session.Keying != SessionKeying.ServerIssued) continue;
-                // Each part's delta under its transport's fields, and their sum under the session's own: one script adds
-                // both, so the shared total stays the sum of the shared parts.
-                var args = new List<RedisValue> { session.MaxLatencyMicroseconds };
-                var total = new long[WireCounters.Count];
-                var parts = new List<(long[] Added, long[] Now)>();
-                foreach (var part in session.Parts)
+                var share = _shares.GetValue(session, _ => new Share(store.Instance + ":" + Interlocked.Increment(ref _shareCount)));
+                string value = ShareOf(session);
+                if (value == share.Written) continue;
+                RedisKey key = Key(session.Key);
+                Task write = db.HashSetAsync(key, SharePrefix + share.Field, value);
+                // The lease is renewed about once an hour by each share, not with every write.
+                if (TimeProvider.System.GetElapsedTime(share.LeasedAt) > TimeSpan.FromHours(1) || share.Written is null)
                 {
-                    var added = _added.GetValue(part.Counters, static _ => new long[WireCounters.Count]);
-                    var now = new long[WireCounters.Count];
-                    for (int i = 0; i < now.Length; i++)
-                    {
-                        now[i] = part.Counters.Lifetime((Figure)i);
-                        if (now[i] == added[i]) continue;
-                        args.Add(PartField(part.Transport.Descriptor.Id, i));
-                        args.Add(now[i] - added[i]);
-                        total[i] += now[i] - added[i];
-                    }
-                    parts.Add((added, now));
+                    write = Task.WhenAll(write, db.KeyExpireAsync(key, Lease));
+                    share.LeasedAt = TimeProvider.System.GetTimestamp();
                 }
-                if (args.Count == 1) continue;
-                for (int i = 0; i < total.Length; i++)
-                {
-                    if (total[i] == 0) continue;
-                    args.Add(FieldNames[i]);
-                    args.Add(total[i]);
-                }
-                writes.Add((parts, store.Database.ScriptEvaluateAsync(RedisScripts.AddFigures, [Key(session.Key)], [.. args])));
+                writes.Add((share, value, write));
             }
-            foreach (var (parts, write) in writes)
+            foreach (var (share, value, write) in writes)
             {
                 await RedisSessionStore.Guard(WhenDone(write));
-                foreach (var (added, now) in parts) now.CopyTo(added); // only once Redis has it: a failed write is sent again with the next flush
+                share.Written = value; // only once Redis has it: a failed write is sent again with the next flush
             }
         }
         finally
         {
             _flushing.Release();
         }
+    }
+
+    /// <summary>One session meter's share: its field in the figures hash, what was last written there, and when its lease was renewed.</summary>
+    private sealed class Share(string name)
+    {
+        public string Field => name;
+        public string? Written;
+        public long LeasedAt;
     }
 
     private static async Task<bool> WhenDone(Task write)

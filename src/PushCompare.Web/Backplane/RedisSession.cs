@@ -39,14 +39,18 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
 
     public void TrackFigures(IDisposable figures) => store.TrackFigures(id, figures);
 
-    public async ValueTask<SendResult> AcceptAsync(long? seq, string reply)
+    public async ValueTask<SendResult> AcceptAsync(long? seq, string reply, long? acknowledge)
     {
-        var r = await store.EvalAsync(RedisScripts.Accept, id, seq is { } n ? n : RedisValue.EmptyString, reply);
+        // The acknowledgement rides in the same script: a send with ack= is one round trip.
+        var r = await store.QueueAsync(RedisScripts.Accept, id, seq is { } n ? n : RedisValue.EmptyString, reply,
+            acknowledge is { } upTo ? upTo : RedisValue.EmptyString, store.Instance);
+        if (acknowledge is not null && RedisSessionStore.Status(r) is "ok" or "dup" or "gap") store.Touched(id, transport);
         return RedisSessionStore.Status(r) switch
         {
             "ok" => new(SendStatus.Accepted),
             "dup" => new(SendStatus.Duplicate),
             "gap" => new(SendStatus.Gap, (long)r[1]),
+            "ahead" => new(SendStatus.AckAhead, Problem: AheadOfSent(acknowledge!.Value, (long)r[1])),
             _ => await ClosedSendAsync(r),
         };
     }
@@ -62,12 +66,14 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                 store.Touched(id, transport);
                 return (true, null);
             case "ahead":
-                return (false, $"{upTo} is ahead of the last message sent ({(long)r[1]}): acknowledge the id of the last event you processed.");
+                return (false, AheadOfSent(upTo, (long)r[1]));
             default:
                 await store.EndedAsync(id, r);
                 return (true, null); // closed or expired meanwhile: nothing is left to acknowledge; the next read or send says 410
         }
     }
+
+    private static string AheadOfSent(long upTo, long handed) => MessageSession.AheadOfSent(upTo, handed);
 
     public async ValueTask<Attachment> AttachAsync(long? cursor, ReaderKind kind)
     {
@@ -154,9 +160,18 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                 case NoticeKind.Closed:
                     Detached();
                     return new(ReadStatus.Closed, Detail: store.Ended(id, notice.Text!));
-                case NoticeKind.Reread:
+                case NoticeKind.Reread or NoticeKind.Recheck:
                     if (store.IsDraining) return new(ReadStatus.Released);
-                    var read = await ReadOnceAsync(after, detach: false); // everything after `after`, the batch included
+                    LogRead read;
+                    try
+                    {
+                        read = await ReadOnceAsync(after, detach: false); // everything after `after`, the batch included
+                    }
+                    catch (SessionStoreUnavailableException) when (notice.Kind == NoticeKind.Recheck)
+                    {
+                        store.RecheckLater(id); // Redis still does not answer: look again later, the stream or poll stays
+                        continue;
+                    }
                     if (read.Status != ReadStatus.Empty) return read;
                     batch.Clear();
                     continue;
@@ -192,8 +207,8 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                 var taken = await store.Feeds.CatchUpAsync(_topic!, id, (long)r[8], (long)await RedisSessionStore.Guard(head), last);
                 if (taken is null) return read;
                 if (RedisSessionStore.Status(taken) != "ok") return await ClosedReadAsync(taken);
-                if (_holds && taken.Length > 4 && ((RedisResult[])taken[4]!).Length > 0) Detached(); // handed to a held poll: detached
-                var more = Batch((long)taken[1], (long)taken[2], (long)taken[3], (long)taken[1], (RedisResult[])taken[4]!);
+                if (_holds && taken.Length > 5 && ((RedisResult[])taken[5]!).Length > 0) Detached(); // handed to a held poll: detached
+                var more = Batch((long)taken[2], (long)taken[3], (long)taken[4], (long)taken[2], (RedisResult[])taken[5]!);
                 return Join(read, more);
             case "ahead":
                 return new(ReadStatus.BadCursor, Detail: $"{cursor} is ahead of the newest message ({(long)r[1]}): send the position of the last message you received.");

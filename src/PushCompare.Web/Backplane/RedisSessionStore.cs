@@ -30,6 +30,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
     private readonly ConcurrentDictionary<TransportDescriptor, int> _openCounts = new();
     private readonly ConcurrentDictionary<string, Facts> _facts = new(StringComparer.Ordinal); // what never changes, by id
     private ConcurrentDictionary<string, (string Transport, string? Topic)> _touched = new(StringComparer.Ordinal); // by id, since the last upkeep
+    private ConcurrentDictionary<string, byte> _rechecks = new(StringComparer.Ordinal); // sessions whose readers here look in the log again at the next upkeep
     private readonly Lock _readyGate = new();
     private Task<SessionIds>? _ready;
     private int _draining;
@@ -134,7 +135,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
 
     internal async ValueTask<bool> EnqueueAsync(string id, string text)
     {
-        var result = await EvalAsync(RedisScripts.Enqueue, id, text);
+        var result = await QueueAsync(RedisScripts.Enqueue, id, text, Instance);
         if (Status(result) == "ok") return true;
         await EndedAsync(id, result);
         return false;
@@ -250,15 +251,38 @@ internal sealed partial class RedisSessionStore : ISessionStore
     /// <summary>An operation through this instance kept the session alive: its place in the open sets is refreshed with the next upkeep.</summary>
     internal void Touched(string id, TransportDescriptor transport) => _touched[id] = (transport.Id, TopicOf(id));
 
-    internal Task<RedisResult[]> EvalAsync(string script, string id, params RedisValue[] args) => EvalAsync(script, [SessionKey(id)], id, args);
-
-    /// <summary>A script with other keys than one session's (a topic's publish); ARGV starts as for every script.</summary>
-    internal async Task<RedisResult[]> EvalAsync(string script, RedisKey[] keys, string id, params RedisValue[] args)
+    /// <summary>A session script: KEYS = { the session's hash }, ARGV = { idle ms, now ms, .. <paramref name="args"/> }.</summary>
+    internal async Task<RedisResult[]> EvalAsync(string script, string id, params RedisValue[] args)
     {
         await ReadyAsync();
-        RedisValue[] values = [(long)_options.IdleTimeout.TotalMilliseconds, _prefix, id, NowMs(), .. args];
-        var result = await Guard(Database.ScriptEvaluateAsync(script, keys, values));
+        RedisValue[] values = [(long)_options.IdleTimeout.TotalMilliseconds, NowMs(), .. args];
+        var result = await Guard(Database.ScriptEvaluateAsync(script, [SessionKey(id)], values));
         return (RedisResult[])result!;
+    }
+
+    /// <summary>
+    /// A script that queues messages (with this instance's name among its arguments): its answer carries the
+    /// messages for readers here, which this instance hands over itself instead of Redis publishing them back to it.
+    /// When the answer does not come in time, the script may still have run (a frozen Redis runs it when it wakes) and
+    /// handed a reader here a message it never heard of: that reader looks in the log now, and again with every upkeep
+    /// until Redis answers (<see cref="RecheckLater"/>), without ending its stream or poll meanwhile.
+    /// </summary>
+    internal async Task<RedisResult[]> QueueAsync(string script, string id, params RedisValue[] args)
+    {
+        RedisResult[] result;
+        try
+        {
+            result = await EvalAsync(script, id, args);
+        }
+        catch (SessionStoreUnavailableException ex) when (ex.InnerException is RedisTimeoutException)
+        {
+            _wakeups.Post(id, new Notice(NoticeKind.Recheck));
+            throw;
+        }
+        var notices = Status(result) switch { "ok" => result[1], "behind" => result[2], _ => null };
+        if (notices is not null)
+            foreach (var notice in (RedisResult[])notices!) OnNotice((string)notice!);
+        return result;
     }
 
     /// <summary>
@@ -360,6 +384,7 @@ internal sealed partial class RedisSessionStore : ISessionStore
     /// </summary>
     internal async Task UpkeepAsync(bool refreshReaders)
     {
+        foreach (var id in Interlocked.Exchange(ref _rechecks, new(StringComparer.Ordinal)).Keys) _wakeups.Post(id, new Notice(NoticeKind.Recheck));
         var db = Database;
         var batch = new List<Task>();
         if (refreshReaders)
@@ -430,6 +455,9 @@ internal sealed partial class RedisSessionStore : ISessionStore
     }
 
     internal int ReadersHere => _readersHere.Count;
+
+    /// <summary>A reader's look after a lost answer failed too: its session's readers here look again with the next upkeep.</summary>
+    internal void RecheckLater(string id) => _rechecks[id] = 0;
 
     [LoggerMessage(EventId = 230, Level = LogLevel.Warning, Message = "Session upkeep could not reach Redis ({Reason}); it retries")]
     internal static partial void UpkeepFailed(ILogger logger, string reason);

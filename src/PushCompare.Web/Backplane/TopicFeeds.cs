@@ -113,7 +113,7 @@ internal sealed partial class TopicFeeds(IConnectionMultiplexer redis, RedisSess
     {
         try
         {
-            var r = await store.EvalAsync(RedisScripts.Absorb, id, "", broadcast[0], broadcast[1], broadcast[2]);
+            var r = await store.QueueAsync(RedisScripts.Absorb, id, "", store.Instance, broadcast[0], broadcast[1], broadcast[2]);
             switch (RedisSessionStore.Status(r))
             {
                 case "ok":
@@ -149,13 +149,13 @@ internal sealed partial class TopicFeeds(IConnectionMultiplexer redis, RedisSess
         var fields = new RedisValue[head - cursor];
         for (long b = cursor + 1; b <= head; b++) fields[b - cursor - 1] = "m" + b;
         var entries = await RedisSessionStore.Guard(store.Database.HashGetAsync(LogKey(topic), fields));
-        var args = new List<RedisValue> { after is { } a ? a : RedisValue.EmptyString };
+        var args = new List<RedisValue> { after is { } a ? a : RedisValue.EmptyString, store.Instance };
         foreach (var entry in entries)
         {
             if (entry.IsNull) return await store.EvalAsync(RedisScripts.Close, id, RedisScripts.BacklogReason); // trimmed: overflowed
             args.AddRange(((string)entry!).Split(' ', 3).Select(p => (RedisValue)p));
         }
-        return await store.EvalAsync(RedisScripts.Absorb, id, [.. args]);
+        return await store.QueueAsync(RedisScripts.Absorb, id, [.. args]);
     }
 
     [LoggerMessage(EventId = 241, Level = LogLevel.Warning, Message = "A broadcast on topic {Topic} could not be taken into a session's log ({Reason}); its reader's next attach takes it")]

@@ -9,6 +9,7 @@ internal enum NoticeKind
     Superseded, // reader Reader was replaced by a newer one
     Closed,     // the session closed: Text is the stored reason
     Reread,     // a notice may have been missed (reconnection) or the instance drains: look in Redis
+    Recheck,    // a script that may have handed this instance a message went unanswered: look in Redis if it answers now
 }
 
 internal readonly record struct Notice(NoticeKind Kind, long Reader = 0, long Seq = 0, long QueuedAtMs = 0, string? Text = null)

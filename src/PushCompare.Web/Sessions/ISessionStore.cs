@@ -27,8 +27,11 @@ internal enum ReaderKind
     Stream,
 }
 
-/// <summary>Result of accepting a client's message; <paramref name="ExpectedSeq"/> is what a refused gap should have carried.</summary>
-internal readonly record struct SendResult(SendStatus Status, long ExpectedSeq = 0);
+/// <summary>
+/// Result of accepting a client's message; <paramref name="ExpectedSeq"/> is what a refused gap should have carried,
+/// <paramref name="Problem"/> why an acknowledgement was refused.
+/// </summary>
+internal readonly record struct SendResult(SendStatus Status, long ExpectedSeq = 0, string? Problem = null);
 
 /// <summary>
 /// A reader's attach: Empty with <paramref name="Reader"/> set (it now owns the log, reading after
@@ -102,8 +105,11 @@ internal interface IMessageSession
     /// <summary>Hands the session its figures' lease, ended when the session ends.</summary>
     void TrackFigures(IDisposable figures);
 
-    /// <summary>Accepts the client's message number <paramref name="seq"/> (null: no de-duplication) and queues <paramref name="reply"/>, atomically.</summary>
-    ValueTask<SendResult> AcceptAsync(long? seq, string reply);
+    /// <summary>
+    /// Acknowledges up to <paramref name="acknowledge"/> (when given; ahead of what was sent refuses the whole send), then
+    /// accepts the client's message number <paramref name="seq"/> (null: no de-duplication) and queues <paramref name="reply"/>, atomically.
+    /// </summary>
+    ValueTask<SendResult> AcceptAsync(long? seq, string reply, long? acknowledge = null);
 
     /// <summary>Queues a message the server makes (a push tick). False when the session is closed or closes now.</summary>
     ValueTask<bool> EnqueueAsync(string text);

@@ -21,6 +21,7 @@ internal enum SendStatus
     Accepted,   // 202, reply queued
     Duplicate,  // 202 again: this seq was accepted before, nothing queued twice
     Gap,        // 409: a seq was skipped
+    AckAhead,   // 400: the send's acknowledgement is ahead of what was sent; nothing accepted
     ShuttingDown, // 503: the server is draining and accepts nothing new
     Closed,     // 410 with CloseReason
 }
@@ -171,7 +172,7 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
             problem = null;
             if (upTo > _handedOutSeq)
             {
-                problem = $"{upTo} is ahead of the last message sent ({_handedOutSeq}): acknowledge the id of the last event you processed.";
+                problem = AheadOfSent(upTo, _handedOutSeq);
                 return false;
             }
             if (upTo > _ackedSeq) Acknowledge(upTo);
@@ -312,8 +313,13 @@ internal sealed class MessageSession(string id, string statsKey, TransportDescri
     }
 
     // IMessageSession for the in-memory store: every operation completes at once under the session's lock.
-    ValueTask<SendResult> IMessageSession.AcceptAsync(long? seq, string reply)
+    /// <summary>Why an acknowledgement up to <paramref name="upTo"/> is refused when only <paramref name="handed"/> were sent.</summary>
+    public static string AheadOfSent(long upTo, long handed) =>
+        $"{upTo} is ahead of the last message sent ({handed}): acknowledge the id of the last event you processed.";
+
+    ValueTask<SendResult> IMessageSession.AcceptAsync(long? seq, string reply, long? acknowledge)
     {
+        if (acknowledge is { } upTo && !TryAcknowledge(upTo, out string? problem)) return ValueTask.FromResult(new SendResult(SendStatus.AckAhead, Problem: problem));
         var status = Accept(seq, () => reply);
         return ValueTask.FromResult(new SendResult(status, status == SendStatus.Gap ? ExpectedClientSeq : 0));
     }

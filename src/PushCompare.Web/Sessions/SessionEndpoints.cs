@@ -141,14 +141,21 @@ internal static class SessionEndpoints
             }
             clientSeq = parsed;
         }
-        if (ack is not null && await AcknowledgeAsync(session, "ack", ack) is { } badAck) return badAck;
+        long? acknowledge = null;
+        if (ack is not null)
+        {
+            if (!TryParseAcknowledgement("ack", ack, out long upTo, out var badAck)) return badAck;
+            acknowledge = upTo;
+        }
 
         var (text, problem) = await TextBody.ReadAsync(context.Request, maxBytes, context.RequestAborted);
         if (problem is not null) return problem;
 
-        var sent = await session.AcceptAsync(clientSeq, Echo.Reply(text!, session.Mode));
+        // The acknowledgement and the message go to the store together: one step (with Redis, one round trip).
+        var sent = await session.AcceptAsync(clientSeq, Echo.Reply(text!, session.Mode), acknowledge);
         return sent.Status switch
         {
+            SendStatus.AckAhead => BadAcknowledgement($"ack={sent.Problem}"),
             SendStatus.Accepted => Accepted(text!, context),
             SendStatus.Duplicate => TypedResults.Accepted((string?)null),
             SendStatus.ShuttingDown => Problems.ShuttingDown(),
@@ -171,14 +178,20 @@ internal static class SessionEndpoints
     /// <summary>Acknowledges the log up to the value of query parameter <paramref name="name"/>; null, or the 400 that explains a bad one.</summary>
     public static async ValueTask<IResult?> AcknowledgeAsync(IMessageSession session, string name, string value)
     {
-        if (!QueryNumber.TryParse(value, out long upTo))
-        {
-            return Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement",
-                $"{name}='{value}' is not a message number: give the id of the last event you processed (0 for none).");
-        }
+        if (!TryParseAcknowledgement(name, value, out long upTo, out var problem)) return problem;
         var (ok, detail) = await session.AcknowledgeAsync(upTo);
-        return ok ? null : Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement", $"{name}={detail}");
+        return ok ? null : BadAcknowledgement($"{name}={detail}");
     }
+
+    private static bool TryParseAcknowledgement(string name, string value, out long upTo, [NotNullWhen(false)] out IResult? problem)
+    {
+        problem = null;
+        if (QueryNumber.TryParse(value, out upTo)) return true;
+        problem = BadAcknowledgement($"{name}='{value}' is not a message number: give the id of the last event you processed (0 for none).");
+        return false;
+    }
+
+    private static IResult BadAcknowledgement(string detail) => Problems.Create(StatusCodes.Status400BadRequest, "Invalid acknowledgement", detail);
 
     /// <summary>How the close reason of a session its client ended with <c>DELETE</c> begins.</summary>
     public const string ClosedByClient = "The client closed the session (DELETE).";

@@ -79,6 +79,29 @@ public sealed class RedisOutageTests(OutageApp fixture) : IClassFixture<OutageAp
     }
 
     [Fact]
+    public async Task A_send_that_timed_out_on_a_frozen_Redis_still_reaches_the_stream_held_on_its_instance_once_Redis_wakes()
+    {
+        var session = await _http.OpenStreamSessionAsync("?echo=exact");
+        await using var stream = await EventStream.OpenAsync(_http, session.Id);
+        Assert.Equal("heartbeat", (await stream.NextAsync())!.Type);
+        await fixture.App.WaitUntilReadAsync(session.Id);
+
+        fixture.Redis.Pause();
+        try
+        {
+            // The send's script waits in Redis's socket and runs when it wakes, after the instance stopped waiting for it:
+            // the message it hands to the stream (on this same instance) comes back in an answer nobody reads.
+            await AssertUnavailable(await _http.PostAsync($"/sse/{session.Id}?seq=1", Text("while frozen")));
+        }
+        finally
+        {
+            fixture.Redis.Resume();
+        }
+
+        Assert.Equal(new ServerEvent("message", "1", "while frozen", null), await stream.NextMessageAsync());
+    }
+
+    [Fact]
     public async Task Redis_frozen_so_commands_time_out_answers_503_with_Retry_After_then_recovers()
     {
         var session = await _http.OpenSessionAsync("?echo=exact");

@@ -10,7 +10,7 @@ namespace PushCompare.UnitTests.Cluster;
 /// (SIGTERM one instance at a time, start it again) through HAProxy, whose active /readyz checks take each instance
 /// out of rotation before it stops, fails no request. Each test has a cluster of its own, since it takes instances away.
 /// </summary>
-[Collection(ClusterCollection.Name)]
+[Collection(ClusterFailureCollection.Name)]
 public sealed class BalancerFaultTests(ITestOutputHelper output)
 {
     // One cluster with both balancers in front (half the clients through each), so the run and the kill cost one

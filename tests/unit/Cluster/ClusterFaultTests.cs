@@ -84,13 +84,22 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
 }
 
 /// <summary>
-/// Cluster tests start several processes each: one class at a time, so they do not starve each other of the 2 cores. The
-/// other collections run beside them (what they count is their own in-process apps' traffic, never the cluster's);
-/// this one starts first, being the longest.
+/// Cluster tests start several processes each: one class at a time per collection, so they do not starve each other of
+/// the 2 cores. Two such collections (this and <see cref="ClusterFailureCollection"/>) run beside each other and beside
+/// the in-process tests (what those count is their own apps' traffic, never a cluster's); both start first, being the
+/// longest: one collection for all of them took 10 minutes on its own once the balancers' runs joined.
 /// </summary>
 [CollectionDefinition(Name)]
 [LongRunning]
 public sealed class ClusterCollection
 {
     public const string Name = "cluster";
+}
+
+/// <summary>Cluster runs that kill, drain or restart instances, and the Redis Cluster's: the second cluster collection.</summary>
+[CollectionDefinition(Name)]
+[LongRunning]
+public sealed class ClusterFailureCollection
+{
+    public const string Name = "cluster: failures";
 }

@@ -11,7 +11,7 @@ namespace PushCompare.UnitTests.Cluster;
 /// An instance dies (<c>kill -9</c>) or is drained (SIGTERM, as a rolling restart does) under load. Each test
 /// has a cluster of its own, since it takes an instance away.
 /// </summary>
-[Collection(ClusterCollection.Name)]
+[Collection(ClusterFailureCollection.Name)]
 public sealed class InstanceFailureTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);

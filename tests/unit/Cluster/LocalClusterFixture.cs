@@ -68,6 +68,7 @@ public class LocalClusterFixture : IAsyncLifetime, IAsyncDisposable
             "Sessions:MaxBacklogBytes=100000000",
             "Security:ConnectBurst=1000000",
             "Security:TrustedProxies:0=127.0.0.1", // the gateway or balancer, as the cluster command trusts it
+            "WebSockets:KeepAliveTimeout=00:05:00", // a test's WebSockets wait unread (their pings unanswered) while a run goes on
         ];
         var started = await Task.WhenAll(Enumerable.Range(1, InstanceCount).Select(i => StartInstanceAsync($"web{i}", port: 0)));
         _instances.AddRange(started);

@@ -10,7 +10,7 @@ namespace PushCompare.UnitTests.Cluster;
 /// on the one hash slot of the keys it is given (a script that reached another slot would fail with CROSSSLOT), so
 /// the same faults lose and duplicate nothing, and broadcasts reach sessions read through any instance.
 /// </summary>
-[Collection(ClusterCollection.Name)]
+[Collection(ClusterFailureCollection.Name)]
 public sealed class RedisClusterTests(RedisClusterBackplane cluster, ITestOutputHelper output) : IClassFixture<RedisClusterBackplane>
 {
     [Theory]

@@ -9,8 +9,9 @@ namespace PushCompare.UnitTests.Infrastructure;
 public sealed class LongRunningAttribute : Attribute;
 
 /// <summary>
-/// Collections run two at a time (one per core); the run lasts at least as long as its longest collection, so that one
-/// starts first and the short ones share the other slot meanwhile (longest-first scheduling). The rest keep their order.
+/// Collections run three at a time (xunit.runner.json); the run lasts at least as long as its longest collection, so the
+/// long ones start first and the short ones share the remaining slot meanwhile (longest-first scheduling). The rest keep
+/// their order.
 /// </summary>
 public sealed class LongestFirstOrderer : ITestCollectionOrderer
 {
