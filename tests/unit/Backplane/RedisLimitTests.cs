@@ -37,16 +37,24 @@ public sealed class RedisLimitTests(LimitedInstances apps) : IClassFixture<Limit
     [Fact]
     public async Task MaxSessions_counts_the_sessions_of_every_instance()
     {
+        // Each session is read (a held poll) so it outlives the 1 s idle timeout however slow the box: a session that
+        // expired between two opens would make room and hide the limit.
         var first = await _a.OpenSessionAsync();
+        var firstPoll = _a.PollAsync(first.Id, 0);
+        await apps.A.WaitUntilReadAsync(first.Id);
         var second = await _b.OpenStreamSessionAsync();
+        var secondPoll = _b.PollAsync(second.Id, 0);
+        await apps.B.WaitUntilReadAsync(second.Id);
 
         var refused = await _a.PostAsync("/poll", null);
         await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.ServiceUnavailable);
         Assert.True(refused.Headers.Contains("Retry-After"));
 
         Assert.Equal(HttpStatusCode.NoContent, (await _a.DeleteAsync($"/sse/{second.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await secondPoll.Within("the held poll ends with its session")).StatusCode);
         var third = await _b.OpenSessionAsync(); // room again, on the other instance
         await _a.DeleteSessionAsync(first.Id);
+        Assert.Equal(HttpStatusCode.NoContent, (await firstPoll.Within("the held poll ends with its session")).StatusCode);
         await _b.DeleteSessionAsync(third.Id);
     }
 
