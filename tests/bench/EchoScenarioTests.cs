@@ -29,8 +29,9 @@ public sealed class EchoScenarioTests
         Assert.Equal(size, ws.PayloadBytesPerMessageUp);
         Assert.Equal(0, ws.UnaccountedBytes);
 
-        // Window bytes agree with the arithmetic too: counts and bytes are read a moment apart at each edge, while replies keep coming.
-        long slack = Math.Max(2L * 3 * (size + headerUp), run.WindowTraffic.Down / 100);
+        // Window bytes agree with the arithmetic too: counts and bytes are read a moment apart at each edge, while replies
+        // keep coming (a busy box can deschedule the reader between the reads; the frame sizes themselves are exact above).
+        long slack = Math.Max(2L * 3 * (size + headerUp), run.WindowTraffic.Down / 20);
         Assert.InRange(run.WindowTraffic.Down, run.Window.Received * (size + headerDown) - slack, run.Window.Received * (size + headerDown) + slack);
         Assert.InRange(run.WindowTraffic.Up, run.Window.Sent * (size + headerUp) - slack, run.Window.Sent * (size + headerUp) + slack);
 

@@ -35,15 +35,15 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
     public Task Fifty_sessions_of_200_messages_over_three_instances_arrive_exactly_once_in_order(string transport) =>
         FiftySessionsAsync(cluster, transport, output);
 
-    internal static async Task OneSessionAsync(LocalClusterFixture cluster, string transport, ITestOutputHelper output)
+    internal static async Task OneSessionAsync(LocalClusterFixture cluster, string transport, ITestOutputHelper output, int messages = 10_000)
     {
         using var http = cluster.CreateClient();
         using var cancel = new CancellationTokenSource(Bound);
 
-        var run = await Client(transport, http, 6455).RunAsync(10_000, cancel.Token);
+        var run = await Client(transport, http, 6455).RunAsync(messages, cancel.Token);
 
         output.WriteLine($"{transport}: {run}");
-        FaultInjectionTests.AssertExactlyOnce(run, 10_000);
+        FaultInjectionTests.AssertExactlyOnce(run, messages);
     }
 
     internal static async Task FiftySessionsAsync(LocalClusterFixture cluster, string transport, ITestOutputHelper output)
