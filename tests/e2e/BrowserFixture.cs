@@ -70,7 +70,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 }
 
 // Three collections, each with its own app and Chromium (and the proxies' collection beside them, ProxyFixture.cs), run
-// three at a time (xunit.runner.json): the tests mostly wait on sockets and the browser, and one collection ran them one
+// two at a time (xunit.runner.json): the tests mostly wait on sockets and the browser, and one collection ran them one
 // after another for 13 minutes. Tests within a collection still run one at a
 // time, so a test that counts traffic shares its app with no other test running at that moment.
 

@@ -26,7 +26,9 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
     [Theory]
     [InlineData("longpoll")]
     [InlineData("sse")]
-    public Task Ten_thousand_messages_through_one_session_over_three_instances_arrive_exactly_once_in_order(string transport) =>
+    // 3,000 with the faults of the single-instance run's 10,000 (RedisFaultInjectionTests): through the gateway each
+    // message costs three processes' CPU, and on two cores the suite's time is that CPU.
+    public Task Three_thousand_messages_through_one_session_over_three_instances_arrive_exactly_once_in_order(string transport) =>
         OneSessionAsync(cluster, transport, output);
 
     [Theory]
@@ -35,7 +37,7 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
     public Task Fifty_sessions_of_200_messages_over_three_instances_arrive_exactly_once_in_order(string transport) =>
         FiftySessionsAsync(cluster, transport, output);
 
-    internal static async Task OneSessionAsync(LocalClusterFixture cluster, string transport, ITestOutputHelper output, int messages = 10_000)
+    internal static async Task OneSessionAsync(LocalClusterFixture cluster, string transport, ITestOutputHelper output, int messages = 3_000)
     {
         using var http = cluster.CreateClient();
         using var cancel = new CancellationTokenSource(Bound);

@@ -16,8 +16,8 @@ public sealed class RedisClusterTests(RedisClusterBackplane cluster, ITestOutput
     [Theory]
     [InlineData("longpoll")]
     [InlineData("sse")]
-    // 2,000 rather than the gateway cluster's 10,000: one session is one hash slot, so more of the same messages add
-    // minutes of the suite and nothing about slots; the fifty sessions below spread over the cluster's slots.
+    // 2,000: one session is one hash slot, so more of the same messages add minutes of the suite and nothing about
+    // slots; the fifty sessions below spread over the cluster's slots.
     public Task Two_thousand_messages_through_one_session_arrive_exactly_once_in_order(string transport) =>
         ClusterFaultTests.OneSessionAsync(cluster, transport, output, messages: 2_000);
 
