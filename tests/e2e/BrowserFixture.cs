@@ -42,7 +42,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>A fresh context (own cookies, cache and traffic) with one page of the given size.</summary>
     public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)
     {
-        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
+        var context = await NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = BaseUrl.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
@@ -51,7 +51,17 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh context of the shared browser with options of the test's own (another origin, TLS errors ignored).</summary>
-    public Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions options) => _browser!.NewContextAsync(options);
+    public async Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions options) => ForBusyMachine(await _browser!.NewContextAsync(options));
+
+    /// <summary>
+    /// A page load may wait on a machine the whole suite shares (load 60 on two cores: a page's dozen modules once took
+    /// over Playwright's 30 s default while clusters started beside it): navigations get 60 s. A hang guard, not a figure.
+    /// </summary>
+    public static IBrowserContext ForBusyMachine(IBrowserContext context)
+    {
+        context.SetDefaultNavigationTimeout(60_000);
+        return context;
+    }
 
     public async Task DisposeAsync()
     {

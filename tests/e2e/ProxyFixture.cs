@@ -83,7 +83,7 @@ public sealed class ProxyFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh context of the plain browser (a balancer's self-signed certificate accepted, as if once by hand).</summary>
-    public Task<IBrowserContext> NewContextAsync() => _browser!.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true });
+    public async Task<IBrowserContext> NewContextAsync() => BrowserFixture.ForBusyMachine(await _browser!.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true }));
 
     /// <summary>The app's plain and TLS addresses (direct; the squid browser reaches them through squid).</summary>
     public (Uri Plain, Uri Tls) TlsApp => (_tls.Address("http"), _tls.Address("https"));
@@ -105,7 +105,7 @@ public sealed class ProxyFixture : IAsyncLifetime
         {
             _gate.Release();
         }
-        return (await _squidBrowser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true }), _squid);
+        return (BrowserFixture.ForBusyMachine(await _squidBrowser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true })), _squid);
     }
 
     public async Task DisposeAsync()

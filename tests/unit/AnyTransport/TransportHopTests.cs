@@ -35,9 +35,7 @@ public sealed class TransportHopTests(ITestOutputHelper output)
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterTransportHopTests(ITestOutputHelper output)
 {
-    // Known failure under load: in the full suite at load ~60 (and once at ~110) the switch from SSE to long polling after
-    // the kill stalled: the SSE reader was never superseded. It passed 4 of 4 alone at load 13-42; cause not yet found.
-    [Fact(Skip = "Intermittent under load: after the kill the SSE reader is not superseded by the long poll; cause not yet found")]
+    [Fact]
     public async Task The_same_through_the_gateway_over_three_instances_with_one_killed_mid_run()
     {
         await using var cluster = await InstanceFailureTests.StartClusterAsync(new LocalClusterFixture());
@@ -65,24 +63,23 @@ internal static class TransportHopRun
         await hopper.StartAsync(cancel.Token);
         var publishing = PublishAsync(publishTo, topic, hopper.PushWindow, cancel.Token);
         var bound = TimeSpan.FromMinutes(2);
-
-        await hopper.ProcessedAtLeast(300).Within("300 messages on the WebSocket", bound);
-        await hopper.SwitchAsync(Hop.Sse, cancel.Token);
-        await hopper.ProcessedAtLeast(450).Within("450 messages", bound);
-        if (midRun is not null) await midRun();
-        await hopper.ProcessedAtLeast(600).Within("600 messages", bound);
-        await hopper.SwitchAsync(Hop.LongPoll, cancel.Token);
-        await hopper.ProcessedAtLeast(900).Within("900 messages", bound);
-        await hopper.SwitchAsync(Hop.WebSocket, cancel.Token);
-        await publishing.Within("every push published", bound);
         int sent = Pushed / TransportHopper.SendEvery;
         try
         {
+            await hopper.ProcessedAtLeast(300).Within("300 messages on the WebSocket", bound);
+            await hopper.SwitchAsync(Hop.Sse, cancel.Token);
+            await hopper.ProcessedAtLeast(450).Within("450 messages", bound);
+            if (midRun is not null) await midRun();
+            await hopper.ProcessedAtLeast(600).Within("600 messages", bound);
+            await hopper.SwitchAsync(Hop.LongPoll, cancel.Token);
+            await hopper.ProcessedAtLeast(900).Within("900 messages", bound);
+            await hopper.SwitchAsync(Hop.WebSocket, cancel.Token);
+            await publishing.Within("every push published", bound);
             await hopper.ProcessedAtLeast(Pushed + sent).Within("every push and every reply processed", bound);
         }
         finally
         {
-            output.WriteLine(hopper.Describe());
+            output.WriteLine(hopper.Describe()); // where it stood, whatever failed
         }
 
         var processed = hopper.Processed;

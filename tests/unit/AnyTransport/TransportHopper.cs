@@ -425,10 +425,17 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
             {
                 try
                 {
+                    if (loop is null && _retired) break; // dropped, then a switch moved on: nothing left to resume
                     loop ??= await owner.ResumeAsync(hop, cancel);
                     await loop(cancel);
-                    _ended.TrySetResult();
-                    return;
+                    if (_retired) break;
+                    // Superseded while still the current reader: a request of the previous reader that was on its way
+                    // when the switch began (a poll sent just before it) reached the server after this reader took over.
+                    // A client resumes, as after a drop; the stale request answered what it read, and nothing is lost.
+                    owner.Log($"{hop} reader superseded by a late request of the previous reader; resuming from the cursor");
+                    Interlocked.Increment(ref owner.Recoveries);
+                    loop = null;
+                    continue;
                 }
                 catch (Exception ex) when (!cancel.IsCancellationRequested && !_retired && ex is IOException or HttpRequestException or WebSocketException
                                                or Xunit.Sdk.XunitException or OperationCanceledException)
@@ -444,6 +451,7 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
                     return;
                 }
             }
+            _ended.TrySetResult();
         }
     }
 

@@ -15,10 +15,13 @@ namespace PushCompare.UnitTests.Cluster;
 public sealed class InstanceFailureTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
-    // The kill lands in the middle of a run of 50 sessions x 200 messages per transport with 10 % of polls
+    // The kill lands in the middle of a run of 24 sessions x 200 messages per transport with 10 % of polls
     // aborted, streams cut and sends repeated; the drain runs a lighter load beside its page and WebSocket traffic.
-    private const int KillSessions = 50, KillMessages = 200;
-    private const int Sessions = 10, Messages = 300;
+    private const int KillSessions = 24, KillMessages = 200;
+    private const int Sessions = 4, Messages = 300;
+    // The drain's page and WebSocket traffic is paced: a request every few milliseconds samples every moment of a drain
+    // that lasts seconds, and loops left unpaced took both cores from everything else the suite runs beside them.
+    private static readonly TimeSpan PagePace = TimeSpan.FromMilliseconds(20), WebSocketPace = TimeSpan.FromMilliseconds(50);
 
     [Fact]
     public Task Killing_an_instance_mid_run_loses_and_duplicates_nothing_on_polling_and_SSE_and_fails_its_WebSockets() =>
@@ -28,7 +31,7 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
     public Task Killing_an_instance_mid_run_on_a_Redis_Cluster_loses_and_duplicates_nothing_on_polling_and_SSE() =>
         KillMidRunAsync(new RedisClusterBackplane(), output);
 
-    /// <summary>50 sessions x 200 messages per transport with 10 % faults, and <c>kill -9</c> of one instance in the middle.</summary>
+    /// <summary>24 sessions x 200 messages per transport with 10 % faults, and <c>kill -9</c> of one instance in the middle.</summary>
     internal static async Task KillMidRunAsync(LocalClusterFixture fixture, ITestOutputHelper output)
     {
         await using var cluster = await StartClusterAsync(fixture);
@@ -107,7 +110,8 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
         async Task PageLoopAsync()
         {
             using var http = cluster.CreateClient();
-            while (!stopLoad.IsCancellationRequested)
+            using var pace = new PeriodicTimer(PagePace);
+            while (!stopLoad.IsCancellationRequested && await pace.WaitForNextTickAsync(CancellationToken.None))
             {
                 try
                 {
@@ -123,7 +127,8 @@ public sealed class InstanceFailureTests(ITestOutputHelper output)
         }
         async Task WebSocketLoopAsync(int worker)
         {
-            for (int i = 0; !stopLoad.IsCancellationRequested; i++)
+            using var pace = new PeriodicTimer(WebSocketPace);
+            for (int i = 0; !stopLoad.IsCancellationRequested && await pace.WaitForNextTickAsync(CancellationToken.None); i++)
             {
                 string key = $"drain-{worker}-{i}-{Guid.NewGuid():N}";
                 try

@@ -3,7 +3,7 @@ namespace PushCompare.UnitTests.Infrastructure;
 /// <summary>Waits for state that raises no event (e.g. a session swept in the background), checking until a deadline.</summary>
 public static class Eventually
 {
-    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(30); // a hang guard: a passing test never waits it out, and a 2-core box at load 60 needs it
 
     public static async Task AssertAsync(Func<Task<bool>> condition, string what, TimeSpan? deadline = null)
     {
