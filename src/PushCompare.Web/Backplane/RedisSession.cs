@@ -24,6 +24,7 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
     private long _expectedSeq;       // the client seq the session accepts next, as of the attach
     private LogRead? _attachRead;    // what the attach script read, answered by the first read
     private string? _topic;          // the topic whose feed this instance listens to for the reader
+    private bool _superseded;        // a newer reader took over while this one had messages in hand: the next read says so
 
     public string Id => id;
     public string StatsKey => statsKey;
@@ -108,7 +109,7 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
     /// </summary>
     public async Task<LogRead> ReadAsync(long after, long reader, TimeSpan wait, CancellationToken aborted)
     {
-        if (_inbox is null) return new(ReadStatus.Superseded); // not attached through this handle
+        if (_inbox is null || _superseded) return new(ReadStatus.Superseded); // not attached through this handle, or taken over
         if (_attachRead is { } first)
         {
             _attachRead = null;
@@ -156,7 +157,11 @@ internal sealed class RedisSession(RedisSessionStore store, string id, string st
                     continue;
                 case NoticeKind.Superseded when notice.Reader == _reader:
                     Detached();
-                    return batch.Count > 0 ? Handed(after, batch) : new(ReadStatus.Superseded);
+                    if (batch.Count == 0) return new(ReadStatus.Superseded);
+                    // The messages handed with it go out first. The notice is consumed now, and a detached stream's waits
+                    // end empty, so without this the stream would never learn it was replaced and stay open unread.
+                    _superseded = true;
+                    return Handed(after, batch);
                 case NoticeKind.Closed:
                     Detached();
                     return new(ReadStatus.Closed, Detail: store.Ended(id, notice.Text!));

@@ -41,12 +41,20 @@ public sealed class ClusterTransportHopTests(ITestOutputHelper output)
         await using var cluster = await InstanceFailureTests.StartClusterAsync(new LocalClusterFixture());
         var victim = cluster.Instances[1];
         // Published to an instance that stays: a publish is not idempotent, so it must not be retried blind through a dying one.
-        await TransportHopRun.RunAsync(cluster.Gateway, cluster.Instances[0].Address, output, midRun: () =>
+        try
         {
-            victim.Process.Kill();
-            output.WriteLine($"killed {victim.Name} mid-run");
-            return Task.CompletedTask;
-        });
+            await TransportHopRun.RunAsync(cluster.Gateway, cluster.Instances[0].Address, output, midRun: () =>
+            {
+                victim.Process.Kill();
+                output.WriteLine($"killed {victim.Name} mid-run");
+                return Task.CompletedTask;
+            });
+        }
+        catch
+        {
+            foreach (var i in cluster.Instances) output.WriteLine($"--- {i.Name}, its last output:{Environment.NewLine}{i.Process.Tail}");
+            throw;
+        }
     }
 }
 

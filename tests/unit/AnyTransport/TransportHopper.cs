@@ -93,7 +93,7 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
         var next = new ReaderRun(this, hop);
         long cursor;
         lock (_gate) cursor = _last;
-        output.WriteLine($"switch {old.Hop} -> {hop} at message {cursor}: {Describe()}");
+        output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} switch {old.Hop} -> {hop} at message {cursor}: {Describe()}");
         var loop = await OpenReaderAsync(hop, cancel);
         _reader = next; // before it starts: a poll loop reads only while it is the current reader
         next.Start(loop, cancel);
@@ -440,7 +440,7 @@ public sealed class TransportHopper(Uri address, string topic, ITestOutputHelper
                 catch (Exception ex) when (!cancel.IsCancellationRequested && !_retired && ex is IOException or HttpRequestException or WebSocketException
                                                or Xunit.Sdk.XunitException or OperationCanceledException)
                 {
-                    owner.Log($"{hop} reader dropped ({ex.GetType().Name}: {ex.Message}); resuming from the cursor");
+                    owner.Log($"{DateTime.UtcNow:HH:mm:ss.fff} {hop} reader dropped ({ex.GetType().Name}: {ex.Message}); resuming from the cursor");
                     Interlocked.Increment(ref owner.Recoveries);
                     loop = null;
                 }

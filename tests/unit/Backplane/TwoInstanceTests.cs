@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using PushCompare.UnitTests.Infrastructure;
+using PushCompare.Web.Backplane;
+using PushCompare.Web.Sessions;
 
 namespace PushCompare.UnitTests.Backplane;
 
@@ -73,6 +76,33 @@ public sealed class TwoInstanceTests(TwoInstances apps, Xunit.Abstractions.ITest
         Assert.Equal(HttpStatusCode.NoContent, (await older.Within("the poll held on A is superseded")).StatusCode);
         await _a.SendAcceptedAsync(session.Id, "for the newer poll");
         Assert.Equal(["Received: for the newer poll"], (await PollingClient.ReadBatchAsync(await newer.Within("the poll on B answers"))).Messages);
+    }
+
+    /// <summary>
+    /// A stream (SSE, a session-mode WebSocket) superseded while a message handed to it still waits in its inbox sends
+    /// that message, then hears it was superseded: its next read says so at once. It once waited empty instead, for
+    /// ever (the takeover's notice was spent on the batch), so the old stream or socket stayed open unread.
+    /// </summary>
+    [Fact]
+    public async Task A_stream_superseded_while_a_handed_message_waits_gets_the_message_and_then_superseded()
+    {
+        var session = await _a.OpenSessionAsync();
+        var store = (RedisSessionStore)apps.A.Services.GetRequiredService<ISessionStore>();
+        var older = (await store.FindAsync(session.Id)).Session!;
+        var attached = await older.AttachAsync(0, ReaderKind.Stream);
+        using var probe = store.Wakeups.Register(session.Id); // gets every notice the older reader's inbox gets, in order
+
+        Assert.Equal(SendStatus.Accepted, (await (await store.FindAsync(session.Id)).Session!.AcceptAsync(1, "handed")).Status);
+        await (await store.FindAsync(session.Id)).Session!.AttachAsync(null, ReaderKind.Stream); // the newer reader, same instance
+        // Both notices wait in the older reader's inbox before it reads: the message, then the takeover.
+        Assert.Equal(NoticeKind.Message, (await probe.Reader.ReadAsync().AsTask().Within("the message's notice")).Kind);
+        Assert.Equal(NoticeKind.Superseded, (await probe.Reader.ReadAsync().AsTask().Within("the takeover's notice")).Kind);
+
+        var first = await older.ReadAsync(attached.Cursor, attached.Reader, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(ReadStatus.Messages, first.Status);
+        Assert.Equal(["handed"], first.Messages!);
+        var next = await older.ReadAsync(first.Cursor, attached.Reader, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.Equal(ReadStatus.Superseded, next.Status);
     }
 
     [Fact]
