@@ -11,7 +11,7 @@ internal sealed record BenchRun(int ExitCode, string Output, BenchReport? Report
     {
         string dir = Path.Combine(Path.GetTempPath(), "pushcompare-bench-tests", Guid.NewGuid().ToString("N"));
         var output = new StringWriter();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5)); // a hang guard: a dozen runs at load 60 took over 3
         int exit = await BenchApp.RunAsync([.. args, "--no-progress", "--out", dir], output, timeout.Token);
         string scenario = args[0];
         string json = Path.Combine(dir, scenario + ".json");

@@ -59,7 +59,7 @@ public sealed class ProtocolTests
     {
         // Short polling is left out: it shares long polling's HTTP client and layers, and its 1 s interval adds nothing here.
         string[] transports = ["websocket", "longpoll", "sse"];
-        var bench = (await BenchRun.StartAsync("echo", "-t", string.Join(',', transports), "--protocol", "h1,h2", "--tls", "-c", "2", "-d", "1", "--warmup", "0.5")).Passed();
+        var bench = (await BenchRun.StartAsync("echo", "-t", string.Join(',', transports), "--protocol", "h1,h2", "--tls", "-c", "2", "-d", "2", "--warmup", "0.5")).Passed();
 
         Assert.Equal(6, bench.Runs.Count);
         foreach (var transport in transports)

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -15,7 +16,9 @@ public sealed class AppHost : WebApplicationFactory<Program>
     public AppHost(params (string Key, string Value)[] settings)
     {
         _settings = settings;
-        UseKestrel(0);
+        // Listen(port 0) rather than UseKestrel(0): the latter rewrites the server addresses while the app's own start-up
+        // may already be starting the server ("Addresses cannot be modified after the server has started", seen at load 60).
+        UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
