@@ -38,13 +38,9 @@ dotnet build PushCompare.sln --configuration Release -nologo -v quiet
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 pids=()
-# The benchmark tests run one after another (they measure), so they are the longest chain; unit and e2e yield the CPU
-# to them (nice 5, inherited by the servers, browsers and clusters they start). Unprioritised, the first bench tests
-# ran 3-5 times slower under the other two projects' start-up load than the same tests once those had finished.
 for project in tests/unit tests/e2e tests/bench; do
   name=$(basename "$project")
-  priority=5; [ "$name" = bench ] && priority=0
-  nice -n "$priority" dotnet test "$project" --configuration Release --no-build -nologo "$@" >"$logs/$name.log" 2>&1 &
+  dotnet test "$project" --configuration Release --no-build -nologo "$@" >"$logs/$name.log" 2>&1 &
   pids+=("$!")
 done
 status=0

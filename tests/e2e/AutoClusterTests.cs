@@ -63,18 +63,23 @@ public sealed class AutoClusterTests(BrowserFixture browser, ClusterHost cluster
         }
         finally
         {
+            // Whether the page or the publisher stopped: a stall shows as ticks behind what was published.
+            output.WriteLine($"published {_published}{(publishing.IsFaulted ? $", then the publisher failed: {publishing.Exception!.GetBaseException().Message}" : "")}");
             output.WriteLine(await run.StateAsync());
         }
     }
 
-    private static async Task PublishAsync(Uri instance, string topic)
+    private int _published;
+
+    private async Task PublishAsync(Uri instance, string topic)
     {
         using var http = new HttpClient { BaseAddress = instance };
         for (int i = 1; i <= Published; i++)
         {
             using var content = new StringContent($"p{i}", Encoding.UTF8, "text/plain");
             using var response = await http.PostAsync($"/topics/{topic}", content);
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"publishing p{i} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            _published = i;
             await Task.Delay(10); // a steady stream, so messages are in flight at every change
         }
     }

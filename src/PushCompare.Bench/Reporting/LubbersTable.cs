@@ -100,9 +100,12 @@ internal static class LubbersTable
             if (targets) row.Insert(0, key.Target);
             foreach (var s in stacks)
             {
-                var cell = runs.Where(r => r.Clients == key.Clients && r.Transport == key.Transport && r.Headers == key.Headers && r.Protocol == s.Id && r.Target == key.Target)
-                    .SelectMany(r => r.Layers.Where(l => l.Source == key.Source)).ToList();
-                row.Add(Format.Bytes(Average(cell, l => l.HttpOverheadPerMessage)));
+                var cellRuns = runs.Where(r => r.Clients == key.Clients && r.Transport == key.Transport && r.Headers == key.Headers && r.Protocol == s.Id && r.Target == key.Target).ToList();
+                var cell = cellRuns.SelectMany(r => r.Layers.Where(l => l.Source == key.Source)).ToList();
+                // A plaintext WebSocket's whole connections are accounted frame by frame: exact, where the window's bytes over
+                // its messages can be a frame off at an edge (a frame read before the window, its message counted inside).
+                bool exact = key.Source == "client" && !s.Tls && cellRuns.Count > 0 && cellRuns.All(r => r.WebSocket is not null);
+                row.Add(Format.Bytes(exact ? cellRuns.Select(OverheadPerMessage).Average() : Average(cell, l => l.HttpOverheadPerMessage)));
                 if (s.Tls) row.Add(Format.Bytes(Average(cell, l => l.WireOverheadPerMessage)));
             }
             row.Add(Format.Bytes(Bytes2010(key.Transport)));
