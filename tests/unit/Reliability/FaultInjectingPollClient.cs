@@ -34,6 +34,34 @@ public static class ServerFailure
     public static Task PauseAsync(CancellationToken cancel) => Task.Delay(50, cancel);
 
     /// <summary>
+    /// Opens a session (<c>POST {pathAndQuery}</c>) until the server answers other than a retryable failure (an instance
+    /// that is dying, or whose Redis did not answer in time on a starved machine, answers 502/503); that answer must be
+    /// 201. A session whose 201 was lost is left to expire: nothing was sent on it. Returns its id and the failed tries.
+    /// </summary>
+    public static async Task<(string Id, int Failures)> OpenUntilCreatedAsync(HttpClient http, string pathAndQuery, CancellationToken cancel)
+    {
+        for (int failures = 0; ; failures++)
+        {
+            try
+            {
+                using var response = await http.PostAsync(pathAndQuery, null, cancel);
+                if (!IsRetryable(response.StatusCode))
+                {
+                    Assert.True(response.StatusCode == HttpStatusCode.Created,
+                        $"POST {pathAndQuery} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
+                    using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancel));
+                    return (body.RootElement.GetProperty("id").GetString()!, failures);
+                }
+            }
+            catch (Exception ex) when (IsRetryable(ex, cancel))
+            {
+                // No answer: a session may have been opened; unused, it expires.
+            }
+            await PauseAsync(cancel);
+        }
+    }
+
+    /// <summary>
     /// Sends message <c>m{seq}</c> to <paramref name="pathAndQuery"/> until the server answers other than a retryable
     /// failure; that answer must be 202. Returns how many tries the server failed.
     /// </summary>
@@ -78,9 +106,7 @@ public sealed class FaultInjectingPollClient(HttpClient http, Random random, dou
 
     public async Task<FaultRun> RunAsync(int messages, CancellationToken cancel)
     {
-        var created = await http.PostAsync("/poll?echo=exact", null, cancel);
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        string id = JsonDocument.Parse(await created.Content.ReadAsStringAsync(cancel)).RootElement.GetProperty("id").GetString()!;
+        (string id, _failures) = await ServerFailure.OpenUntilCreatedAsync(http, "/poll?echo=exact", cancel);
 
         int repeated = 0, polls = 0, aborted = 0, received = 0, duplicated = 0, outOfOrder = 0;
 
