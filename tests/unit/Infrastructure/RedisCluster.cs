@@ -18,7 +18,10 @@ public sealed partial class RedisCluster : IAsyncDisposable
     private RedisCluster(string folder) => _folder = folder;
 
     /// <summary>Every master's host:port: the seed list <c>Backplane:Redis</c> takes, and the short client timeouts of <see cref="RedisServer"/>.</summary>
-    public string Configuration => string.Join(",", _nodes.Select(n => $"127.0.0.1:{n.Port}")) + ",connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000,connectRetry=1";
+    public string Configuration => ConfigurationWithTimeout(2000);
+
+    /// <summary>The same with client timeouts of <paramref name="ms"/> (a cluster run on a starved box needs more than 2 s).</summary>
+    public string ConfigurationWithTimeout(int ms) => string.Join(",", _nodes.Select(n => $"127.0.0.1:{n.Port}")) + $",connectTimeout=2000,syncTimeout={ms},asyncTimeout={ms},connectRetry=1";
 
     public IEnumerable<string> Addresses => _nodes.Select(n => $"127.0.0.1:{n.Port}");
 

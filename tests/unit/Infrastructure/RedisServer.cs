@@ -31,7 +31,10 @@ public sealed class RedisServer : IAsyncDisposable
     public static string NewPrefix() => $"t{Interlocked.Increment(ref _prefixes)}:";
 
     /// <summary>The StackExchange.Redis configuration string; short timeouts so an outage answers within the test's patience.</summary>
-    public string Configuration => $"{_process.Address},connectTimeout=2000,syncTimeout=2000,asyncTimeout=2000,connectRetry=1";
+    public string Configuration => ConfigurationWithTimeout(2000);
+
+    /// <summary>The same with client timeouts of <paramref name="ms"/> (a cluster run on a starved box needs more than 2 s).</summary>
+    public string ConfigurationWithTimeout(int ms) => $"{_process.Address},connectTimeout=2000,syncTimeout={ms},asyncTimeout={ms},connectRetry=1";
 
     public static async Task<RedisServer> StartNewAsync() => new(await RedisProcess.StartAsync(CancellationToken.None));
 
