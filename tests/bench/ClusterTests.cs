@@ -224,7 +224,7 @@ public sealed class ClusterTests
     [Fact]
     public async Task Through_the_cluster_polling_costs_Redis_commands_and_bytes_per_message_and_a_WebSocket_echo_none()
     {
-        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket,longpoll", "--cluster", "2", "-c", "3", "-d", "1", "--warmup", "0.3")).Passed();
+        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket,longpoll", "--cluster", "2", "-c", "3", "-d", "2", "--warmup", "0.3")).Passed();
 
         Assert.Equal(["pushcompare", "cluster-2", "pushcompare", "cluster-2"], bench.Runs.Select(r => r.Target));
         Assert.All(bench.Runs.Where(r => r.Target == "pushcompare"), r => Assert.Null(r.Redis)); // in memory: no Redis to read

@@ -10,7 +10,7 @@ public sealed class TargetsTests
     [Fact]
     public async Task Node_ws_peer_runs_the_same_scenario_with_the_same_client()
     {
-        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket", "-c", "2", "-d", "1", "--warmup", "0.5", "--peer", "node")).Passed();
+        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket", "-c", "2", "-d", "2", "--warmup", "0.5", "--peer", "node")).Passed();
 
         var ours = bench.Run("websocket");
         var peer = bench.Run("websocket", target: "node-ws");
@@ -29,7 +29,7 @@ public sealed class TargetsTests
     [Fact]
     public async Task Node_load_client_measures_both_servers_with_the_same_client()
     {
-        var bench = (await BenchRun.StartAsync("echo", "--client", "node", "-c", "3", "-d", "1", "--warmup", "0.5", "--peer", "node")).Passed();
+        var bench = (await BenchRun.StartAsync("echo", "--client", "node", "-c", "3", "-d", "2", "--warmup", "0.5", "--peer", "node")).Passed();
 
         foreach (var run in new[] { bench.Run("websocket", headers: "node"), bench.Run("websocket", target: "node-ws", headers: "node") })
         {
@@ -50,7 +50,7 @@ public sealed class TargetsTests
     [Fact]
     public async Task Node_peer_is_skipped_for_polling_not_failed()
     {
-        var bench = (await BenchRun.StartAsync("echo", "-t", "longpoll", "-c", "1", "-d", "1", "--warmup", "0", "--peer", "node")).Passed();
+        var bench = (await BenchRun.StartAsync("echo", "-t", "longpoll", "-c", "1", "-d", "2", "--warmup", "0", "--peer", "node")).Passed();
 
         Assert.Equal("node-ws serves WebSocket only", bench.Run("longpoll", target: "node-ws").Skipped);
         Assert.Null(bench.Run("longpoll").Skipped);
@@ -80,7 +80,7 @@ public sealed class TargetsTests
     [Fact]
     public async Task Variants_alternate_order_each_round_and_are_compared()
     {
-        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket", "-c", "1", "-d", "1", "--warmup", "0", "--rounds", "2",
+        var bench = (await BenchRun.StartAsync("echo", "-t", "websocket", "-c", "1", "-d", "2", "--warmup", "0", "--rounds", "2",
             "--variant", "big=Messaging:MaxMessageBytes=65536", "--variant", "small=Messaging:MaxMessageBytes=4096")).Passed();
 
         Assert.Equal(["big", "small", "small", "big"], bench.Runs.Select(r => r.Target));
