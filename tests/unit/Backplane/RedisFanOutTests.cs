@@ -68,7 +68,15 @@ public sealed class RedisFanOutTests(ThreeInstances cluster) : IClassFixture<Thr
             foreach (var stream in streams) await stream.DisposeAsync();
             foreach (var socket in sockets)
             {
-                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                try
+                {
+                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                }
+                catch (WebSocketException)
+                {
+                    // Everything was checked: the server may have ended the socket first (it went unread while the polls
+                    // were checked, and on a loaded box its keep-alive gave up), and a reset at close loses nothing.
+                }
                 socket.Dispose();
             }
         }
