@@ -21,7 +21,7 @@ public sealed partial class RedisCluster : IAsyncDisposable
     public string Configuration => ConfigurationWithTimeout(2000);
 
     /// <summary>The same with client timeouts of <paramref name="ms"/> (a cluster run on a starved box needs more than 2 s).</summary>
-    public string ConfigurationWithTimeout(int ms) => string.Join(",", _nodes.Select(n => $"127.0.0.1:{n.Port}")) + $",connectTimeout=2000,syncTimeout={ms},asyncTimeout={ms},connectRetry=1";
+    public string ConfigurationWithTimeout(int ms) => string.Join(",", _nodes.Select(n => $"127.0.0.1:{n.Port}")) + RedisServer.ClientOptions(ms);
 
     public IEnumerable<string> Addresses => _nodes.Select(n => $"127.0.0.1:{n.Port}");
 

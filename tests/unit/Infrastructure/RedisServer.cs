@@ -34,7 +34,10 @@ public sealed class RedisServer : IAsyncDisposable
     public string Configuration => ConfigurationWithTimeout(2000);
 
     /// <summary>The same with client timeouts of <paramref name="ms"/> (a cluster run on a starved box needs more than 2 s).</summary>
-    public string ConfigurationWithTimeout(int ms) => $"{_process.Address},connectTimeout=2000,syncTimeout={ms},asyncTimeout={ms},connectRetry=1";
+    public string ConfigurationWithTimeout(int ms) => _process.Address + ClientOptions(ms);
+
+    /// <summary>The client options every test Redis configuration ends with: one connect try, <paramref name="ms"/> per call.</summary>
+    internal static string ClientOptions(int ms) => $",connectTimeout=2000,syncTimeout={ms},asyncTimeout={ms},connectRetry=1";
 
     public static async Task<RedisServer> StartNewAsync() => new(await RedisProcess.StartAsync(CancellationToken.None));
 
