@@ -6,6 +6,7 @@ using PushCompare.Web.Messaging;
 using PushCompare.Web.Polling;
 using PushCompare.Metering;
 using PushCompare.Web.Metering;
+using PushCompare.Serving;
 using PushCompare.Web.Security;
 using PushCompare.Web.ServerSentEvents;
 using PushCompare.Web.Sessions;

@@ -99,7 +99,7 @@ public sealed class SocketSchedulingTests
     [InlineData(0, 16, 15)]
     [InlineData(4, 2, 4)]   // an explicit count is taken as given
     public void Zero_means_one_engine_thread_per_core_but_one(int setting, int cores, int expected) =>
-        Assert.Equal(expected, new Web.Http.PerformanceOptions { SocketEngineThreads = setting }.EngineThreads(cores));
+        Assert.Equal(expected, new Serving.PerformanceOptions { SocketEngineThreads = setting }.EngineThreads(cores));
 
     private static async Task<bool> SocketCompletionsRunInlineAsync()
     {

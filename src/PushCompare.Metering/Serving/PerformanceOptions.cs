@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
-namespace PushCompare.Web.Http;
+namespace PushCompare.Serving;
 
 /// <summary>
 /// Section "Performance": how the socket layer runs request code. Read before the host is built (the runtime takes

@@ -1,8 +1,9 @@
 using System.Net.Sockets;
 using System.Reflection;
-using PushCompare.Web.Messaging;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
-namespace PushCompare.Web.Http;
+namespace PushCompare.Serving;
 
 public static partial class SocketScheduling
 {
@@ -12,8 +13,8 @@ public static partial class SocketScheduling
 
     /// <summary>
     /// Runs request code on the socket's I/O thread instead of handing every read to the thread pool, which saves a hop
-    /// per round trip and the CPU it costs (docs/benchmarks.md, "Runtime settings for a small box"). Safe here because
-    /// no request code blocks;
+    /// per round trip and the CPU it costs (docs/benchmarks.md, "Runtime settings for a small box"). The app and the
+    /// gateway both run with it (the gateway's proxying is all asynchronous too). Safe because no request code blocks;
     /// <c>Performance:InlineSocketScheduling=false</c> restores the framework default. Two layers take part: Kestrel's
     /// transport (<see cref="Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions.UnsafePreferInlineScheduling"/>,
     /// an option like any other) and the runtime's socket engine, which only process environment variables switch and
@@ -23,7 +24,8 @@ public static partial class SocketScheduling
     public static WebApplicationBuilder UseInlineSocketScheduling(this WebApplicationBuilder builder)
     {
         var performance = builder.Configuration.GetSection(PerformanceOptions.Section).Get<PerformanceOptions>() ?? new PerformanceOptions();
-        builder.Services.AddValidatedOptions<PerformanceOptions, PerformanceOptionsValidator>(builder.Configuration.GetSection(PerformanceOptions.Section));
+        builder.Services.AddOptions<PerformanceOptions>().Bind(builder.Configuration.GetSection(PerformanceOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<PerformanceOptions>, PerformanceOptionsValidator>();
         bool inline = performance.InlineSocketScheduling;
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inline);
         var runtime = inline ? EnableRuntimeInlineCompletions(performance.EngineThreads()) : new RuntimeState(RuntimeCompletions.NotRequested, null);
