@@ -16,7 +16,7 @@ public static class GatewayApp
         // gateway that the same response from an instance does not have.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         // As on the instances, the proxying runs on the socket threads: a third less gateway CPU per message at 1,000
-        // clients (docs/benchmarks.md, "Scale-out cost").
+        // clients (docs/benchmarks.md, "Scale-out cost, third pass").
         builder.UseInlineSocketScheduling();
         builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
