@@ -71,9 +71,12 @@ public sealed class EchoScenarioTests
             Assert.Equal(run.Totals.Sent, run.Totals.Received);
             Assert.True(run.Totals.Received > 0);
             Assert.NotNull(run.Held);
-            // An open-loop client offers the rate whatever the replies do: over the whole run it sent what was due.
+            // An open-loop client offers the rate whatever the replies do: over the whole run it sent what was due (at
+            // least the asked warm-up and window's worth), and never more than its schedule allows for the time the loop
+            // really ran (a loaded machine runs the warm-up longer than asked: 793 sends for 600 due once, at load 40).
             double due = run.OfferedRate!.Value * (0.5 + run.WindowSeconds);
-            Assert.InRange(run.Totals.Sent, 0.8 * due, 1.2 * due + 3);
+            Assert.True(run.Totals.Sent >= 0.8 * due, $"{run.Totals.Sent} sent, {due:0} due");
+            Assert.True(run.Totals.Sent <= run.OfferedRate!.Value * run.ClientLoopSeconds + 3, $"{run.Totals.Sent} sent in {run.ClientLoopSeconds:0.00} s of schedule");
         }
         Assert.Single(bench.Report!.Tables, t => t.Title.StartsWith("Highest offered rate held", StringComparison.Ordinal));
     }
