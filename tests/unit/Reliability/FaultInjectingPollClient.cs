@@ -7,13 +7,36 @@ namespace PushCompare.UnitTests.Reliability;
 /// <summary>
 /// Counts of what a fault-injecting client did and saw. A read is a poll or a stream; a cut read is a poll abandoned
 /// mid-response or a stream cut mid-event. <see cref="Failures"/> counts requests that failed on the server's side
-/// (502/503/504 from a gateway whose instance died, a connection reset, a response cut short) and were tried again.
+/// (502/503/504 from a gateway whose instance died, a connection reset, a response cut short) and were tried again;
+/// <see cref="FirstFailure"/> says what the first of them was, so a run that should have had none says why it did.
 /// </summary>
-public sealed record FaultRun(int Sent, int SendsRepeated, int Reads, int ReadsCut, int Received, int Duplicated, int OutOfOrder, int Failures = 0)
+public sealed record FaultRun(int Sent, int SendsRepeated, int Reads, int ReadsCut, int Received, int Duplicated, int OutOfOrder, int Failures = 0,
+    string? FirstFailure = null)
 {
     public static FaultRun Sum(IEnumerable<FaultRun> runs) => runs.Aggregate(new FaultRun(0, 0, 0, 0, 0, 0, 0), (a, r) => new(
         a.Sent + r.Sent, a.SendsRepeated + r.SendsRepeated, a.Reads + r.Reads, a.ReadsCut + r.ReadsCut, a.Received + r.Received,
-        a.Duplicated + r.Duplicated, a.OutOfOrder + r.OutOfOrder, a.Failures + r.Failures));
+        a.Duplicated + r.Duplicated, a.OutOfOrder + r.OutOfOrder, a.Failures + r.Failures, a.FirstFailure ?? r.FirstFailure));
+}
+
+/// <summary>The server-side failures one client tried again: how many, and the first in words.</summary>
+public sealed class ServerFailures
+{
+    private int _count;
+    private string? _first;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public string? First => Volatile.Read(ref _first);
+
+    public void Add(string what)
+    {
+        Interlocked.Increment(ref _count);
+        Interlocked.CompareExchange(ref _first, what, null);
+    }
+
+    public void Add(string request, HttpResponseMessage response) => Add($"{request} answered {(int)response.StatusCode} {response.ReasonPhrase}");
+
+    public void Add(string request, Exception ex) => Add($"{request} failed: {ex.GetType().Name}: {ex.Message}");
 }
 
 /// <summary>
@@ -36,11 +59,11 @@ public static class ServerFailure
     /// <summary>
     /// Opens a session (<c>POST {pathAndQuery}</c>) until the server answers other than a retryable failure (an instance
     /// that is dying, or whose Redis did not answer in time on a starved machine, answers 502/503); that answer must be
-    /// 201. A session whose 201 was lost is left to expire: nothing was sent on it. Returns its id and the failed tries.
+    /// 201. A session whose 201 was lost is left to expire: nothing was sent on it. Returns its id; the failed tries go to <paramref name="failures"/>.
     /// </summary>
-    public static async Task<(string Id, int Failures)> OpenUntilCreatedAsync(HttpClient http, string pathAndQuery, CancellationToken cancel)
+    public static async Task<string> OpenUntilCreatedAsync(HttpClient http, string pathAndQuery, ServerFailures failures, CancellationToken cancel)
     {
-        for (int failures = 0; ; failures++)
+        while (true)
         {
             try
             {
@@ -50,12 +73,14 @@ public static class ServerFailure
                     Assert.True(response.StatusCode == HttpStatusCode.Created,
                         $"POST {pathAndQuery} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
                     using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancel));
-                    return (body.RootElement.GetProperty("id").GetString()!, failures);
+                    return body.RootElement.GetProperty("id").GetString()!;
                 }
+                failures.Add($"POST {pathAndQuery}", response);
             }
             catch (Exception ex) when (IsRetryable(ex, cancel))
             {
                 // No answer: a session may have been opened; unused, it expires.
+                failures.Add($"POST {pathAndQuery}", ex);
             }
             await PauseAsync(cancel);
         }
@@ -63,11 +88,11 @@ public static class ServerFailure
 
     /// <summary>
     /// Sends message <c>m{seq}</c> to <paramref name="pathAndQuery"/> until the server answers other than a retryable
-    /// failure; that answer must be 202. Returns how many tries the server failed.
+    /// failure; that answer must be 202. The tries the server failed go to <paramref name="failures"/>.
     /// </summary>
-    public static async Task<int> SendUntilAnsweredAsync(HttpClient http, string pathAndQuery, int seq, CancellationToken cancel)
+    public static async Task SendUntilAnsweredAsync(HttpClient http, string pathAndQuery, int seq, ServerFailures failures, CancellationToken cancel)
     {
-        for (int failures = 0; ; failures++)
+        while (true)
         {
             try
             {
@@ -77,12 +102,14 @@ public static class ServerFailure
                 {
                     Assert.True(response.StatusCode == HttpStatusCode.Accepted,
                         $"send seq={seq} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancel)}");
-                    return failures;
+                    return;
                 }
+                failures.Add($"POST {pathAndQuery}", response);
             }
             catch (Exception ex) when (IsRetryable(ex, cancel))
             {
                 // No answer: it may or may not have been accepted; the same seq again is echoed once either way.
+                failures.Add($"POST {pathAndQuery}", ex);
             }
             await PauseAsync(cancel);
         }
@@ -106,7 +133,7 @@ public sealed class FaultInjectingPollClient(HttpClient http, Random random, dou
 
     public async Task<FaultRun> RunAsync(int messages, CancellationToken cancel)
     {
-        (string id, _failures) = await ServerFailure.OpenUntilCreatedAsync(http, "/poll?echo=exact", cancel);
+        string id = await ServerFailure.OpenUntilCreatedAsync(http, "/poll?echo=exact", _failures, cancel);
 
         int repeated = 0, polls = 0, aborted = 0, received = 0, duplicated = 0, outOfOrder = 0;
 
@@ -137,7 +164,7 @@ public sealed class FaultInjectingPollClient(HttpClient http, Random random, dou
                 }
                 catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel))
                 {
-                    Interlocked.Increment(ref _failures);
+                    _failures.Add($"GET /poll/{id}?cursor={cursor}", ex);
                     await ServerFailure.PauseAsync(cancel);
                     continue;
                 }
@@ -145,7 +172,7 @@ public sealed class FaultInjectingPollClient(HttpClient http, Random random, dou
                 if (response.StatusCode == HttpStatusCode.NoContent) continue;
                 if (ServerFailure.IsRetryable(response.StatusCode))
                 {
-                    Interlocked.Increment(ref _failures);
+                    _failures.Add($"GET /poll/{id}?cursor={cursor}", response);
                     await ServerFailure.PauseAsync(cancel);
                     continue;
                 }
@@ -165,7 +192,7 @@ public sealed class FaultInjectingPollClient(HttpClient http, Random random, dou
                 }
                 catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel) || ex is JsonException)
                 {
-                    Interlocked.Increment(ref _failures); // the answer was cut short: the same cursor is polled again
+                    _failures.Add($"GET /poll/{id}?cursor={cursor} (body)", ex); // the answer was cut short: the same cursor is polled again
                     continue;
                 }
                 foreach (var text in batch.Messages)
@@ -188,13 +215,13 @@ public sealed class FaultInjectingPollClient(HttpClient http, Random random, dou
                 duplicated += JsonSerializer.Deserialize<Batch>(await after.Content.ReadAsStringAsync(cancel), Web)!.Messages.Length;
         }
         await http.DeleteAsync($"/poll/{id}", cancel);
-        return new FaultRun(messages, repeated, polls, aborted, received, duplicated, outOfOrder, _failures);
+        return new FaultRun(messages, repeated, polls, aborted, received, duplicated, outOfOrder, _failures.Count, _failures.First);
     }
 
-    private int _failures;
+    private readonly ServerFailures _failures = new();
 
     private async Task SendAsync(string id, int seq, CancellationToken cancel) =>
-        Interlocked.Add(ref _failures, await ServerFailure.SendUntilAnsweredAsync(http, $"/poll/{id}?seq={seq}", seq, cancel));
+        await ServerFailure.SendUntilAnsweredAsync(http, $"/poll/{id}?seq={seq}", seq, _failures, cancel);
 
     // Random is not thread-safe and the send and receive loops run concurrently.
     private double Next()

@@ -14,7 +14,7 @@ public sealed class FaultInjectingStreamClient(HttpClient http, Random random, d
 {
     public async Task<FaultRun> RunAsync(int messages, CancellationToken cancel)
     {
-        (string id, _failures) = await ServerFailure.OpenUntilCreatedAsync(http, "/sse?echo=exact", cancel);
+        string id = await ServerFailure.OpenUntilCreatedAsync(http, "/sse?echo=exact", _failures, cancel);
 
         int repeated = 0, streams = 0, cut = 0, received = 0, duplicated = 0, outOfOrder = 0;
         long lastProcessed = 0; // the Last-Event-ID EventSource would send: the id of the last event dispatched
@@ -47,14 +47,14 @@ public sealed class FaultInjectingStreamClient(HttpClient http, Random random, d
                 }
                 catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel))
                 {
-                    Interlocked.Increment(ref _failures);
+                    _failures.Add($"GET /sse/{id}", ex);
                     await ServerFailure.PauseAsync(cancel);
                     continue;
                 }
                 using var owned = response;
                 if (ServerFailure.IsRetryable(response.StatusCode))
                 {
-                    Interlocked.Increment(ref _failures);
+                    _failures.Add($"GET /sse/{id}", response);
                     await ServerFailure.PauseAsync(cancel);
                     continue;
                 }
@@ -111,10 +111,10 @@ public sealed class FaultInjectingStreamClient(HttpClient http, Random random, d
             }
         }
         await http.DeleteAsync($"/sse/{id}", cancel);
-        return new FaultRun(messages, repeated, streams, cut, received, duplicated, outOfOrder, _failures);
+        return new FaultRun(messages, repeated, streams, cut, received, duplicated, outOfOrder, _failures.Count, _failures.First);
     }
 
-    private int _failures;
+    private readonly ServerFailures _failures = new();
 
     // A stream that ends by a reset (its instance died) ends like one the server closed: EventSource reconnects either way.
     private async Task<string?> ReadLineOrNullAsync(StreamReader reader, CancellationToken cancel)
@@ -125,13 +125,13 @@ public sealed class FaultInjectingStreamClient(HttpClient http, Random random, d
         }
         catch (Exception ex) when (ServerFailure.IsRetryable(ex, cancel))
         {
-            Interlocked.Increment(ref _failures);
+            _failures.Add("reading the event stream", ex);
             return null;
         }
     }
 
-    private async Task SendAsync(string id, int seq, long ack, CancellationToken cancel) =>
-        Interlocked.Add(ref _failures, await ServerFailure.SendUntilAnsweredAsync(http, $"/sse/{id}?seq={seq}&ack={ack}", seq, cancel));
+    private Task SendAsync(string id, int seq, long ack, CancellationToken cancel) =>
+        ServerFailure.SendUntilAnsweredAsync(http, $"/sse/{id}?seq={seq}&ack={ack}", seq, _failures, cancel);
 
     // Random is not thread-safe and the send and receive loops run concurrently.
     private double Next()
