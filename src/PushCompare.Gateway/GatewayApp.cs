@@ -18,8 +18,7 @@ public static class GatewayApp
         // As on the instances, the proxying runs on the socket threads: a third less gateway CPU per message at 1,000
         // clients (docs/benchmarks.md, "Scale-out cost, third pass").
         builder.UseInlineSocketScheduling();
-        builder.Services.AddOptions<GatewayOptions>().Bind(builder.Configuration.GetSection(GatewayOptions.Section)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        builder.Services.AddValidatedOptions<GatewayOptions, GatewayOptionsValidator>(builder.Configuration.GetSection(GatewayOptions.Section));
         builder.Services.AddSingleton<IProxyConfigProvider, GatewayConfig>();
         var proxy = builder.Services.AddReverseProxy();
         builder.Services.AddSingleton<IActiveHealthCheckPolicy, InstanceHealthPolicy>();

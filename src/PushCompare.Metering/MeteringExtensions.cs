@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PushCompare.Serving;
 
 namespace PushCompare.Metering;
 
@@ -12,9 +13,7 @@ public static class MeteringExtensions
     public static WebApplicationBuilder AddWireMetering(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        // Validated at start-up, so a bad setting fails fast (the options helper of the app, without depending on it).
-        services.AddOptions<MeteringOptions>().Bind(builder.Configuration.GetSection(MeteringOptions.Section)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MeteringOptions>, MeteringOptionsValidator>());
+        services.AddValidatedOptions<MeteringOptions, MeteringOptionsValidator>(builder.Configuration.GetSection(MeteringOptions.Section));
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new TransportRegistry(sp.GetServices<TransportRegistration.Entry>(), sp));

@@ -24,8 +24,7 @@ public static partial class SocketScheduling
     public static WebApplicationBuilder UseInlineSocketScheduling(this WebApplicationBuilder builder)
     {
         var performance = builder.Configuration.GetSection(PerformanceOptions.Section).Get<PerformanceOptions>() ?? new PerformanceOptions();
-        builder.Services.AddOptions<PerformanceOptions>().Bind(builder.Configuration.GetSection(PerformanceOptions.Section)).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<PerformanceOptions>, PerformanceOptionsValidator>();
+        builder.Services.AddValidatedOptions<PerformanceOptions, PerformanceOptionsValidator>(builder.Configuration.GetSection(PerformanceOptions.Section));
         bool inline = performance.InlineSocketScheduling;
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inline);
         var runtime = inline ? EnableRuntimeInlineCompletions(performance.EngineThreads()) : new RuntimeState(RuntimeCompletions.NotRequested, null);

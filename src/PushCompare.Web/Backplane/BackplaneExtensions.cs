@@ -6,6 +6,7 @@ using PushCompare.Web.Metering;
 using PushCompare.Web.Sessions;
 using PushCompare.Web.Topics;
 using StackExchange.Redis;
+using PushCompare.Serving;
 
 namespace PushCompare.Web.Backplane;
 

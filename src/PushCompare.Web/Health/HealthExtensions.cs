@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
+using PushCompare.Serving;
 
 namespace PushCompare.Web.Health;
 

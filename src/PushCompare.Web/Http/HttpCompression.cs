@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
+using PushCompare.Serving;
 
 namespace PushCompare.Web.Http;
 

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using PushCompare.Web.Messaging;
+using PushCompare.Serving;
 
 namespace PushCompare.Web.Http;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PushCompare.Serving;
 
 namespace PushCompare.Web.Messaging;
 
@@ -12,16 +13,6 @@ public static class MessagingExtensions
         services.TryAddSingleton(TimeProvider.System); // tests swap in a fake clock
         services.AddSingleton<ServiceShutdown>();
         services.AddHostedService(sp => sp.GetRequiredService<ServiceShutdown>());
-        return services;
-    }
-
-    /// <summary>Binds <typeparamref name="TOptions"/> to a configuration section and validates it at start-up with a source-generated validator.</summary>
-    public static IServiceCollection AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfigurationSection section)
-        where TOptions : class
-        where TValidator : class, IValidateOptions<TOptions>
-    {
-        services.AddOptions<TOptions>().Bind(section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
         return services;
     }
 }

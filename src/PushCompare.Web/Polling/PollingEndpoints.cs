@@ -4,6 +4,7 @@ using PushCompare.Web.Messaging;
 using PushCompare.Metering;
 using PushCompare.Web.Security;
 using PushCompare.Web.Sessions;
+using PushCompare.Serving;
 
 namespace PushCompare.Web.Polling;
 

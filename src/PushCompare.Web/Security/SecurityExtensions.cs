@@ -3,6 +3,7 @@ using PushCompare.Web.Links;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using PushCompare.Web.Http;
 using PushCompare.Web.Messaging;
+using PushCompare.Serving;
 
 namespace PushCompare.Web.Security;
 

@@ -6,6 +6,7 @@ using PushCompare.Web.Messaging;
 using PushCompare.Metering;
 using PushCompare.Web.Push;
 using PushCompare.Web.Topics;
+using PushCompare.Serving;
 
 namespace PushCompare.Web.Sessions;
 
